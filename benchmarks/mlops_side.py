@@ -1,0 +1,286 @@
+"""mlops_jlab side of the benchmark. Runs with the project's interpreter.
+
+Usage (run.py does this): ``python mlops_side.py SCENARIO SIZES_JSON`` with
+``MLOPS_JLAB_HOME=<tmp>`` and the working directory in <tmp>.
+Prints one ``BENCH_RESULT {json}`` line.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import workloads as w
+
+import mlops_jlab as mlops
+
+
+def bench_log_metric(s: dict[str, int]) -> dict:
+    mlops.set_experiment(w.EXPERIMENT)
+    with mlops.start_run(name="warmup") as run:
+        for i in range(s["warmup"]):
+            run.log_metric("loss", 1.0 / (i + 1), step=i)
+    samples = []
+    n = s["calls"]
+    for rep in range(s["reps"]):
+        run = mlops.start_run(name=f"log-metric-{rep}")
+        t0 = time.perf_counter()
+        for i in range(n):
+            run.log_metric("loss", 1.0 / (i + 1), step=i)
+        run.end()
+        samples.append(time.perf_counter() - t0)
+    st = w.summarize(samples)
+    return {"value": n / st["median"], "unit": "calls/s", "seconds": st, "calls": n}
+
+
+def bench_log_batch(s: dict[str, int]) -> dict:
+    mlops.set_experiment(w.EXPERIMENT)
+    keys, steps = s["keys"], s["steps"]
+    with mlops.start_run(name="warmup") as run:
+        for step in range(s["warmup_steps"]):
+            run.log_metrics(w.batch_values(step, keys), step=step)
+    samples = []
+    for rep in range(s["reps"]):
+        run = mlops.start_run(name=f"log-batch-{rep}")
+        t0 = time.perf_counter()
+        for step in range(steps):
+            run.log_metrics(w.batch_values(step, keys), step=step)
+        run.end()
+        samples.append(time.perf_counter() - t0)
+    st = w.summarize(samples)
+    points = steps * keys
+    return {"value": points / st["median"], "unit": "points/s", "seconds": st, "points": points}
+
+
+def bench_runs(s: dict[str, int]) -> dict:
+    mlops.set_experiment(w.EXPERIMENT)
+
+    def make_runs(start: int, count: int) -> None:
+        for i in range(start, start + count):
+            with mlops.start_run(
+                name=f"run-{i}", params=w.run_params(i), tags=w.run_tags(i)
+            ) as run:
+                run.log_metrics(w.run_metrics(i))
+
+    make_runs(0, s["warmup"])
+    samples = []
+    n = s["runs"]
+    for rep in range(s["reps"]):
+        t0 = time.perf_counter()
+        make_runs(1000 * (rep + 1), n)
+        samples.append(time.perf_counter() - t0)
+    st = w.summarize(samples)
+    return {"value": n / st["median"], "unit": "runs/s", "seconds": st, "runs": n}
+
+
+def populate(n: int) -> float:
+    mlops.set_experiment(w.EXPERIMENT)
+    t0 = time.perf_counter()
+    for name, params, metrics, tags in w.search_population(n):
+        with mlops.start_run(name=name, params=params, tags=tags) as run:
+            run.log_metrics(metrics, step=0)
+    return time.perf_counter() - t0
+
+
+def _run_names(df) -> list[str]:
+    for col in ("name", "run_name", "attributes.name", "tags.mlflow.runName"):
+        if col in df.columns:
+            return [str(x) for x in df[col].head(5)]
+    return []
+
+
+def bench_search(s: dict[str, int]) -> dict:
+    populate_s = populate(s["runs"])
+
+    def search():
+        return mlops.search_runs(
+            experiment=w.EXPERIMENT,
+            filter=w.SEARCH_FILTER,
+            order_by=w.SEARCH_ORDER_BY,
+            limit=w.SEARCH_LIMIT,
+        )
+
+    for _ in range(s["warmup"]):
+        search()
+    samples = []
+    df = None
+    for _ in range(s["reps"]):
+        dt, df = w.timed(search)
+        samples.append(dt)
+    st = w.summarize(samples)
+    return {
+        "value": st["median"],
+        "unit": "s",
+        "seconds": st,
+        "rows": len(df),
+        "top5": _run_names(df),
+        "populate_seconds": populate_s,
+        "runs_in_store": s["runs"],
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_rest_runs(s: dict[str, int]) -> dict:
+    """GET /mlops/api/runs first page against a real jupyter server over n runs."""
+    populate_s = populate(s["runs"])
+    home = os.environ["MLOPS_JLAB_HOME"]
+    root = os.path.join(home, "server-root")
+    os.makedirs(root, exist_ok=True)
+    config = os.path.join(home, "bench_server_config.json")
+    with open(config, "w") as f:
+        json.dump({"ServerApp": {"jpserver_extensions": {"mlops_jlab": True}}}, f)
+    token = secrets.token_hex(16)
+    port = _free_port()
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=os.path.join(home, "runtime"))
+    log = open(os.path.join(home, "server.log"), "wb")  # noqa: SIM115 (closed in finally)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            f"--port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            f"--config={config}",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    headers = {"Authorization": f"token {token}"}
+    try:
+        conn = None
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                log.flush()
+                with open(log.name, errors="replace") as f:
+                    tail = "".join(f.readlines()[-15:])
+                raise RuntimeError(f"jupyter server exited with {proc.returncode}:\n{tail}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("GET", "/api/status", headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+                if resp.status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("jupyter server did not answer /api/status within 120 s")
+            time.sleep(0.2)
+        startup_s = time.monotonic() - (deadline - 120)
+
+        query = urllib.parse.urlencode({"experiment": w.EXPERIMENT, "limit": 100})
+        path = f"/mlops/api/runs?{query}"
+
+        def get() -> bytes:
+            conn.request("GET", path, headers=headers)
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status != 200:
+                raise RuntimeError(f"GET {path} -> {resp.status}: {body[:300]!r}")
+            return body
+
+        for _ in range(s["warmup"]):
+            get()
+        samples = []
+        body = b""
+        for _ in range(s["requests"]):
+            dt, body = w.timed(get)
+            samples.append(dt)
+        page = json.loads(body)
+        st = w.summarize(samples)
+        return {
+            "value": st["median"] * 1000,
+            "unit": "ms",
+            "seconds": st,
+            "p95_ms": st["p95"] * 1000,
+            "rows": len(page.get("runs", [])),
+            "has_next_page": bool(page.get("next_page_token")),
+            "bytes": len(body),
+            "runs_in_store": s["runs"],
+            "populate_seconds": populate_s,
+            "server_startup_seconds": startup_s,
+        }
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def bench_magic(s: dict[str, int]) -> dict:
+    """Overhead that ``%%mlops_train`` adds to a cell that trains nothing."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    res = shell.run_cell("%load_ext mlops_jlab\n")
+    res.raise_error()
+    magic_cell = f"%%mlops_train --experiment {w.EXPERIMENT}\nx = 1\n"
+    plain_cell = "x = 1\n"
+
+    def run(cell: str) -> float:
+        dt, res = w.timed(lambda: shell.run_cell(cell))
+        res.raise_error()
+        return dt
+
+    for _ in range(s["warmup"]):
+        run(plain_cell)
+        run(magic_cell)
+    plain, magic = [], []
+    for _ in range(s["reps"]):  # interleave so drift hits both alike
+        plain.append(run(plain_cell))
+        magic.append(run(magic_cell))
+    sp, sm = w.summarize(plain), w.summarize(magic)
+    overhead = sm["median"] - sp["median"]
+    return {
+        "value": overhead * 1000,
+        "unit": "ms",
+        "plain_seconds": sp,
+        "magic_seconds": sm,
+        "magic_p95_ms": sm["p95"] * 1000,
+    }
+
+
+SCENARIOS = {
+    "log_metric": bench_log_metric,
+    "log_batch": bench_log_batch,
+    "runs": bench_runs,
+    "search": bench_search,
+    "rest_runs": bench_rest_runs,
+    "magic": bench_magic,
+}
+
+
+def main() -> None:
+    scenario, sizes = w.parse_args(sys.argv)
+    if scenario not in SCENARIOS:
+        raise SystemExit(f"mlops_jlab side has no scenario {scenario!r}")
+    result = SCENARIOS[scenario](sizes)
+    result["version"] = getattr(mlops, "__version__", "dev")
+    w.emit(result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Workloads shared by both sides of the benchmark (stdlib only).
+
+``mlflow_side.py`` runs in ``benchmarks/.venv-mlflow`` and ``mlops_side.py`` in the
+project's interpreter; both import this module so they log exactly the same data,
+in the same amounts, with the same warm-up and the same number of repetitions.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+EXPERIMENT = "bench"
+SEARCH_FILTER = "metrics.acc > 0.5 and params.model = 'rf'"
+SEARCH_ORDER_BY = ["metrics.acc DESC"]
+SEARCH_LIMIT = 100
+RESULT_MARKER = "BENCH_RESULT "
+
+# Sizes per scenario. "full" is what the targets are judged on; "quick" is a smoke run.
+SIZES: dict[str, dict[str, dict[str, int]]] = {
+    "full": {
+        "log_metric": {"calls": 3000, "warmup": 100, "reps": 3},
+        "log_batch": {"steps": 10_000, "keys": 10, "batch": 1000, "warmup_steps": 100, "reps": 3},
+        "runs": {"runs": 200, "warmup": 10, "reps": 3},
+        "search": {"runs": 5000, "warmup": 2, "reps": 7},
+        "rest_runs": {"runs": 10_000, "warmup": 5, "requests": 50},
+        "magic": {"warmup": 5, "reps": 40},
+    },
+    "quick": {
+        "log_metric": {"calls": 100, "warmup": 10, "reps": 1},
+        "log_batch": {"steps": 200, "keys": 10, "batch": 1000, "warmup_steps": 10, "reps": 1},
+        "runs": {"runs": 10, "warmup": 2, "reps": 1},
+        "search": {"runs": 200, "warmup": 1, "reps": 2},
+        "rest_runs": {"runs": 200, "warmup": 1, "requests": 5},
+        "magic": {"warmup": 1, "reps": 3},
+    },
+}
+
+
+def run_params(i: int) -> dict[str, str]:
+    """10 params of the runs/s scenario."""
+    return {f"p{k}": f"value-{i}-{k}" for k in range(10)}
+
+
+def run_tags(i: int) -> dict[str, str]:
+    """5 tags of the runs/s scenario."""
+    return {f"t{k}": f"tag-{i % 7}-{k}" for k in range(5)}
+
+
+def run_metrics(i: int) -> dict[str, float]:
+    """5 metrics of the runs/s scenario."""
+    rng = random.Random(i)
+    return {f"m{k}": rng.random() for k in range(5)}
+
+
+def batch_values(step: int, keys: int) -> dict[str, float]:
+    """One step of the batched scenario: ``keys`` metrics named m0..m{keys-1}."""
+    return {f"m{k}": (step * keys + k) * 1e-3 for k in range(keys)}
+
+
+def search_population(
+    n: int, seed: int = 42
+) -> Iterator[tuple[str, dict[str, str], dict[str, float], dict[str, str]]]:
+    """Runs that populate the search store: (name, params, metrics, tags).
+
+    About a quarter are ``model='rf'``, ``acc`` is uniform in [0, 1), so the filter
+    matches ~12% of the runs (600 of 5,000) and the first page holds 100 of them.
+    """
+    rng = random.Random(seed)
+    models = ["rf", "lr", "gb", "svm"]
+    for i in range(n):
+        model = models[rng.randrange(len(models))]
+        params = {
+            "model": model,
+            "n_estimators": str(rng.randrange(10, 500)),
+            "max_depth": str(rng.randrange(2, 20)),
+        }
+        metrics = {"acc": rng.random(), "loss": rng.random() * 2, "f1": rng.random()}
+        tags = {"team": rng.choice(["fraud", "search", "ads"])}
+        yield f"run-{i}", params, metrics, tags
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """(seconds, result) of one call, timed with ``time.perf_counter``."""
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def summarize(samples: list[float]) -> dict[str, float]:
+    """Median, p95, min and max of a list of durations (seconds)."""
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered) + 0.5) - 1))]
+    return {
+        "median": statistics.median(ordered),
+        "p95": p95,
+        "min": ordered[0],
+        "max": ordered[-1],
+        "n": len(ordered),
+    }
+
+
+def emit(result: dict[str, Any]) -> None:
+    """Print the side's result as one marked JSON line (run.py looks for the marker)."""
+    sys.stdout.write(RESULT_MARKER + json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+def parse_args(argv: list[str]) -> tuple[str, dict[str, int]]:
+    """``side.py SCENARIO SIZES_JSON`` -> (scenario, sizes)."""
+    if len(argv) != 3:
+        raise SystemExit(f"usage: {argv[0]} SCENARIO SIZES_JSON")
+    return argv[1], json.loads(argv[2])

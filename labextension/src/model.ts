@@ -1,0 +1,380 @@
+/**
+ * The state of the MLOps side panel: server handshake, experiments, runs page,
+ * filter and sort. Polls the server; views re-render on `changed`.
+ */
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { Experiment, MlopsApiError, MlopsClient, Run } from './client';
+import { orderByParam, sameData, SortState } from './query';
+import { FRONTEND_VERSION } from './version';
+
+/** The outcome of the version handshake. */
+export type ServerStatus =
+  | { kind: 'checking' }
+  | { kind: 'ok'; version: string }
+  | { kind: 'mismatch'; server: string; frontend: string }
+  | { kind: 'missing'; detail: string };
+
+/** An error to show inline under the filter box. */
+export interface FilterError {
+  message: string;
+  position?: number;
+}
+
+const MAX_LIMIT = 1000;
+
+export class MlopsModel {
+  constructor(options: MlopsModel.IOptions) {
+    this.client = options.client;
+    this._pageSize = options.pageSize ?? 50;
+    this._isActive = options.isActive ?? (() => true);
+    this.setRefreshInterval(options.refreshInterval ?? 5);
+  }
+
+  readonly client: MlopsClient;
+
+  /** Emitted whenever any part of the state changes. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get server(): ServerStatus {
+    return this._server;
+  }
+  /** `null` until first loaded. */
+  get experiments(): Experiment[] | null {
+    return this._experiments;
+  }
+  get selectedExperimentId(): string | null {
+    return this._selected;
+  }
+  get selectedExperiment(): Experiment | null {
+    return this._experiments?.find(e => e.id === this._selected) ?? null;
+  }
+  /** `null` until first loaded for the current experiment/filter/sort. */
+  get runs(): Run[] | null {
+    return this._runs;
+  }
+  get hasMore(): boolean {
+    return this._nextPageToken !== null;
+  }
+  get filter(): string {
+    return this._filter;
+  }
+  get filterError(): FilterError | null {
+    return this._filterError;
+  }
+  /** Any other error of the last refresh. */
+  get error(): string | null {
+    return this._error;
+  }
+  get sort(): SortState | null {
+    return this._sort;
+  }
+  get loading(): boolean {
+    return this._loading;
+  }
+  get pageSize(): number {
+    return this._pageSize;
+  }
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  setRefreshInterval(seconds: number): void {
+    if (this._timer !== null) {
+      clearInterval(this._timer);
+      this._timer = null;
+    }
+    if (seconds > 0 && !this._disposed) {
+      this._timer = setInterval(() => {
+        if (this._isActive()) {
+          void this.refresh();
+        }
+      }, seconds * 1000);
+    }
+  }
+
+  setPageSize(size: number): void {
+    const next = Math.max(1, Math.min(MAX_LIMIT, Math.round(size)));
+    if (next !== this._pageSize) {
+      this._pageSize = next;
+      void this.reloadRuns();
+    }
+  }
+
+  /** Run the handshake and load everything. */
+  async start(): Promise<void> {
+    await this.refresh();
+  }
+
+  /**
+   * Refresh the handshake (until it succeeds), the experiments and the loaded runs.
+   * Does not clear what is shown, so polling never flickers.
+   */
+  async refresh(): Promise<void> {
+    if (this._refreshing) {
+      return this._refreshing;
+    }
+    this._refreshing = this._refresh().finally(() => {
+      this._refreshing = null;
+    });
+    return this._refreshing;
+  }
+
+  selectExperiment(id: string | null): void {
+    if (id === this._selected) {
+      return;
+    }
+    this._selected = id;
+    this._runs = null;
+    this._nextPageToken = null;
+    this._filterError = null;
+    this._emit();
+    void this.reloadRuns();
+  }
+
+  /** Apply a filter (server syntax); an error stays inline under the filter box. */
+  async setFilter(filter: string): Promise<void> {
+    this._filter = filter.trim();
+    await this.reloadRuns();
+  }
+
+  async setSort(sort: SortState | null): Promise<void> {
+    this._sort = sort;
+    await this.reloadRuns();
+  }
+
+  /** Fetch the first page again (after a change of experiment, filter or sort). */
+  async reloadRuns(): Promise<void> {
+    await this._loadRuns(this._pageSize, true);
+  }
+
+  /** Append the next page. */
+  async loadMore(): Promise<void> {
+    if (!this._nextPageToken || !this._runs) {
+      return;
+    }
+    const seq = ++this._runsSeq;
+    this._loading = true;
+    this._emit();
+    try {
+      const page = await this.client.runs({
+        ...this._runsQuery(),
+        limit: this._pageSize,
+        page_token: this._nextPageToken
+      });
+      if (seq !== this._runsSeq) {
+        return;
+      }
+      const known = new Set(this._runs.map(r => r.id));
+      this._runs = [...this._runs, ...page.runs.filter(r => !known.has(r.id))];
+      this._nextPageToken = page.next_page_token;
+      this._error = null;
+    } catch (reason) {
+      if (seq === this._runsSeq) {
+        this._error = messageOf(reason);
+      }
+    } finally {
+      if (seq === this._runsSeq) {
+        this._loading = false;
+        this._emit();
+      }
+    }
+  }
+
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    this.setRefreshInterval(0);
+    Signal.clearData(this);
+  }
+
+  private async _refresh(): Promise<void> {
+    if (this._server.kind === 'checking' || this._server.kind === 'missing') {
+      await this._handshake();
+      if (this._server.kind === 'missing') {
+        return;
+      }
+    }
+    try {
+      const experiments = await this.client.experiments();
+      let changed = false;
+      if (!sameData(experiments, this._experiments)) {
+        this._experiments = experiments;
+        changed = true;
+      }
+      if (this._error) {
+        this._error = null;
+        changed = true;
+      }
+      const selectedStillThere = experiments.some(e => e.id === this._selected);
+      if (!selectedStillThere) {
+        const next = pickDefault(experiments);
+        if (next !== this._selected) {
+          this._selected = next;
+          this._runs = null;
+          this._nextPageToken = null;
+          changed = true;
+        }
+      }
+      if (changed) {
+        this._emit();
+      }
+    } catch (reason) {
+      this._onError(reason);
+      return;
+    }
+    if (this._selected !== null) {
+      // Keep as many runs as are shown (load more pages included).
+      const shown = this._runs?.length ?? 0;
+      await this._loadRuns(
+        Math.max(this._pageSize, shown),
+        this._runs === null
+      );
+    }
+  }
+
+  private async _handshake(): Promise<void> {
+    try {
+      const info = await this.client.version();
+      this._server =
+        info.version === FRONTEND_VERSION
+          ? { kind: 'ok', version: info.version }
+          : {
+              kind: 'mismatch',
+              server: info.version,
+              frontend: FRONTEND_VERSION
+            };
+    } catch (reason) {
+      this._server = { kind: 'missing', detail: messageOf(reason) };
+    }
+    this._emit();
+  }
+
+  private async _loadRuns(limit: number, reset: boolean): Promise<void> {
+    if (this._selected === null) {
+      return;
+    }
+    const seq = ++this._runsSeq;
+    const experiment = this._selected;
+    if (reset) {
+      this._loading = true;
+      this._emit();
+    }
+    try {
+      const page = await this.client.runs({
+        ...this._runsQuery(),
+        limit: Math.min(MAX_LIMIT, limit)
+      });
+      if (seq !== this._runsSeq || experiment !== this._selected) {
+        return;
+      }
+      const changed =
+        reset ||
+        this._filterError !== null ||
+        this._error !== null ||
+        !sameData(page.runs, this._runs) ||
+        page.next_page_token !== this._nextPageToken;
+      this._runs = page.runs;
+      this._nextPageToken = page.next_page_token;
+      this._filterError = null;
+      this._error = null;
+      this._loading = false;
+      if (changed) {
+        this._emit();
+      }
+    } catch (reason) {
+      if (seq !== this._runsSeq) {
+        return;
+      }
+      this._loading = false;
+      if (reason instanceof MlopsApiError && reason.error === 'bad_filter') {
+        this._filterError = {
+          message: reason.message,
+          position: reason.position
+        };
+      } else if (reason instanceof MlopsApiError && reason.status === 400) {
+        this._filterError = { message: reason.message };
+      } else {
+        this._onError(reason, false);
+      }
+      this._emit();
+    }
+  }
+
+  private _runsQuery() {
+    return {
+      experiment: this._selected ?? undefined,
+      filter: this._filter || undefined,
+      order_by: orderByParam(this._sort)
+    };
+  }
+
+  private _onError(reason: unknown, emit = true): void {
+    if (reason instanceof MlopsApiError && reason.isUnavailable) {
+      this._server = { kind: 'missing', detail: reason.message };
+    } else {
+      this._error = messageOf(reason);
+    }
+    if (emit) {
+      this._emit();
+    }
+  }
+
+  private _emit(): void {
+    if (!this._disposed) {
+      this._changed.emit();
+    }
+  }
+
+  private _changed = new Signal<this, void>(this);
+  private _server: ServerStatus = { kind: 'checking' };
+  private _experiments: Experiment[] | null = null;
+  private _selected: string | null = null;
+  private _runs: Run[] | null = null;
+  private _nextPageToken: string | null = null;
+  private _filter = '';
+  private _filterError: FilterError | null = null;
+  private _error: string | null = null;
+  private _sort: SortState | null = null;
+  private _loading = false;
+  private _pageSize: number;
+  private _isActive: () => boolean;
+  private _timer: ReturnType<typeof setInterval> | null = null;
+  private _refreshing: Promise<void> | null = null;
+  private _runsSeq = 0;
+  private _disposed = false;
+}
+
+export namespace MlopsModel {
+  export interface IOptions {
+    client: MlopsClient;
+    pageSize?: number;
+    refreshInterval?: number;
+    /** Polling is skipped while this returns false (e.g. the panel is hidden). */
+    isActive?: () => boolean;
+  }
+}
+
+/** The experiment to select by default: the one with the most recent run. */
+export function pickDefault(experiments: Experiment[]): string | null {
+  if (!experiments.length) {
+    return null;
+  }
+  const sorted = [...experiments].sort(
+    (a, b) =>
+      (b.last_run_at ?? b.created_at ?? 0) -
+      (a.last_run_at ?? a.created_at ?? 0)
+  );
+  return sorted[0].id;
+}
+
+export function messageOf(reason: unknown): string {
+  if (reason instanceof Error) {
+    return reason.message;
+  }
+  return String(reason);
+}

@@ -1,0 +1,500 @@
+/**
+ * The MLOps side panel: a SidePanel (header + toolbar + accordion) with an
+ * Experiments section and a Runs section, rendered with React from an MlopsModel.
+ */
+import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
+import {
+  caretDownIcon,
+  caretUpIcon,
+  refreshIcon,
+  SidePanel,
+  ToolbarButton
+} from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { Experiment, Run } from './client';
+import {
+  formatDuration,
+  formatMetric,
+  formatRelative,
+  formatShortTime,
+  formatTime,
+  runDuration
+} from './format';
+import { mlopsIcon } from './icons';
+import { MlopsModel } from './model';
+import { sortKey, toggleSort, unionKeys, withSortedKey } from './query';
+
+export const PANEL_ID = 'mlops-jlab-panel';
+
+/** How many metric / param columns the runs table shows at most. */
+const MAX_METRIC_COLUMNS = 4;
+const MAX_PARAM_COLUMNS = 3;
+
+export const QUICKSTART_SNIPPET = `%load_ext mlops_jlab
+
+%%mlops_train --experiment quickstart
+model = LogisticRegression().fit(X_train, y_train)`;
+
+/**
+ * Build the side panel.
+ */
+export function createPanel(
+  model: MlopsModel,
+  openRun: (runId: string) => void
+): SidePanel {
+  const panel = new SidePanel();
+  panel.id = PANEL_ID;
+  panel.addClass('mlops-Panel');
+  panel.title.icon = mlopsIcon;
+  panel.title.caption = 'MLOps';
+
+  const heading = ReactWidget.create(
+    <UseSignal signal={model.changed}>
+      {() => <PanelHeader model={model} />}
+    </UseSignal>
+  );
+  heading.addClass('mlops-PanelHeader');
+  panel.header.addWidget(heading);
+
+  panel.toolbar.addItem(
+    'refresh',
+    new ToolbarButton({
+      icon: refreshIcon,
+      tooltip: 'Refresh (MLOps: Refresh)',
+      onClick: () => void model.refresh()
+    })
+  );
+
+  const experiments = ReactWidget.create(
+    <UseSignal signal={model.changed}>
+      {() => <ExperimentsView model={model} />}
+    </UseSignal>
+  );
+  experiments.addClass('mlops-Section');
+  experiments.addClass('mlops-ExperimentsSection');
+  experiments.title.label = 'Experiments';
+  panel.addWidget(experiments);
+
+  const runs = ReactWidget.create(
+    <UseSignal signal={model.changed}>
+      {() => <RunsView model={model} openRun={openRun} />}
+    </UseSignal>
+  );
+  runs.addClass('mlops-Section');
+  runs.addClass('mlops-RunsSection');
+  runs.title.label = 'Runs';
+  panel.addWidget(runs);
+
+  // Give the runs table most of the height.
+  const content = panel.content as any;
+  if (typeof content.setRelativeSizes === 'function') {
+    content.setRelativeSizes([1, 3]);
+  }
+  return panel;
+}
+
+/** Title line and the handshake banner. */
+function PanelHeader({ model }: { model: MlopsModel }): JSX.Element {
+  const server = model.server;
+  return (
+    <div>
+      <h2 className="mlops-PanelTitle">MLOps</h2>
+      {server.kind === 'missing' && (
+        <div className="mlops-Banner mlops-Banner-error" role="alert">
+          <strong>The mlops_jlab server extension is not running</strong>
+          <p>
+            Install it with <code>pip install mlops_jlab</code> and restart
+            JupyterLab.
+          </p>
+          <p className="mlops-Muted">Details: {server.detail}</p>
+        </div>
+      )}
+      {server.kind === 'mismatch' && (
+        <div className="mlops-Banner mlops-Banner-warn" role="alert">
+          <strong>Version mismatch</strong>
+          <p>
+            The server extension is version <code>{server.server}</code> but the
+            frontend is version <code>{server.frontend}</code>. Reinstall{' '}
+            <code>mlops_jlab</code> and restart JupyterLab.
+          </p>
+        </div>
+      )}
+      {model.error && server.kind !== 'missing' && (
+        <div className="mlops-Banner mlops-Banner-error" role="alert">
+          {model.error}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Snippet({ text }: { text: string }): JSX.Element {
+  return <pre className="mlops-Snippet">{text}</pre>;
+}
+
+function ExperimentsView({ model }: { model: MlopsModel }): JSX.Element {
+  const experiments = model.experiments;
+  if (model.server.kind === 'missing') {
+    return (
+      <div className="mlops-Empty">No connection to the server extension.</div>
+    );
+  }
+  if (experiments === null) {
+    return <div className="mlops-Empty mlops-Muted">Loading…</div>;
+  }
+  if (experiments.length === 0) {
+    return (
+      <div className="mlops-Empty mlops-EmptyExperiments">
+        <p>
+          <strong>No experiments yet.</strong> Track a training cell in any
+          notebook:
+        </p>
+        <Snippet text={QUICKSTART_SNIPPET} />
+        <p className="mlops-Muted">
+          Runs appear here as soon as the cell starts.
+        </p>
+      </div>
+    );
+  }
+  return (
+    <ul
+      className="mlops-ExperimentList"
+      role="listbox"
+      aria-label="Experiments"
+    >
+      {experiments.map(e => (
+        <ExperimentItem
+          key={e.id}
+          experiment={e}
+          selected={e.id === model.selectedExperimentId}
+          onSelect={() => model.selectExperiment(e.id)}
+        />
+      ))}
+    </ul>
+  );
+}
+
+function ExperimentItem(props: {
+  experiment: Experiment;
+  selected: boolean;
+  onSelect: () => void;
+}): JSX.Element {
+  const { experiment: e, selected } = props;
+  return (
+    <li
+      className={`mlops-ExperimentItem${selected ? ' jp-mod-selected mlops-mod-selected' : ''}`}
+      role="option"
+      aria-selected={selected}
+      tabIndex={0}
+      title={`${e.name}\ncreated ${formatTime(e.created_at)} by ${e.created_by}`}
+      onClick={props.onSelect}
+      onKeyDown={ev => {
+        if (ev.key === 'Enter' || ev.key === ' ') {
+          ev.preventDefault();
+          props.onSelect();
+        }
+      }}
+    >
+      <span className="mlops-ExperimentName">{e.name}</span>
+      <span className="mlops-ExperimentMeta">
+        <span className="mlops-Badge" title="runs">
+          {e.run_count}
+        </span>
+        <span className="mlops-Muted" title={formatTime(e.last_run_at)}>
+          {e.last_run_at ? formatRelative(e.last_run_at) : 'no runs'}
+        </span>
+      </span>
+    </li>
+  );
+}
+
+/** The status dot of a run. */
+export function StatusDot({ status }: { status: string }): JSX.Element {
+  return (
+    <span
+      className={`mlops-StatusDot mlops-status-${status}`}
+      title={status}
+      aria-label={status}
+    />
+  );
+}
+
+function RunsView(props: {
+  model: MlopsModel;
+  openRun: (runId: string) => void;
+}): JSX.Element {
+  const { model } = props;
+  const experiment = model.selectedExperiment;
+  if (model.server.kind === 'missing') {
+    return (
+      <div className="mlops-Empty mlops-Muted">
+        Runs appear here once the server extension is running.
+      </div>
+    );
+  }
+  if (model.experiments === null) {
+    return <div className="mlops-Empty mlops-Muted">Loading…</div>;
+  }
+  if (!experiment) {
+    return (
+      <div className="mlops-Empty mlops-Muted">
+        Select an experiment to see its runs.
+      </div>
+    );
+  }
+  return (
+    <div className="mlops-Runs">
+      <FilterBox model={model} />
+      <RunsTable model={model} openRun={props.openRun} />
+    </div>
+  );
+}
+
+function FilterBox({ model }: { model: MlopsModel }): JSX.Element {
+  const [text, setText] = React.useState(model.filter);
+  const error = model.filterError;
+  return (
+    <div className="mlops-Filter">
+      <input
+        className={`mlops-FilterInput jp-mod-styled${error ? ' mlops-mod-invalid' : ''}`}
+        type="search"
+        spellCheck={false}
+        placeholder="Filter, e.g. metrics.accuracy > 0.9 and params.C = '1.0'"
+        title="Press Enter to apply. Fields: metrics.<key>, params.<key>, tags.<key>, attributes.<name>"
+        aria-label="Filter runs"
+        value={text}
+        onChange={ev => setText(ev.target.value)}
+        onKeyDown={ev => {
+          if (ev.key === 'Enter') {
+            void model.setFilter(text);
+          } else if (ev.key === 'Escape') {
+            setText('');
+            void model.setFilter('');
+          }
+        }}
+      />
+      {error && (
+        <div className="mlops-FilterError" role="alert">
+          {error.position !== undefined && error.position >= 0 && (
+            <pre className="mlops-FilterCaret">
+              {text}
+              {'\n'}
+              {' '.repeat(Math.min(error.position, text.length)) + '^'}
+            </pre>
+          )}
+          <span>{error.message}</span>
+        </div>
+      )}
+    </div>
+  );
+}
+
+interface Column {
+  id: string;
+  label: string;
+  title: string;
+  /** Server sort key, or undefined when the server cannot sort by it. */
+  sort?: string;
+  className: string;
+  render: (run: Run, now: number) => React.ReactNode;
+}
+
+function buildColumns(model: MlopsModel, runs: Run[]): Column[] {
+  const metricKeys = withSortedKey(
+    unionKeys(runs, 'metrics', MAX_METRIC_COLUMNS),
+    'metrics',
+    model.sort
+  );
+  const paramKeys = withSortedKey(
+    unionKeys(runs, 'params', MAX_PARAM_COLUMNS),
+    'params',
+    model.sort
+  );
+  return [
+    {
+      id: 'name',
+      label: 'Run',
+      title: 'Status and run name',
+      sort: 'attributes.name',
+      className: 'mlops-col-name',
+      render: run => (
+        <span className="mlops-RunNameCell">
+          <StatusDot status={run.status} />
+          <span className="mlops-RunName">{run.name || run.id}</span>
+        </span>
+      )
+    },
+    {
+      id: 'start',
+      label: 'Start',
+      title: 'Start time',
+      sort: 'attributes.start_time',
+      className: 'mlops-col-time',
+      render: (run, now) => (
+        <span title={formatTime(run.start_time)}>
+          {formatShortTime(run.start_time, now)}
+        </span>
+      )
+    },
+    {
+      id: 'duration',
+      label: 'Duration',
+      title: 'Duration',
+      className: 'mlops-col-num',
+      render: (run, now) => formatDuration(runDuration(run, now))
+    },
+    ...metricKeys.map((key): Column => ({
+      id: `m:${key}`,
+      label: key,
+      title: `metric ${key} (latest value)`,
+      sort: sortKey('metrics', key),
+      className: 'mlops-col-num mlops-col-metric',
+      render: run => {
+        const v = run.metrics?.[key];
+        return (
+          <span title={v === undefined ? '' : String(v)}>
+            {formatMetric(v)}
+          </span>
+        );
+      }
+    })),
+    ...paramKeys.map((key): Column => ({
+      id: `p:${key}`,
+      label: key,
+      title: `param ${key}`,
+      sort: sortKey('params', key),
+      className: 'mlops-col-param',
+      render: run => {
+        const v = run.params?.[key];
+        return <span title={v ?? ''}>{v ?? '—'}</span>;
+      }
+    }))
+  ];
+}
+
+function RunsTable(props: {
+  model: MlopsModel;
+  openRun: (runId: string) => void;
+}): JSX.Element {
+  const { model } = props;
+  const runs = model.runs;
+  if (runs === null) {
+    return <div className="mlops-Empty mlops-Muted">Loading runs…</div>;
+  }
+  if (runs.length === 0) {
+    if (model.filter) {
+      return (
+        <div className="mlops-Empty">
+          No runs match <code>{model.filter}</code>. Press Escape in the filter
+          box to clear it.
+        </div>
+      );
+    }
+    return (
+      <div className="mlops-Empty">
+        <p>
+          <strong>No runs yet</strong> in{' '}
+          <em>{model.selectedExperiment?.name}</em>. Start one from a notebook
+          cell:
+        </p>
+        <Snippet
+          text={`%load_ext mlops_jlab\n\n%%mlops_train --experiment ${model.selectedExperiment?.name ?? 'quickstart'}\nmodel.fit(X_train, y_train)`}
+        />
+      </div>
+    );
+  }
+  const columns = buildColumns(model, runs);
+  const now = Date.now();
+  const sort = model.sort;
+  return (
+    <div className="mlops-TableScroll">
+      <table className="mlops-RunsTable" aria-label="Runs">
+        <thead>
+          <tr>
+            {columns.map(col => {
+              const active = sort && col.sort && sort.key === col.sort;
+              return (
+                <th
+                  key={col.id}
+                  className={`${col.className}${col.sort ? ' mlops-sortable' : ''}${active ? ' mlops-mod-sorted' : ''}`}
+                  title={
+                    col.sort
+                      ? `${col.title} — click to sort (${col.sort})`
+                      : col.title
+                  }
+                  aria-sort={
+                    active
+                      ? sort!.direction === 'ASC'
+                        ? 'ascending'
+                        : 'descending'
+                      : 'none'
+                  }
+                  onClick={
+                    col.sort
+                      ? () => void model.setSort(toggleSort(sort, col.sort!))
+                      : undefined
+                  }
+                >
+                  <span className="mlops-th">
+                    <span className="mlops-th-label">{col.label}</span>
+                    {active &&
+                      (sort!.direction === 'ASC' ? (
+                        <caretUpIcon.react
+                          tag="span"
+                          className="mlops-SortIcon"
+                        />
+                      ) : (
+                        <caretDownIcon.react
+                          tag="span"
+                          className="mlops-SortIcon"
+                        />
+                      ))}
+                  </span>
+                </th>
+              );
+            })}
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map(run => (
+            <tr
+              key={run.id}
+              className="mlops-RunRow"
+              data-run-id={run.id}
+              tabIndex={0}
+              title={`Open run ${run.name || run.id}`}
+              onClick={() => props.openRun(run.id)}
+              onKeyDown={ev => {
+                if (ev.key === 'Enter') {
+                  props.openRun(run.id);
+                }
+              }}
+            >
+              {columns.map(col => (
+                <td key={col.id} className={col.className}>
+                  {col.render(run, now)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="mlops-TableFooter">
+        <span className="mlops-Muted">
+          {runs.length} run{runs.length === 1 ? '' : 's'}
+          {model.filter ? ' (filtered)' : ''}
+        </span>
+        {model.hasMore && (
+          <button
+            className="jp-Button jp-mod-styled jp-mod-reject mlops-LoadMore"
+            disabled={model.loading}
+            onClick={() => void model.loadMore()}
+          >
+            {model.loading ? 'Loading…' : 'Load more'}
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { ServerConnection } from '@jupyterlab/services';
+
+import { buildQuery, MlopsApiError, MlopsClient } from '../src/client';
+
+interface Call {
+  url: string;
+  init: RequestInit;
+}
+
+function fakeClient(respond: (url: string) => Response | Promise<Response>): {
+  client: MlopsClient;
+  calls: Call[];
+} {
+  const calls: Call[] = [];
+  const serverSettings = ServerConnection.makeSettings({
+    baseUrl: 'http://localhost:8888/lab-base/',
+    wsUrl: 'ws://localhost:8888/lab-base/'
+  });
+  const client = new MlopsClient({
+    serverSettings,
+    makeRequest: async (url, init) => {
+      calls.push({ url, init });
+      return respond(url);
+    }
+  });
+  return { client, calls };
+}
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json' }
+  });
+}
+
+test('buildQuery skips empty values and encodes', () => {
+  assert.equal(buildQuery({}), '');
+  assert.equal(buildQuery({ a: undefined, b: null, c: '' }), '');
+  assert.equal(
+    buildQuery({ filter: "metrics.acc > 0.9 and params.m = 'rf'", limit: 10 }),
+    "?filter=metrics.acc%20%3E%200.9%20and%20params.m%20%3D%20'rf'&limit=10"
+  );
+});
+
+test('runs() builds the URL under {baseUrl}mlops/api', async () => {
+  const { client, calls } = fakeClient(() =>
+    json({ runs: [{ id: 'r1' }], next_page_token: 'tok' })
+  );
+  const page = await client.runs({
+    experiment: 'quick start',
+    filter: '  metrics.acc > 0.9 ',
+    order_by: 'metrics.acc DESC',
+    limit: 50,
+    page_token: 'abc=='
+  });
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].init.method, 'GET');
+  const url = new URL(calls[0].url);
+  assert.equal(url.pathname, '/lab-base/mlops/api/runs');
+  assert.equal(url.searchParams.get('experiment'), 'quick start');
+  assert.equal(url.searchParams.get('filter'), 'metrics.acc > 0.9');
+  assert.equal(url.searchParams.get('order_by'), 'metrics.acc DESC');
+  assert.equal(url.searchParams.get('limit'), '50');
+  assert.equal(url.searchParams.get('page_token'), 'abc==');
+  assert.deepEqual(page, { runs: [{ id: 'r1' }], next_page_token: 'tok' });
+});
+
+test('runs() without a query sends no parameters; null token normalised', async () => {
+  const { client, calls } = fakeClient(() => json({ runs: [] }));
+  const page = await client.runs();
+  assert.equal(calls[0].url, 'http://localhost:8888/lab-base/mlops/api/runs');
+  assert.deepEqual(page, { runs: [], next_page_token: null });
+});
+
+test('run ids and metric keys are path-encoded', async () => {
+  const { client, calls } = fakeClient(() =>
+    json({ run_id: 'r/1', key: 'val loss', history: [] })
+  );
+  await client.metricHistory('r/1', 'val loss');
+  assert.equal(
+    calls[0].url,
+    'http://localhost:8888/lab-base/mlops/api/runs/r%2F1/metrics/val%20loss'
+  );
+});
+
+test('experiments() and version()', async () => {
+  const { client } = fakeClient(url =>
+    url.endsWith('/version')
+      ? json({ version: '0.1.0', api: 1 })
+      : json({ experiments: [{ id: 'e1', name: 'quickstart' }] })
+  );
+  assert.deepEqual(await client.version(), { version: '0.1.0', api: 1 });
+  const experiments = await client.experiments();
+  assert.equal(experiments[0].name, 'quickstart');
+});
+
+test('a JSON error body becomes a typed MlopsApiError', async () => {
+  const { client } = fakeClient(() =>
+    json(
+      {
+        error: 'bad_filter',
+        message: "unknown field 'metrics' at position 0: use metrics.<key>",
+        position: 0
+      },
+      400
+    )
+  );
+  await assert.rejects(
+    client.runs({ filter: 'metrics > 1' }),
+    (err: unknown) => {
+      assert.ok(err instanceof MlopsApiError);
+      assert.equal(err.status, 400);
+      assert.equal(err.error, 'bad_filter');
+      assert.equal(err.position, 0);
+      assert.match(err.message, /unknown field/);
+      assert.equal(err.isUnavailable, false);
+      return true;
+    }
+  );
+});
+
+test('404 not_found is an API answer; an HTML 404 means the extension is missing', async () => {
+  const api = fakeClient(() =>
+    json({ error: 'not_found', message: 'no run x' }, 404)
+  );
+  await assert.rejects(api.client.run('x'), (err: unknown) => {
+    assert.ok(err instanceof MlopsApiError);
+    assert.equal(err.error, 'not_found');
+    assert.equal(err.isUnavailable, false);
+    return true;
+  });
+  const html = fakeClient(
+    () =>
+      new Response('<html>404 : Not Found</html>', {
+        status: 404,
+        statusText: 'Not Found'
+      })
+  );
+  await assert.rejects(html.client.version(), (err: unknown) => {
+    assert.ok(err instanceof MlopsApiError);
+    assert.equal(err.status, 404);
+    assert.equal(err.error, 'http_404');
+    assert.equal(err.message, 'Not Found');
+    assert.equal(err.isUnavailable, true);
+    return true;
+  });
+});
+
+test('Jupyter {"message","reason"} bodies and network failures', async () => {
+  const forbidden = fakeClient(() =>
+    json({ message: 'Forbidden', reason: null }, 403)
+  );
+  await assert.rejects(forbidden.client.experiments(), (err: unknown) => {
+    assert.ok(err instanceof MlopsApiError);
+    assert.equal(err.status, 403);
+    assert.equal(err.error, 'http_403');
+    assert.equal(err.message, 'Forbidden');
+    return true;
+  });
+  const down = fakeClient(() => {
+    throw new TypeError('Failed to fetch');
+  });
+  await assert.rejects(down.client.version(), (err: unknown) => {
+    assert.ok(err instanceof MlopsApiError);
+    assert.equal(err.status, 0);
+    assert.equal(err.error, 'network');
+    assert.equal(err.isUnavailable, true);
+    return true;
+  });
+});
+
+test('a non-JSON success answer is reported, not thrown raw', async () => {
+  const { client } = fakeClient(() => new Response('<html>', { status: 200 }));
+  await assert.rejects(client.experiments(), (err: unknown) => {
+    assert.ok(err instanceof MlopsApiError);
+    assert.equal(err.error, 'bad_response');
+    return true;
+  });
+});

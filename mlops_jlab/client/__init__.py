@@ -1,0 +1,1 @@
+"""Client faces (Python API, magics) and the backends they call."""

@@ -1,0 +1,140 @@
+"""Backends: how the Python API and magics reach the services.
+
+``LocalBackend`` opens the store in-process (single user, papermill, CI). Team mode
+(``MLOPS_JLAB_URI=http(s)://...``) goes through the REST API; see ``open_backend``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+from ..config import Settings
+from ..errors import ConfigurationError
+from ..store import Database
+from ..store.artifacts import open_artifact_store
+from ..tracking import Experiment, MetricPoint, Run, RunDetail, RunPage, TrackingService
+from ..tracking.datasets import DatasetProfile
+from .buffer import MetricBuffer, Point
+
+
+class Backend(Protocol):
+    """The calls the client faces make; the acting user is the backend's."""
+
+    user: str
+    metrics: MetricBuffer
+
+    def create_experiment(self, name: str, tags: Mapping[str, str] | None = None) -> Experiment: ...
+    def get_or_create_experiment(self, name: str) -> Experiment: ...
+    def get_experiment(self, ref: str) -> Experiment: ...
+    def list_experiments(self) -> list[Experiment]: ...
+    def create_run(self, **kwargs: Any) -> Run: ...
+    def log_params(self, run_id: str, params: Mapping[str, object]) -> None: ...
+    def set_tags(self, run_id: str, tags: Mapping[str, object]) -> None: ...
+    def write_metrics(self, points: Sequence[Point]) -> int: ...
+    def last_steps(self, run_id: str) -> dict[str, int]: ...
+    def end_run(self, run_id: str, status: str = "finished", error: str | None = None) -> Run: ...
+    def update_run(self, run_id: str, **kwargs: Any) -> None: ...
+    def log_artifact(self, run_id: str, local_path: str | os.PathLike[str],
+                     artifact_path: str | None = None) -> list[dict[str, Any]]: ...
+    def log_artifact_bytes(self, run_id: str, path: str, data: bytes) -> dict[str, Any]: ...
+    def artifact_bytes(self, run_id: str, path: str) -> bytes: ...
+    def log_dataset(self, run_id: str, profile: DatasetProfile, role: str) -> dict[str, Any]: ...
+    def get_run(self, run_id: str) -> RunDetail: ...
+    def metric_history(self, run_id: str, key: str) -> list[MetricPoint]: ...
+    def search_runs(self, experiments: Iterable[str] | str | None, filter: str | None,
+                    order_by: str | Sequence[str] | None, limit: int,
+                    page_token: str | None) -> RunPage: ...
+    def close(self) -> None: ...
+
+
+class LocalBackend:
+    """Services in-process over the configured database and artifact store."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.user = settings.user
+        self.db = Database(settings.db_url)
+        self.tracking = TrackingService(self.db, open_artifact_store(settings.artifacts))
+        self.metrics = MetricBuffer(self.write_metrics)
+
+    # experiments
+    def create_experiment(self, name: str, tags: Mapping[str, str] | None = None) -> Experiment:
+        return self.tracking.create_experiment(name, self.user, tags)
+
+    def get_or_create_experiment(self, name: str) -> Experiment:
+        return self.tracking.get_or_create_experiment(name, self.user)
+
+    def get_experiment(self, ref: str) -> Experiment:
+        return self.tracking.get_experiment(ref)
+
+    def list_experiments(self) -> list[Experiment]:
+        return self.tracking.list_experiments()
+
+    # runs
+    def create_run(self, **kwargs: Any) -> Run:
+        return self.tracking.create_run(self.user, **kwargs)
+
+    def log_params(self, run_id: str, params: Mapping[str, object]) -> None:
+        self.tracking.log_params(run_id, params, self.user)
+
+    def set_tags(self, run_id: str, tags: Mapping[str, object]) -> None:
+        self.tracking.set_tags(run_id, tags, self.user)
+
+    def write_metrics(self, points: Sequence[Point]) -> int:
+        return self.tracking.log_metrics(points, self.user)
+
+    def last_steps(self, run_id: str) -> dict[str, int]:
+        return self.tracking.last_steps(run_id)
+
+    def end_run(self, run_id: str, status: str = "finished", error: str | None = None) -> Run:
+        self.metrics.flush()
+        return self.tracking.end_run(run_id, self.user, status=status, error=error)
+
+    def update_run(self, run_id: str, **kwargs: Any) -> None:
+        self.tracking.update_run(run_id, self.user, **kwargs)
+
+    # artifacts and datasets
+    def log_artifact(self, run_id: str, local_path: str | os.PathLike[str],
+                     artifact_path: str | None = None) -> list[dict[str, Any]]:
+        return self.tracking.log_artifact(run_id, local_path, self.user, artifact_path)
+
+    def log_artifact_bytes(self, run_id: str, path: str, data: bytes) -> dict[str, Any]:
+        return self.tracking.log_artifact_bytes(run_id, path, data, self.user)
+
+    def artifact_bytes(self, run_id: str, path: str) -> bytes:
+        blob = self.tracking.artifact_blob(run_id, path)
+        return self.tracking.artifacts.read_bytes(blob["sha256"])
+
+    def log_dataset(self, run_id: str, profile: DatasetProfile, role: str) -> dict[str, Any]:
+        return self.tracking.log_dataset(run_id, profile, self.user, role)
+
+    # reads: flush first so nothing logged is invisible
+    def get_run(self, run_id: str) -> RunDetail:
+        self.metrics.flush()
+        return self.tracking.get_run(run_id)
+
+    def metric_history(self, run_id: str, key: str) -> list[MetricPoint]:
+        self.metrics.flush()
+        return self.tracking.metric_history(run_id, key)
+
+    def search_runs(self, experiments: Iterable[str] | str | None, filter: str | None,
+                    order_by: str | Sequence[str] | None, limit: int,
+                    page_token: str | None) -> RunPage:
+        self.metrics.flush()
+        return self.tracking.search_runs(experiments, filter, order_by, limit, page_token)
+
+    def close(self) -> None:
+        self.metrics.close()
+        self.db.dispose()
+
+
+def open_backend(settings: Settings) -> Backend:
+    """The backend the settings ask for."""
+    if settings.remote:
+        raise ConfigurationError(
+            f"MLOPS_JLAB_URI={settings.uri} asks for team mode over REST, which this version "
+            "does not provide yet; unset MLOPS_JLAB_URI to track into the local store "
+            f"({settings.db_url})")
+    return LocalBackend(settings)

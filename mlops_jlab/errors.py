@@ -1,0 +1,88 @@
+"""Typed domain errors shared by every face (Python API, magics, REST).
+
+Services raise these; the REST base handler maps each class to one HTTP status,
+the magics turn them into ``UsageError``. Nothing outside the services decides
+which error applies.
+"""
+
+from __future__ import annotations
+
+
+class MlopsError(Exception):
+    """Base class of every error mlops_jlab raises on purpose."""
+
+    code = "bad_request"
+    http_status = 400
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON body of the error as the REST API returns it."""
+        body: dict[str, object] = {"error": self.code, "message": self.message}
+        body.update({k: v for k, v in self.details.items() if v is not None})
+        return body
+
+
+class InvalidInput(MlopsError):
+    """The input cannot be parsed or has the wrong shape (HTTP 400)."""
+
+
+class FilterError(InvalidInput):
+    """A search filter is malformed; ``position`` points at the offending character."""
+
+    code = "bad_filter"
+
+    def __init__(self, message: str, position: int | None = None, text: str | None = None):
+        pointer = None
+        if text is not None and position is not None:
+            pointer = f"{text}\n{' ' * position}^"
+        full = f"{message} (at position {position})" if position is not None else message
+        super().__init__(full, position=position)
+        self.position = position
+        self.pointer = pointer
+
+    def __str__(self) -> str:
+        return f"{self.message}\n{self.pointer}" if self.pointer else self.message
+
+
+class OrderByError(InvalidInput):
+    """An ``order_by`` clause names an unknown field or direction."""
+
+    code = "bad_order_by"
+
+
+class PageTokenError(InvalidInput):
+    """A paging cursor is not one this server issued."""
+
+    code = "bad_page_token"
+
+
+class NotFound(MlopsError):
+    """The named experiment, run, metric or artifact does not exist (HTTP 404)."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class Conflict(MlopsError):
+    """The request collides with existing state, e.g. a duplicate name (HTTP 409)."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class RuleViolation(MlopsError):
+    """Well-formed input that breaks a domain rule (HTTP 422)."""
+
+    code = "invalid"
+    http_status = 422
+
+
+class ConfigurationError(MlopsError):
+    """The configuration (env vars, traits, remote server) is unusable."""
+
+    code = "configuration"
+    http_status = 500

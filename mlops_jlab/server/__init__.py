@@ -1,0 +1,1 @@
+"""The jupyter-server extension: REST API under ``/mlops/api``."""

@@ -1,0 +1,53 @@
+"""``MlopsJlab``: the jupyter-server extension app (traitlets config, handlers, services)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Unicode
+
+from .. import config
+from .._version import __version__
+from ..store import Database
+from ..store.artifacts import open_artifact_store
+from ..tracking import TrackingService
+from .routes import ROUTES
+
+
+@dataclass
+class Services:
+    """The services one server process holds."""
+
+    tracking: TrackingService
+    root_dir: str | None
+
+
+class MlopsJlab(ExtensionApp):
+    """Serves ``/mlops/api``; configure with ``c.MlopsJlab.<trait>`` or env vars."""
+
+    name = "mlops_jlab"
+    version = __version__
+    description = "Notebook-native MLOps: tracking REST API for the JupyterLab panel"
+    load_other_extensions = True
+
+    home = Unicode("", config=True,
+                   help="Home folder (default $MLOPS_JLAB_HOME or ~/.mlops_jlab)")
+    db_url = Unicode("", config=True,
+                     help="SQLAlchemy URL (default $MLOPS_JLAB_DB_URL or SQLite in home)")
+    artifacts = Unicode("", config=True,
+                        help="Artifact root, folder or fsspec URL (default "
+                             "$MLOPS_JLAB_ARTIFACTS or <home>/artifacts)")
+
+    def initialize_settings(self) -> None:
+        settings = config.resolve(home=self.home or None, db_url=self.db_url or None,
+                                  artifacts=self.artifacts or None)
+        db = Database(settings.db_url)
+        services = Services(TrackingService(db, open_artifact_store(settings.artifacts)),
+                            getattr(self.serverapp, "root_dir", None))
+        self.settings.update({"mlops_services": services})
+        self.log.info("mlops_jlab %s: database %s, artifacts %s", __version__,
+                      settings.db_url, settings.artifacts)
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(ROUTES)

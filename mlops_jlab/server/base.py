@@ -1,0 +1,98 @@
+"""One base handler: authentication, JSON in and out, domain errors mapped to HTTP.
+
+Handlers stay thin: parse input, call a service with the acting user in a worker
+thread (the event loop never waits on the database), serialize the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+import orjson
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+
+from ..errors import InvalidInput, MlopsError
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class MlopsHandler(ExtensionHandlerMixin, APIHandler):
+    """Base of every mlops_jlab REST handler."""
+
+    auth_resource = "mlops:tracking"
+
+    @property
+    def mlops(self) -> Any:
+        """The services of this server (see ``MlopsJlab.initialize_settings``)."""
+        return self.settings["mlops_services"]
+
+    @property
+    def username(self) -> str:
+        """The acting user: Jupyter's identity."""
+        user = self.current_user
+        return getattr(user, "username", None) or str(user)
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking service call off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, partial(fn, *args, **kwargs))
+
+    def reply(self, body: Any, status: int = 200) -> None:
+        """Send a JSON body."""
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY))
+
+    def json_body(self) -> dict[str, Any]:
+        """The request body as a JSON object, or 400."""
+        try:
+            body = orjson.loads(self.request.body or b"{}")
+        except orjson.JSONDecodeError as exc:
+            raise InvalidInput(f"request body is not valid JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise InvalidInput("request body must be a JSON object")
+        return body
+
+    def query_int(self, name: str, default: int, low: int, high: int) -> int:
+        """An integer query argument within [low, high], or 400 naming it."""
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise InvalidInput(f"{name} must be an integer, got {raw!r}", field=name) from None
+        if not low <= value <= high:
+            raise InvalidInput(f"{name} must be between {low} and {high}, got {value}",
+                               field=name)
+        return value
+
+    def _handle_request_exception(self, e: BaseException) -> None:
+        if isinstance(e, MlopsError) and not self._finished:
+            status = e.http_status if 400 <= e.http_status < 500 else 400
+            self.set_status(status)
+            self.set_header("Content-Type", "application/json; charset=UTF-8")
+            self.finish(orjson.dumps(e.to_dict()))
+            return
+        if not isinstance(e, web.HTTPError):
+            log.exception("mlops_jlab: unexpected error in %s %s", self.request.method,
+                          self.request.path)
+        super()._handle_request_exception(e)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Errors Jupyter raises itself (403, 404 route, 405) as JSON without traceback."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        message = getattr(exc, "log_message", None) or self._reason
+        body = {"error": {403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+                .get(status_code, "server_error" if status_code >= 500 else "bad_request"),
+                "message": message if status_code < 500 else
+                "internal error; see the Jupyter server log"}
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(orjson.dumps(body))

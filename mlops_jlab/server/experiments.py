@@ -1,0 +1,40 @@
+"""``/mlops/api/experiments``: list and create experiments."""
+
+from __future__ import annotations
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..errors import InvalidInput
+from .base import MlopsHandler
+
+
+class ExperimentsHandler(MlopsHandler):
+    """``GET`` lists experiments; ``POST {"name", "tags"?}`` creates one."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        exps = await self.call(self.mlops.tracking.list_experiments)
+        self.reply({"experiments": [e.to_dict() for e in exps]})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body()
+        tags = body.get("tags") or {}
+        if not isinstance(tags, dict):
+            raise InvalidInput("tags must be an object of strings", field="tags")
+        exp = await self.call(self.mlops.tracking.create_experiment, body.get("name"),
+                              self.username, {str(k): str(v) for k, v in tags.items()})
+        self.reply(exp.to_dict(), status=201)
+
+
+class ExperimentHandler(MlopsHandler):
+    """``GET /experiments/{id or name}``."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str) -> None:
+        exp = await self.call(self.mlops.tracking.get_experiment, ref)
+        self.reply(exp.to_dict())

@@ -1,0 +1,26 @@
+/**
+ * Galata (Playwright) configuration for the mlops_jlab browser tests.
+ *
+ * Uses Debian's chromium (/usr/bin/chromium); never `playwright install`.
+ */
+const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
+
+module.exports = {
+  ...baseConfig,
+  timeout: 120000,
+  expect: { timeout: 20000 },
+  use: {
+    ...baseConfig.use,
+    video: 'off',
+    trace: 'off',
+    viewport: { width: 1440, height: 900 },
+    launchOptions: { executablePath: '/usr/bin/chromium' }
+  },
+  reporter: [['list'], ['html', { open: 'never' }]],
+  webServer: {
+    command: 'jlpm start',
+    url: 'http://localhost:8888/lab',
+    timeout: 120000,
+    reuseExistingServer: !process.env.CI
+  }
+};

@@ -1,0 +1,127 @@
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import type { Page, TestInfo } from '@playwright/test';
+import * as path from 'path';
+
+/**
+ * End-to-end tests of the MLOps side panel against a real JupyterLab and the real
+ * mlops_jlab server extension (fresh store, see jupyter_server_test_config.py).
+ */
+
+const PANEL_TAB = '.jp-SideBar.jp-mod-left [data-id="mlops-jlab-panel"]';
+const PANEL = '#mlops-jlab-panel';
+const NOTEBOOK = 'quickstart.ipynb';
+
+test.describe.configure({ mode: 'serial' });
+
+async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  const file = path.join(__dirname, '..', 'test-results', 'screenshots', `${name}.png`);
+  await page.screenshot({ path: file });
+  await testInfo.attach(name, { path: file, contentType: 'image/png' });
+}
+
+async function openPanel(page: IJupyterLabPageFixture): Promise<void> {
+  const tab = page.locator(PANEL_TAB);
+  await expect(tab).toBeVisible();
+  if ((await tab.getAttribute('aria-selected')) !== 'true') {
+    await tab.click();
+  }
+  await expect(page.locator(PANEL)).toBeVisible();
+}
+
+test('the panel shows the empty state with a fresh store', async ({ page }, testInfo) => {
+  await openPanel(page);
+  const panel = page.locator(PANEL);
+  // Handshake succeeded: no "not running" or mismatch banner.
+  await expect(panel.locator('.mlops-EmptyExperiments')).toBeVisible();
+  await expect(panel.locator('.mlops-EmptyExperiments')).toContainText('No experiments yet');
+  await expect(panel.locator('.mlops-Snippet').first()).toContainText('%load_ext mlops_jlab');
+  await expect(panel.locator('.mlops-Banner')).toHaveCount(0);
+  await screenshot(page, testInfo, '01-empty-panel');
+});
+
+test('a notebook training run appears in the panel and opens its detail tab', async ({
+  page
+}, testInfo) => {
+  test.setTimeout(240000);
+  await openPanel(page);
+
+  // The server root is a scratch copy of examples/ (jupyter_server_test_config.py).
+  await page.notebook.openByPath(NOTEBOOK);
+  await page.notebook.activate(NOTEBOOK);
+  expect(await page.notebook.run()).toBe(true);
+  // No cell of the example may fail.
+  await expect(
+    page.locator('.jp-NotebookPanel .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')
+  ).toHaveCount(0);
+
+  // The panel polls: the experiment and its runs show up without any click.
+  const panel = page.locator(PANEL);
+  await expect(panel.locator('.mlops-ExperimentItem', { hasText: 'quickstart' })).toBeVisible({
+    timeout: 30000
+  });
+  const rows = panel.locator('.mlops-RunRow');
+  await expect(rows.first()).toBeVisible({ timeout: 30000 });
+  await expect(rows.first().locator('.mlops-StatusDot')).toHaveClass(/mlops-status-finished/);
+  await expect(panel.locator('th.mlops-col-metric').first()).toBeVisible();
+  await screenshot(page, testInfo, '02-panel-with-runs');
+
+  // Sorting by a metric is done by the server: the header shows the sort.
+  const metricHeader = panel.locator('th.mlops-col-metric').first();
+  await metricHeader.click();
+  await expect(metricHeader).toHaveClass(/mlops-mod-sorted/);
+  await expect(rows.first()).toBeVisible();
+
+  // A bad filter shows the server's message inline.
+  const filter = panel.locator('.mlops-FilterInput');
+  await filter.fill('metrics > 1');
+  await filter.press('Enter');
+  await expect(panel.locator('.mlops-FilterError')).toBeVisible();
+  await screenshot(page, testInfo, '03-bad-filter');
+  await filter.press('Escape');
+  await expect(panel.locator('.mlops-FilterError')).toHaveCount(0);
+  await expect(rows.first()).toBeVisible();
+
+  // Open the run detail tab.
+  await rows.first().click();
+  const detail = page.locator('.jp-MainAreaWidget.mlops-RunDetailTab:visible');
+  await expect(detail.locator('.mlops-RunTitle')).toBeVisible();
+  await expect(detail.locator('.mlops-StatusPill')).toHaveText('finished');
+  await expect(detail.locator('.mlops-KVTable').first()).toBeVisible();
+  await expect(detail.locator('.js-plotly-plot').first()).toBeVisible({ timeout: 30000 });
+  await expect(detail.locator('.mlops-OpenNotebook')).toBeEnabled();
+  await screenshot(page, testInfo, '04-run-detail');
+
+  // Clicking the same run again reuses the tab.
+  await rows.first().click();
+  await expect(page.locator('.jp-MainAreaWidget.mlops-RunDetailTab')).toHaveCount(1);
+
+  // The palette commands exist.
+  await page.keyboard.press('Control+Shift+C');
+  await page.getByPlaceholder('SEARCH', { exact: true }).fill('MLOps');
+  await expect(page.locator('.lm-CommandPalette-item', { hasText: 'MLOps: Refresh' })).toBeVisible();
+  await page.keyboard.press('Escape');
+});
+
+test('the panel explains when the server extension is missing', async ({ page }, testInfo) => {
+  // Simulate a JupyterLab without the server extension: the version route answers 404.
+  await page.route(/\/mlops\/api\/version/, route =>
+    route.fulfill({ status: 404, contentType: 'text/html', body: '<html>404 : Not Found</html>' })
+  );
+  await page.goto();
+  await openPanel(page);
+  const banner = page.locator(`${PANEL} .mlops-Banner-error`);
+  await expect(banner).toContainText('server extension is not running');
+  await expect(banner).toContainText('pip install mlops_jlab');
+  await screenshot(page, testInfo, '05-server-missing');
+});
+
+test('the panel warns about a version mismatch', async ({ page }, testInfo) => {
+  await page.route(/\/mlops\/api\/version/, route =>
+    route.fulfill({ status: 200, contentType: 'application/json', body: '{"version": "9.9.9", "api": 1}' })
+  );
+  await page.goto();
+  await openPanel(page);
+  const banner = page.locator(`${PANEL} .mlops-Banner-warn`);
+  await expect(banner).toContainText('9.9.9');
+  await expect(banner).toContainText('0.1.0');
+});
