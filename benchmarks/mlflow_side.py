@@ -37,10 +37,18 @@ def bench_log_metric(s: dict[str, int]) -> dict:
         t0 = time.perf_counter()
         for i in range(n):
             mlflow.log_metric("loss", 1.0 / (i + 1), step=i)
+        run_id = mlflow.last_active_run().info.run_id
         mlflow.end_run()
         samples.append(time.perf_counter() - t0)
     st = w.summarize(samples)
-    return {"value": n / st["median"], "unit": "calls/s", "seconds": st, "calls": n}
+    stored = len(MlflowClient().get_metric_history(run_id, "loss"))
+    return {
+        "value": n / st["median"],
+        "unit": "calls/s",
+        "seconds": st,
+        "calls": n,
+        "check": {"stored": stored, "expected": n},
+    }
 
 
 def bench_log_batch(s: dict[str, int]) -> dict:
@@ -71,7 +79,14 @@ def bench_log_batch(s: dict[str, int]) -> dict:
         samples.append(time.perf_counter() - t0)
     st = w.summarize(samples)
     points = steps * keys
-    return {"value": points / st["median"], "unit": "points/s", "seconds": st, "points": points}
+    stored = sum(len(client.get_metric_history(run.info.run_id, f"m{k}")) for k in range(keys))
+    return {
+        "value": points / st["median"],
+        "unit": "points/s",
+        "seconds": st,
+        "points": points,
+        "check": {"stored": stored, "expected": points},
+    }
 
 
 def bench_runs(s: dict[str, int]) -> dict:
@@ -91,7 +106,14 @@ def bench_runs(s: dict[str, int]) -> dict:
         make_runs(1000 * (rep + 1), n)
         samples.append(time.perf_counter() - t0)
     st = w.summarize(samples)
-    return {"value": n / st["median"], "unit": "runs/s", "seconds": st, "runs": n}
+    stored = len(MlflowClient().search_runs([_experiment_id()], max_results=50_000))
+    return {
+        "value": n / st["median"],
+        "unit": "runs/s",
+        "seconds": st,
+        "runs": n,
+        "check": {"stored": stored, "expected": s["warmup"] + s["reps"] * n},
+    }
 
 
 def populate_search(n: int) -> float:

@@ -39,7 +39,14 @@ def bench_log_metric(s: dict[str, int]) -> dict:
         run.end()
         samples.append(time.perf_counter() - t0)
     st = w.summarize(samples)
-    return {"value": n / st["median"], "unit": "calls/s", "seconds": st, "calls": n}
+    stored = len(run.metric_history("loss"))
+    return {
+        "value": n / st["median"],
+        "unit": "calls/s",
+        "seconds": st,
+        "calls": n,
+        "check": {"stored": stored, "expected": n},
+    }
 
 
 def bench_log_batch(s: dict[str, int]) -> dict:
@@ -58,7 +65,14 @@ def bench_log_batch(s: dict[str, int]) -> dict:
         samples.append(time.perf_counter() - t0)
     st = w.summarize(samples)
     points = steps * keys
-    return {"value": points / st["median"], "unit": "points/s", "seconds": st, "points": points}
+    stored = sum(len(run.metric_history(f"m{k}")) for k in range(keys))
+    return {
+        "value": points / st["median"],
+        "unit": "points/s",
+        "seconds": st,
+        "points": points,
+        "check": {"stored": stored, "expected": points},
+    }
 
 
 def bench_runs(s: dict[str, int]) -> dict:
@@ -79,7 +93,14 @@ def bench_runs(s: dict[str, int]) -> dict:
         make_runs(1000 * (rep + 1), n)
         samples.append(time.perf_counter() - t0)
     st = w.summarize(samples)
-    return {"value": n / st["median"], "unit": "runs/s", "seconds": st, "runs": n}
+    stored = len(mlops.search_runs(experiment=w.EXPERIMENT, limit=100_000))
+    return {
+        "value": n / st["median"],
+        "unit": "runs/s",
+        "seconds": st,
+        "runs": n,
+        "check": {"stored": stored, "expected": s["warmup"] + s["reps"] * n},
+    }
 
 
 def populate(n: int) -> float:
@@ -159,6 +180,7 @@ def bench_rest_runs(s: dict[str, int]) -> dict:
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root}",
             f"--config={config}",
+            "--allow-root",
         ],
         env=env,
         stdout=log,
@@ -260,6 +282,10 @@ def bench_magic(s: dict[str, int]) -> dict:
         "plain_seconds": sp,
         "magic_seconds": sm,
         "magic_p95_ms": sm["p95"] * 1000,
+        "check": {
+            "stored": len(mlops.search_runs(experiment=w.EXPERIMENT, limit=100_000)),
+            "expected": s["warmup"] + s["reps"],
+        },
     }
 
 

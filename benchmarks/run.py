@@ -205,6 +205,14 @@ def judge(sc: Scenario, mlf: dict | None, ours: dict | None) -> dict:
             row["met"] = row["ratio"] >= sc.target
     elif ok(ours):
         row["met"] = ours["value"] < sc.target
+    for side, r in (("MLflow", mlf), ("mlops_jlab", ours)):
+        # each side counts what it stored after the clock stopped: nothing may be lost
+        if ok(r) and "check" in r and r["check"]["stored"] != r["check"]["expected"]:
+            log(
+                f"[{sc.name}] WARNING: {side} stored {r['check']['stored']}, "
+                f"expected {r['check']['expected']}"
+            )
+            row.setdefault("check_failed", []).append(side)
     if ok(mlf) and ok(ours) and "top5" in mlf:
         # both sides searched the same data: they must return the same runs
         row["same_answer"] = mlf["top5"] == ours.get("top5") and mlf["rows"] == ours["rows"]
@@ -297,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
 
     table = render_table(rows, sizes)
+    if mode == "quick":
+        table += "\n\n_quick sizes: a smoke run; the numbers and ratios mean nothing._"
     print(table)
 
     try:

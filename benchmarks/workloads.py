@@ -24,9 +24,9 @@ RESULT_MARKER = "BENCH_RESULT "
 # Sizes per scenario. "full" is what the targets are judged on; "quick" is a smoke run.
 SIZES: dict[str, dict[str, dict[str, int]]] = {
     "full": {
-        "log_metric": {"calls": 3000, "warmup": 100, "reps": 3},
-        "log_batch": {"steps": 10_000, "keys": 10, "batch": 1000, "warmup_steps": 100, "reps": 3},
-        "runs": {"runs": 200, "warmup": 10, "reps": 3},
+        "log_metric": {"calls": 3000, "warmup": 100, "reps": 5},
+        "log_batch": {"steps": 10_000, "keys": 10, "batch": 1000, "warmup_steps": 100, "reps": 5},
+        "runs": {"runs": 200, "warmup": 10, "reps": 5},
         "search": {"runs": 5000, "warmup": 2, "reps": 7},
         "rest_runs": {"runs": 10_000, "warmup": 5, "requests": 50},
         "magic": {"warmup": 5, "reps": 40},

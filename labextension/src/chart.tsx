@@ -105,29 +105,41 @@ export function lineFigure(
 }
 
 /**
- * A bar chart of metrics that have a single value (e.g. evaluation scores).
+ * A horizontal bar chart of the metrics that have a single value (e.g. evaluation
+ * scores), one bar per metric.
  */
 export function barFigure(
   histories: MetricHistory[],
   colors: Colors
 ): { data: any[]; layout: Record<string, any> } {
   const layout = baseLayout('Final values', colors);
-  layout.xaxis = { ...layout.xaxis, title: { text: 'metric', font: { size: 11 } } };
-  layout.yaxis = {
-    ...layout.yaxis,
+  const sorted = [...histories].sort((a, b) => b.key.localeCompare(a.key));
+  const values = sorted.map(h => h.history[h.history.length - 1].value);
+  layout.height = Math.max(160, 26 * sorted.length + 70);
+  layout.margin = { l: 16, r: 24, t: 36, b: 40 };
+  layout.xaxis = {
+    ...layout.xaxis,
     title: { text: 'value', font: { size: 11, color: colors.muted } }
   };
-  const values = histories.map(h => h.history[h.history.length - 1].value);
+  layout.yaxis = {
+    ...layout.yaxis,
+    ticksuffix: ' ',
+    gridcolor: 'rgba(0,0,0,0)'
+  };
+  layout.bargap = 0.35;
   return {
     data: [
       {
-        x: histories.map(h => h.key),
-        y: values,
+        y: sorted.map(h => h.key),
+        x: values,
         text: values.map(v => formatMetric(v)),
         textposition: 'auto',
+        insidetextanchor: 'end',
+        orientation: 'h',
         type: 'bar',
         marker: { color: colors.line },
-        hovertemplate: '%{x} = %{y:.6g}<extra></extra>'
+        hovertemplate: '%{y} = %{x:.6g}<extra></extra>',
+        cliponaxis: false
       }
     ],
     layout
@@ -208,19 +220,14 @@ export function Plot(props: PlotProps): JSX.Element {
   );
 }
 
-/**
- * One line chart per metric with several steps, and one bar chart of the metrics
- * that have a single value.
- */
-export function MetricCharts(props: {
+/** Metric histories with more than one point: one line chart each. */
+export function SeriesCharts(props: {
   histories: MetricHistory[];
   themeVersion: number;
 }): JSX.Element {
-  const series = props.histories.filter(h => h.history.length > 1);
-  const singles = props.histories.filter(h => h.history.length === 1);
   return (
     <div className="mlops-Charts">
-      {series.map(h => (
+      {props.histories.map(h => (
         <Plot
           key={h.key}
           label={h.key}
@@ -229,15 +236,21 @@ export function MetricCharts(props: {
           figure={colors => lineFigure(h.key, h.history, colors)}
         />
       ))}
-      {singles.length > 0 && (
-        <Plot
-          key="__final__"
-          label="final values"
-          dataKey={JSON.stringify(singles)}
-          themeVersion={props.themeVersion}
-          figure={colors => barFigure(singles, colors)}
-        />
-      )}
     </div>
+  );
+}
+
+/** Metrics with a single value: one bar chart. */
+export function FinalValuesChart(props: {
+  histories: MetricHistory[];
+  themeVersion: number;
+}): JSX.Element {
+  return (
+    <Plot
+      label="final values"
+      dataKey={JSON.stringify(props.histories)}
+      themeVersion={props.themeVersion}
+      figure={colors => barFigure(props.histories, colors)}
+    />
   );
 }

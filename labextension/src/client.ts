@@ -232,6 +232,14 @@ export class MlopsClient {
     );
   }
 
+  /** The download URL of an artifact: `GET runs/{run_id}/artifacts/{path}`. */
+  artifactUrl(runId: string, path: string): string {
+    return URLExt.join(
+      this.url('runs', runId, 'artifacts'),
+      ...path.split('/').map(p => encodeURIComponent(p))
+    );
+  }
+
   /** `GET version` */
   version(): Promise<VersionInfo> {
     return this._get<VersionInfo>(this.url('version'));

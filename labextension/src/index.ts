@@ -60,6 +60,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
       namespace: 'mlops-run'
     });
 
+    tracker.currentChanged.connect((_, widget) => {
+      model.setCurrentRun(widget?.content.runId ?? null);
+    });
+
     const openRun = async (runId: string) => {
       const existing = tracker.find(w => w.content.runId === runId);
       if (existing) {

@@ -77,6 +77,16 @@ export class MlopsModel {
   get pageSize(): number {
     return this._pageSize;
   }
+  /** The run whose detail tab is the current one (highlighted in the table). */
+  get currentRunId(): string | null {
+    return this._currentRunId;
+  }
+  setCurrentRun(runId: string | null): void {
+    if (runId !== this._currentRunId) {
+      this._currentRunId = runId;
+      this._emit();
+    }
+  }
   get isDisposed(): boolean {
     return this._disposed;
   }
@@ -134,10 +144,12 @@ export class MlopsModel {
     void this.reloadRuns();
   }
 
-  /** Apply a filter (server syntax); an error stays inline under the filter box. */
+  /**
+   * Apply a filter (server syntax). When the server rejects it, its message stays
+   * inline under the filter box and the last accepted filter stays in force.
+   */
   async setFilter(filter: string): Promise<void> {
-    this._filter = filter.trim();
-    await this.reloadRuns();
+    await this._loadRuns(this._pageSize, true, filter.trim());
   }
 
   async setSort(sort: SortState | null): Promise<void> {
@@ -254,7 +266,11 @@ export class MlopsModel {
     this._emit();
   }
 
-  private async _loadRuns(limit: number, reset: boolean): Promise<void> {
+  /**
+   * Load the first `limit` runs. `filter` is a new filter to try (`undefined`: keep
+   * the current one); polls (`reset` false) leave a filter error on screen.
+   */
+  private async _loadRuns(limit: number, reset: boolean, filter?: string): Promise<void> {
     if (this._selected === null) {
       return;
     }
@@ -267,6 +283,7 @@ export class MlopsModel {
     try {
       const page = await this.client.runs({
         ...this._runsQuery(),
+        ...(filter !== undefined ? { filter: filter || undefined } : {}),
         limit: Math.min(MAX_LIMIT, limit)
       });
       if (seq !== this._runsSeq || experiment !== this._selected) {
@@ -274,13 +291,17 @@ export class MlopsModel {
       }
       const changed =
         reset ||
-        this._filterError !== null ||
         this._error !== null ||
         !sameData(page.runs, this._runs) ||
         page.next_page_token !== this._nextPageToken;
       this._runs = page.runs;
       this._nextPageToken = page.next_page_token;
-      this._filterError = null;
+      if (filter !== undefined) {
+        this._filter = filter;
+      }
+      if (reset) {
+        this._filterError = null;
+      }
       this._error = null;
       this._loading = false;
       if (changed) {
@@ -346,6 +367,7 @@ export class MlopsModel {
   private _timer: ReturnType<typeof setInterval> | null = null;
   private _refreshing: Promise<void> | null = null;
   private _runsSeq = 0;
+  private _currentRunId: string | null = null;
   private _disposed = false;
 }
 

@@ -408,78 +408,80 @@ function RunsTable(props: {
   const now = Date.now();
   const sort = model.sort;
   return (
-    <div className="mlops-TableScroll">
-      <table className="mlops-RunsTable" aria-label="Runs">
-        <thead>
-          <tr>
-            {columns.map(col => {
-              const active = sort && col.sort && sort.key === col.sort;
-              return (
-                <th
-                  key={col.id}
-                  className={`${col.className}${col.sort ? ' mlops-sortable' : ''}${active ? ' mlops-mod-sorted' : ''}`}
-                  title={
-                    col.sort
-                      ? `${col.title} — click to sort (${col.sort})`
-                      : col.title
-                  }
-                  aria-sort={
-                    active
-                      ? sort!.direction === 'ASC'
-                        ? 'ascending'
-                        : 'descending'
-                      : 'none'
-                  }
-                  onClick={
-                    col.sort
-                      ? () => void model.setSort(toggleSort(sort, col.sort!))
-                      : undefined
-                  }
-                >
-                  <span className="mlops-th">
-                    <span className="mlops-th-label">{col.label}</span>
-                    {active &&
-                      (sort!.direction === 'ASC' ? (
-                        <caretUpIcon.react
-                          tag="span"
-                          className="mlops-SortIcon"
-                        />
-                      ) : (
-                        <caretDownIcon.react
-                          tag="span"
-                          className="mlops-SortIcon"
-                        />
-                      ))}
-                  </span>
-                </th>
-              );
-            })}
-          </tr>
-        </thead>
-        <tbody>
-          {runs.map(run => (
-            <tr
-              key={run.id}
-              className="mlops-RunRow"
-              data-run-id={run.id}
-              tabIndex={0}
-              title={`Open run ${run.name || run.id}`}
-              onClick={() => props.openRun(run.id)}
-              onKeyDown={ev => {
-                if (ev.key === 'Enter') {
-                  props.openRun(run.id);
-                }
-              }}
-            >
-              {columns.map(col => (
-                <td key={col.id} className={col.className}>
-                  {col.render(run, now)}
-                </td>
-              ))}
+    <>
+      <div className="mlops-TableScroll">
+        <table className="mlops-RunsTable" aria-label="Runs">
+          <thead>
+            <tr>
+              {columns.map(col => {
+                const active = sort && col.sort && sort.key === col.sort;
+                return (
+                  <th
+                    key={col.id}
+                    className={`${col.className}${col.sort ? ' mlops-sortable' : ''}${active ? ' mlops-mod-sorted' : ''}`}
+                    title={
+                      col.sort
+                        ? `${col.title} — click to sort (${col.sort})`
+                        : col.title
+                    }
+                    aria-sort={
+                      active
+                        ? sort!.direction === 'ASC'
+                          ? 'ascending'
+                          : 'descending'
+                        : 'none'
+                    }
+                    onClick={
+                      col.sort
+                        ? () => void model.setSort(toggleSort(sort, col.sort!))
+                        : undefined
+                    }
+                  >
+                    <span className="mlops-th">
+                      <span className="mlops-th-label">{col.label}</span>
+                      {active &&
+                        (sort!.direction === 'ASC' ? (
+                          <caretUpIcon.react
+                            tag="span"
+                            className="mlops-SortIcon"
+                          />
+                        ) : (
+                          <caretDownIcon.react
+                            tag="span"
+                            className="mlops-SortIcon"
+                          />
+                        ))}
+                    </span>
+                  </th>
+                );
+              })}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {runs.map(run => (
+              <tr
+                key={run.id}
+                className={`mlops-RunRow${run.id === model.currentRunId ? ' mlops-mod-current' : ''}`}
+                data-run-id={run.id}
+                tabIndex={0}
+                title={`Open run ${run.name || run.id}`}
+                onClick={() => props.openRun(run.id)}
+                onKeyDown={ev => {
+                  if (ev.key === 'Enter') {
+                    props.openRun(run.id);
+                  }
+                }}
+              >
+                {columns.map(col => (
+                  <td key={col.id} className={col.className}>
+                    {col.render(run, now)}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <div className="mlops-TableFooter">
         <span className="mlops-Muted">
           {runs.length} run{runs.length === 1 ? '' : 's'}
@@ -495,6 +497,6 @@ function RunsTable(props: {
           </button>
         )}
       </div>
-    </div>
+    </>
   );
 }

@@ -75,8 +75,9 @@ export function orderByParam(sort: SortState | null): string | undefined {
 }
 
 /**
- * The union of the keys of `metrics` (or `params`) over runs, most frequent first
- * (ties keep first-seen order), at most `max` keys.
+ * The union of the keys of `metrics` (or `params`) over runs, at most `max` keys:
+ * keys whose value differs between runs first (a param set to the same value in every
+ * run tells nothing), then the most frequent, ties in first-seen order.
  */
 export function unionKeys(
   runs: ReadonlyArray<{
@@ -87,15 +88,29 @@ export function unionKeys(
   max: number
 ): string[] {
   const counts = new Map<string, number>();
+  const values = new Map<string, Set<string>>();
   for (const run of runs) {
-    for (const key of Object.keys(run[field] ?? {})) {
+    for (const [key, value] of Object.entries(run[field] ?? {})) {
       counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (!values.has(key)) {
+        values.set(key, new Set());
+      }
+      values.get(key)!.add(JSON.stringify(value));
     }
   }
+  const varies = (key: string) =>
+    values.get(key)!.size > 1 || counts.get(key)! < runs.length ? 1 : 0;
   const order = Array.from(counts.keys());
   return order
-    .map((key, index) => ({ key, index, count: counts.get(key)! }))
-    .sort((a, b) => b.count - a.count || a.index - b.index)
+    .map((key, index) => ({
+      key,
+      index,
+      count: counts.get(key)!,
+      varies: varies(key)
+    }))
+    .sort(
+      (a, b) => b.varies - a.varies || b.count - a.count || a.index - b.index
+    )
     .slice(0, Math.max(0, max))
     .map(x => x.key);
 }

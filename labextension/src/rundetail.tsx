@@ -12,7 +12,7 @@ import {
 import * as React from 'react';
 
 import { MetricHistory, MlopsApiError, MlopsClient, RunDetail } from './client';
-import { MetricCharts } from './chart';
+import { FinalValuesChart, SeriesCharts } from './chart';
 import {
   formatBytes,
   formatDuration,
@@ -133,6 +133,7 @@ export class RunDetailWidget extends ReactWidget {
         openNotebook={path =>
           void this._commands.execute('docmanager:open', { path })
         }
+        artifactUrl={path => this._client.artifactUrl(this.runId, path)}
       />
     );
   }
@@ -197,9 +198,23 @@ function KeyValueTable(props: {
   rows: [string, React.ReactNode][];
   empty: string;
   numeric?: boolean;
+  /** Flow many rows into several columns. */
+  grid?: boolean;
 }): JSX.Element {
   if (!props.rows.length) {
     return <div className="mlops-Muted mlops-EmptyInline">{props.empty}</div>;
+  }
+  if (props.grid) {
+    return (
+      <dl className="mlops-KVGrid">
+        {props.rows.map(([k, v]) => (
+          <div key={k} className="mlops-KVGridItem">
+            <dt title={k}>{k}</dt>
+            <dd>{v}</dd>
+          </div>
+        ))}
+      </dl>
+    );
   }
   return (
     <table className="mlops-KVTable">
@@ -221,6 +236,7 @@ function RunDetailView(props: {
   error: string | null;
   themeVersion: number;
   openNotebook: (path: string) => void;
+  artifactUrl: (path: string) => string;
 }): JSX.Element {
   const d = props.detail;
   const notebookPath = d.source?.notebook_path ?? null;
@@ -234,7 +250,8 @@ function RunDetailView(props: {
   const packages = Object.entries(d.environment?.packages ?? {}).sort(
     ([a], [b]) => a.localeCompare(b)
   );
-  const charted = props.histories.filter(h => h.history.length > 0);
+  const series = props.histories.filter(h => h.history.length > 1);
+  const singles = props.histories.filter(h => h.history.length === 1);
   return (
     <div className="mlops-RunDetailBody">
       {props.error && (
@@ -320,11 +337,8 @@ function RunDetailView(props: {
         </Section>
       )}
 
-      <div className="mlops-Columns">
-        <Section title="Parameters" count={params.length}>
-          <KeyValueTable rows={params} empty="No parameters logged." />
-        </Section>
-        <Section title="Metrics" count={metrics.length}>
+      <Section title="Metrics" count={metrics.length}>
+        <div className="mlops-Columns">
           <KeyValueTable
             numeric
             rows={metrics.map(([k, v]) => [
@@ -335,14 +349,24 @@ function RunDetailView(props: {
             ])}
             empty="No metrics logged."
           />
-        </Section>
-      </div>
+          {singles.length > 0 && (
+            <FinalValuesChart
+              histories={singles}
+              themeVersion={props.themeVersion}
+            />
+          )}
+        </div>
+      </Section>
 
-      {charted.length > 0 && (
-        <Section title="Metric history" count={charted.length}>
-          <MetricCharts histories={charted} themeVersion={props.themeVersion} />
+      {series.length > 0 && (
+        <Section title="Metric history" count={series.length}>
+          <SeriesCharts histories={series} themeVersion={props.themeVersion} />
         </Section>
       )}
+
+      <Section title="Parameters" count={params.length}>
+        <KeyValueTable rows={params} empty="No parameters logged." grid />
+      </Section>
 
       <Section title="Tags" count={tags.length}>
         {tags.length ? (
@@ -419,7 +443,16 @@ function RunDetailView(props: {
               {d.artifacts.map(a => (
                 <tr key={a.path}>
                   <td>
-                    <code>{a.path}</code>
+                    <a
+                      className="mlops-Link"
+                      href={props.artifactUrl(a.path)}
+                      target="_blank"
+                      rel="noopener noreferrer"
+                      download={a.path.split('/').pop()}
+                      title={`Download ${a.path}`}
+                    >
+                      <code>{a.path}</code>
+                    </a>
                   </td>
                   <td className="mlops-col-num">{formatBytes(a.size)}</td>
                   <td>

@@ -180,3 +180,11 @@ test('a non-JSON success answer is reported, not thrown raw', async () => {
     return true;
   });
 });
+
+test('artifactUrl keeps the path structure and encodes each segment', () => {
+  const { client } = fakeClient(() => json({}));
+  assert.equal(
+    client.artifactUrl('abc123', 'model/my model.skops'),
+    'http://localhost:8888/lab-base/mlops/api/runs/abc123/artifacts/model/my%20model.skops'
+  );
+});

@@ -59,6 +59,15 @@ test('unionKeys: most frequent first, ties in first-seen order, capped', () => {
   assert.deepEqual(unionKeys([], 'params', 3), []);
 });
 
+test('unionKeys puts keys whose values vary before constant ones', () => {
+  const runs = [
+    { params: { n_jobs: 'None', estimator: 'A', C: '1' } },
+    { params: { n_jobs: 'None', estimator: 'B', C: '1' } }
+  ];
+  assert.deepEqual(unionKeys(runs, 'params', 2), ['estimator', 'n_jobs']);
+  assert.deepEqual(unionKeys(runs, 'params', 3), ['estimator', 'n_jobs', 'C']);
+});
+
 test('withSortedKey keeps the sorted column visible', () => {
   const sort = { key: 'metrics.`val loss`', direction: 'DESC' as const };
   assert.deepEqual(withSortedKey(['acc'], 'metrics', sort), [

@@ -70,11 +70,10 @@ class Run:
         if step is None:
             step = self._next_step.get(key, 0)
         elif type(step) is not int:
-            if isinstance(step, bool) or not isinstance(step, int):
-                try:
-                    step = int(step)  # numpy integers
-                except (TypeError, ValueError):
-                    raise InvalidInput(f"step of metric {key!r} must be an integer") from None
+            try:
+                step = int(step)  # numpy integers
+            except (TypeError, ValueError):
+                raise InvalidInput(f"step of metric {key!r} must be an integer") from None
         nxt = self._next_step.get(key, 0)
         if step >= nxt:
             self._next_step[key] = step + 1

@@ -77,6 +77,30 @@ def _scalar_snapshot(ns: Mapping[str, Any]) -> dict[str, Any]:
             not (isinstance(v, str) and len(v) > MAX_SCALAR_TEXT)}
 
 
+def _inside_another_fit(wrapper_frame: Any) -> bool:
+    """True when a fit wrapper further up the stack is fitting an outer estimator."""
+    outer = wrapper_frame.f_back
+    while outer is not None:
+        if outer.f_code is wrapper_frame.f_code:
+            return True
+        outer = outer.f_back
+    return False
+
+
+def _nested_in(est: Any, others: list[Fit]) -> bool:
+    """True when ``est`` is a component (pipeline step, base estimator) of another fit."""
+    for fit in others:
+        if fit.estimator is est:
+            continue
+        try:
+            values = fit.estimator.get_params(deep=True).values()
+        except Exception:
+            continue
+        if any(v is est for v in values):
+            return True
+    return False
+
+
 @contextmanager
 def capture_cell(namespace: dict[str, Any]) -> Iterator[CellCapture]:
     """Record fits and assigned scalars while the body (the cell) runs."""
@@ -96,9 +120,9 @@ def capture_cell(namespace: dict[str, Any]) -> Iterator[CellCapture]:
         pass
 
     if base is not None and original is not None:
-        def _validate_params(self: Any) -> Any:  # noqa: ANN401
+        def _validate_params(self: Any) -> Any:
             frame = sys._getframe(1)
-            if "fit_method" in frame.f_locals:
+            if "fit_method" in frame.f_locals and not _inside_another_fit(frame):
                 args = frame.f_locals.get("args") or ()
                 kwargs = frame.f_locals.get("kwargs") or {}
                 X = args[0] if args else kwargs.get("X")
@@ -121,13 +145,19 @@ def capture_cell(namespace: dict[str, Any]) -> Iterator[CellCapture]:
                 result.fits = [f for f in result.fits if f.estimator is not fit.estimator]
             seen.add(id(fit.estimator))
             result.fits.append(fit)
+        unseen: list[Fit] = []
         for name, obj in namespace.items():
             if name.startswith("_") or not is_estimator(obj) or id(obj) in seen:
                 continue
             old = before_estimators.get(name)
             if (old is None or old != (id(obj), _fit_state(obj))) and is_fitted(obj):
-                result.fits.append(Fit(obj, None, name))
+                unseen.append(Fit(obj, None, name))
                 seen.add(id(obj))
+        # fits seen only afterwards have no known order: put them before the recorded
+        # ones, and drop those that are parts of another fitted estimator
+        everything = unseen + result.fits
+        result.fits = [f for f in unseen if not _nested_in(f.estimator, everything)] + \
+            result.fits
         after = _scalar_snapshot(namespace)
         result.variables = {k: v for k, v in after.items()
                             if k not in before_scalars or before_scalars[k] != v or

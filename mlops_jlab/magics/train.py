@@ -9,6 +9,7 @@ dataset, and the fitted model as an artifact with its input schema.
 from __future__ import annotations
 
 import ast
+import contextlib
 import time
 import traceback
 from typing import Any
@@ -177,9 +178,9 @@ class TrainMagics(Magics):
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last = ast.Expression(tree.body.pop().value)
         if tree.body:
-            exec(compile(tree, filename, "exec"), ns)  # noqa: S102
+            exec(compile(tree, filename, "exec"), ns)
         if last is not None:
-            return eval(compile(last, filename, "eval"), ns)  # noqa: S307
+            return eval(compile(last, filename, "eval"), ns)
         return None
 
     def _record(self, run: Any, fits: list[Fit], variables: dict[str, Any], args: Any,
@@ -215,10 +216,8 @@ class TrainMagics(Magics):
 
         if model_fit is not None and model_fit.X is not None:
             x_name = _variable_of(ns, model_fit.X) or "train"
-            try:
+            with contextlib.suppress(MlopsError):  # unsupported data shape: the run stands
                 run.log_dataset(model_fit.X, name=x_name, role="train")
-            except MlopsError:
-                pass  # data of an unsupported shape: the run still stands
         if eval_vars is not None:
             if model is None:
                 raise UsageError("--eval given but the cell fitted no model (use --model VAR)")
@@ -227,10 +226,8 @@ class TrainMagics(Magics):
                 raise UsageError(f"--eval: the cell did not define {', '.join(missing)}")
             X, y = ns[eval_vars[0]], ns[eval_vars[1]]
             run.log_metrics(evaluate(model, X, y), step=0)
-            try:
+            with contextlib.suppress(MlopsError):
                 run.log_dataset(X, name=eval_vars[0], role="test")
-            except MlopsError:
-                pass
         if model is None:
             return None
         if not args.no_model and hasattr(model, "predict"):

@@ -93,7 +93,7 @@ class ArtifactStore:
         path = self.blob_path(sha256)
         if not self.fs.exists(path):
             raise NotFound(f"artifact blob {sha256} is missing from {self.root_url}")
-        return self.fs.open(path, "rb")  # type: ignore[no-any-return]
+        return self.fs.open(path, "rb")
 
     def read_bytes(self, sha256: str) -> bytes:
         """The whole content of a stored blob."""

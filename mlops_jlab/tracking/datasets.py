@@ -75,7 +75,7 @@ def column_profile(series: pd.Series) -> dict[str, Any]:
     present = series.dropna()
     out: dict[str, Any] = {
         "dtype": str(series.dtype),
-        "count": int(len(series)),
+        "count": len(series),
         "missing": missing,
         "distinct": int(present.nunique()) if len(present) else 0,
     }
@@ -110,7 +110,7 @@ def profile_dataframe(data: Any, name: str) -> DatasetProfile:
     return DatasetProfile(
         name=name,
         fingerprint=fingerprint(df),
-        rows=int(len(df)),
+        rows=len(df),
         schema=[{"name": str(c), "dtype": str(t)} for c, t in df.dtypes.items()],
         profile={
             "columns": {str(c): column_profile(df[c]) for c in df.columns},

@@ -21,7 +21,7 @@ _pkg_cache: dict[frozenset[str], dict[str, str]] = {}
 
 @lru_cache(maxsize=1)
 def _module_to_distributions() -> dict[str, list[str]]:
-    return metadata.packages_distributions()
+    return dict(metadata.packages_distributions())
 
 
 def imported_packages() -> dict[str, str]:

@@ -20,8 +20,8 @@ as bound parameters, never as SQL text. Every error names the character position
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Union
 
 from ..errors import FilterError
 
@@ -43,7 +43,7 @@ COMPARISONS = {"=", "!=", "<", "<=", ">", ">="}
 KEY_STOP = set("()=<>!,'\"")
 KEYWORDS = {"and", "or", "not", "in", "like", "ilike", "is", "null"}
 
-Literal = Union[float, int, str, None]
+Literal = float | int | str | None
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class Not:
     operand: Node
 
 
-Node = Union[Comparison, BoolOp, Not]
+Node = Comparison | BoolOp | Not
 
 
 @dataclass(frozen=True)
@@ -299,7 +299,7 @@ class _Parser:
         tok = self.tok
         if tok.kind in ("number", "string"):
             self.advance()
-            return tok.value  # type: ignore[return-value]
+            return tok.value
         if tok.kind == "ident" and str(tok.value).lower() in ("true", "false"):
             self.advance()
             return str(tok.value).lower()
@@ -359,7 +359,7 @@ class OrderTerm:
     descending: bool
 
 
-def parse_order_by(clauses: str | list[str] | tuple[str, ...] | None) -> list[OrderTerm]:
+def parse_order_by(clauses: str | Sequence[str] | None) -> list[OrderTerm]:
     """Parse ``["metrics.acc DESC", "attributes.start_time"]`` or a comma-separated string."""
     from ..errors import OrderByError
 

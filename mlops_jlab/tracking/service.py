@@ -75,13 +75,13 @@ def check_metric_value(key: str, value: object) -> float | None:
             import numpy as np
 
             if isinstance(value, np.generic) and np.issubdtype(type(value), np.number):
-                value = float(value)  # type: ignore[arg-type]
+                value = float(value)
             else:
                 raise TypeError
         except TypeError:
             raise InvalidInput(
                 f"metric {key!r} must be a number, got {type(value).__name__}") from None
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)
     return None if math.isnan(number) else number
 
 
@@ -534,7 +534,7 @@ class TrackingService:
         refs = [experiments] if isinstance(experiments, str) else list(experiments or [])
         with self.db.read() as conn:
             exp_ids = sorted({self._experiment_row(conn, ref).id for ref in refs})
-            query = (select(s.runs.c.id, s.runs.c.name, s.runs.c.experiment_id,
+            query: Any = (select(s.runs.c.id, s.runs.c.name, s.runs.c.experiment_id,
                             s.experiments.c.name.label("experiment_name"), s.runs.c.status,
                             s.runs.c.user, s.runs.c.start_time, s.runs.c.end_time,
                             s.runs.c.parent_run_id, s.runs.c.source)
@@ -575,7 +575,7 @@ class TrackingService:
             rows = conn.execute(select(table.c.run_id, table.c.key, table.c.value)
                                 .where(table.c.run_id.in_(run_ids))).all()
             for run_id, key, value in rows:
-                out.setdefault(run_id, {})[key] = value  # type: ignore[index]
+                out.setdefault(run_id, {})[key] = value
         return params, metrics, tags
 
 

@@ -13,8 +13,18 @@ const NOTEBOOK = 'quickstart.ipynb';
 
 test.describe.configure({ mode: 'serial' });
 
-async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  const file = path.join(__dirname, '..', 'test-results', 'screenshots', `${name}.png`);
+async function screenshot(
+  page: Page,
+  testInfo: TestInfo,
+  name: string
+): Promise<void> {
+  const file = path.join(
+    __dirname,
+    '..',
+    'test-results',
+    'screenshots',
+    `${name}.png`
+  );
   await page.screenshot({ path: file });
   await testInfo.attach(name, { path: file, contentType: 'image/png' });
 }
@@ -28,13 +38,19 @@ async function openPanel(page: IJupyterLabPageFixture): Promise<void> {
   await expect(page.locator(PANEL)).toBeVisible();
 }
 
-test('the panel shows the empty state with a fresh store', async ({ page }, testInfo) => {
+test('the panel shows the empty state with a fresh store', async ({
+  page
+}, testInfo) => {
   await openPanel(page);
   const panel = page.locator(PANEL);
   // Handshake succeeded: no "not running" or mismatch banner.
   await expect(panel.locator('.mlops-EmptyExperiments')).toBeVisible();
-  await expect(panel.locator('.mlops-EmptyExperiments')).toContainText('No experiments yet');
-  await expect(panel.locator('.mlops-Snippet').first()).toContainText('%load_ext mlops_jlab');
+  await expect(panel.locator('.mlops-EmptyExperiments')).toContainText(
+    'No experiments yet'
+  );
+  await expect(panel.locator('.mlops-Snippet').first()).toContainText(
+    '%load_ext mlops_jlab'
+  );
   await expect(panel.locator('.mlops-Banner')).toHaveCount(0);
   await screenshot(page, testInfo, '01-empty-panel');
 });
@@ -43,25 +59,32 @@ test('a notebook training run appears in the panel and opens its detail tab', as
   page
 }, testInfo) => {
   test.setTimeout(240000);
-  await openPanel(page);
-
   // The server root is a scratch copy of examples/ (jupyter_server_test_config.py).
-  await page.notebook.openByPath(NOTEBOOK);
+  // Open it while the file browser is the visible sidebar, then show the MLOps panel.
+  // (A leading slash makes Galata leave its per-test folder for the server root.)
+  expect(await page.notebook.openByPath(`/${NOTEBOOK}`)).toBe(true);
   await page.notebook.activate(NOTEBOOK);
+  await openPanel(page);
   expect(await page.notebook.run()).toBe(true);
   // No cell of the example may fail.
   await expect(
-    page.locator('.jp-NotebookPanel .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')
+    page.locator(
+      '.jp-NotebookPanel .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]'
+    )
   ).toHaveCount(0);
 
   // The panel polls: the experiment and its runs show up without any click.
   const panel = page.locator(PANEL);
-  await expect(panel.locator('.mlops-ExperimentItem', { hasText: 'quickstart' })).toBeVisible({
+  await expect(
+    panel.locator('.mlops-ExperimentItem', { hasText: 'quickstart' })
+  ).toBeVisible({
     timeout: 30000
   });
   const rows = panel.locator('.mlops-RunRow');
   await expect(rows.first()).toBeVisible({ timeout: 30000 });
-  await expect(rows.first().locator('.mlops-StatusDot')).toHaveClass(/mlops-status-finished/);
+  await expect(rows.first().locator('.mlops-StatusDot')).toHaveClass(
+    /mlops-status-finished/
+  );
   await expect(panel.locator('th.mlops-col-metric').first()).toBeVisible();
   await screenshot(page, testInfo, '02-panel-with-runs');
 
@@ -87,25 +110,37 @@ test('a notebook training run appears in the panel and opens its detail tab', as
   await expect(detail.locator('.mlops-RunTitle')).toBeVisible();
   await expect(detail.locator('.mlops-StatusPill')).toHaveText('finished');
   await expect(detail.locator('.mlops-KVTable').first()).toBeVisible();
-  await expect(detail.locator('.js-plotly-plot').first()).toBeVisible({ timeout: 30000 });
+  await expect(detail.locator('.js-plotly-plot').first()).toBeVisible({
+    timeout: 30000
+  });
   await expect(detail.locator('.mlops-OpenNotebook')).toBeEnabled();
   await screenshot(page, testInfo, '04-run-detail');
 
   // Clicking the same run again reuses the tab.
   await rows.first().click();
-  await expect(page.locator('.jp-MainAreaWidget.mlops-RunDetailTab')).toHaveCount(1);
+  await expect(
+    page.locator('.jp-MainAreaWidget.mlops-RunDetailTab')
+  ).toHaveCount(1);
 
   // The palette commands exist.
   await page.keyboard.press('Control+Shift+C');
   await page.getByPlaceholder('SEARCH', { exact: true }).fill('MLOps');
-  await expect(page.locator('.lm-CommandPalette-item', { hasText: 'MLOps: Refresh' })).toBeVisible();
+  await expect(
+    page.locator('.lm-CommandPalette-item', { hasText: 'MLOps: Refresh' })
+  ).toBeVisible();
   await page.keyboard.press('Escape');
 });
 
-test('the panel explains when the server extension is missing', async ({ page }, testInfo) => {
+test('the panel explains when the server extension is missing', async ({
+  page
+}, testInfo) => {
   // Simulate a JupyterLab without the server extension: the version route answers 404.
   await page.route(/\/mlops\/api\/version/, route =>
-    route.fulfill({ status: 404, contentType: 'text/html', body: '<html>404 : Not Found</html>' })
+    route.fulfill({
+      status: 404,
+      contentType: 'text/html',
+      body: '<html>404 : Not Found</html>'
+    })
   );
   await page.goto();
   await openPanel(page);
@@ -117,7 +152,11 @@ test('the panel explains when the server extension is missing', async ({ page },
 
 test('the panel warns about a version mismatch', async ({ page }, testInfo) => {
   await page.route(/\/mlops\/api\/version/, route =>
-    route.fulfill({ status: 200, contentType: 'application/json', body: '{"version": "9.9.9", "api": 1}' })
+    route.fulfill({
+      status: 200,
+      contentType: 'application/json',
+      body: '{"version": "9.9.9", "api": 1}'
+    })
   );
   await page.goto();
   await openPanel(page);

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 if TYPE_CHECKING:
     from ..db import Database
@@ -14,7 +14,7 @@ HERE = Path(__file__).parent
 HEAD = "0001"
 
 
-def _current(conn) -> str | None:  # type: ignore[no-untyped-def]
+def _current(conn: Connection) -> str | None:
     try:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except Exception:

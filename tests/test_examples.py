@@ -1,0 +1,32 @@
+"""Every notebook in examples/ runs top to bottom with papermill against a fresh store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import mlops_jlab as mlops
+
+EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_runs_with_papermill(notebook, mlops_home, tmp_path, monkeypatch):
+    import papermill as pm
+
+    out = tmp_path / notebook.name
+    monkeypatch.setenv("MLOPS_JLAB_HOME", str(mlops_home))
+    pm.execute_notebook(str(notebook), str(out), cwd=str(notebook.parent),
+                        kernel_name="python3", progress_bar=False,
+                        parameters={"experiment": f"test-{notebook.stem}"}
+                        if notebook.stem == "quickstart" else {})
+    if notebook.stem == "quickstart":
+        mlops.configure()
+        runs = mlops.search_runs("test-quickstart")
+        assert sorted(runs["name"]) == ["gboost", "logreg"]
+        assert set(runs["status"]) == {"finished"}
+        assert (runs["metrics.accuracy"] > 0.9).all()
+        gboost = mlops.get_run(runs.loc[runs.name == "gboost", "run_id"].iloc[0])
+        assert len(gboost.metric_history("stage_accuracy")) == 120
+        assert gboost.info.source["kind"] == "papermill" or gboost.info.source["cell_source"]
