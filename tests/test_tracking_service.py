@@ -116,6 +116,7 @@ def test_search_filters(tracking, populated):
                 if acc is not None and acc > 0.5 and i % 3 == 0}
     assert names("metrics.acc > 0.5 and params.model = 'rf'") == expected
     assert names("params.depth >= 3") == {n for n, (_, i) in by_name.items() if i % 5 >= 3}
+    assert names("params.model > 0") == set(), "text params never compare as numbers"
     assert names("params.depth = 3") == {n for n, (_, i) in by_name.items() if i % 5 == 3}
     assert names("metrics.acc is null") == {n for n, (acc, _) in by_name.items() if acc is None}
     assert names("attributes.status = 'failed'") == {

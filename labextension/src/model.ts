@@ -19,6 +19,8 @@ export type ServerStatus =
 export interface FilterError {
   message: string;
   position?: number;
+  /** The filter text the server rejected. */
+  filter: string;
 }
 
 const MAX_LIMIT = 1000;
@@ -270,7 +272,11 @@ export class MlopsModel {
    * Load the first `limit` runs. `filter` is a new filter to try (`undefined`: keep
    * the current one); polls (`reset` false) leave a filter error on screen.
    */
-  private async _loadRuns(limit: number, reset: boolean, filter?: string): Promise<void> {
+  private async _loadRuns(
+    limit: number,
+    reset: boolean,
+    filter?: string
+  ): Promise<void> {
     if (this._selected === null) {
       return;
     }
@@ -312,13 +318,15 @@ export class MlopsModel {
         return;
       }
       this._loading = false;
+      const tried = filter ?? this._filter;
       if (reason instanceof MlopsApiError && reason.error === 'bad_filter') {
         this._filterError = {
           message: reason.message,
-          position: reason.position
+          position: reason.position,
+          filter: tried
         };
       } else if (reason instanceof MlopsApiError && reason.status === 400) {
-        this._filterError = { message: reason.message };
+        this._filterError = { message: reason.message, filter: tried };
       } else {
         this._onError(reason, false);
       }

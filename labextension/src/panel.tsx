@@ -278,9 +278,9 @@ function FilterBox({ model }: { model: MlopsModel }): JSX.Element {
         <div className="mlops-FilterError" role="alert">
           {error.position !== undefined && error.position >= 0 && (
             <pre className="mlops-FilterCaret">
-              {text}
+              {error.filter}
               {'\n'}
-              {' '.repeat(Math.min(error.position, text.length)) + '^'}
+              {' '.repeat(Math.min(error.position, error.filter.length)) + '^'}
             </pre>
           )}
           <span>{error.message}</span>

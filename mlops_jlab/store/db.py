@@ -24,6 +24,16 @@ _WRITE = "mlops_write"
 BUSY_TIMEOUT_MS = 60_000
 
 
+def _number_or_none(text: object) -> float | None:
+    """SQL ``mlops_num(text)``: the float a text spells, else NULL (not SQLite's 0)."""
+    if isinstance(text, (int, float)):
+        return float(text)
+    try:
+        return float(str(text))
+    except (TypeError, ValueError):
+        return None
+
+
 def _sqlite_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
@@ -44,6 +54,7 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
+        dbapi_conn.create_function("mlops_num", 1, _number_or_none, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

@@ -19,7 +19,6 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    cast,
     exists,
     false,
     literal,
@@ -28,12 +27,35 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..errors import FilterError, PageTokenError
 from ..store import schema as s
 from .filter import BoolOp, Comparison, Field, Node, Not, OrderTerm
 from .records import RUN_STATUSES
+
+class numeric_or_null(FunctionElement[float]):  # noqa: N801 (SQL function name)
+    """The number a text value spells, or NULL when it is not a number (per dialect)."""
+
+    type = Float()
+    inherit_cache = True
+    name = "numeric_or_null"
+
+
+@compiles(numeric_or_null, "sqlite")
+def _numeric_sqlite(element: numeric_or_null, compiler: Any, **kw: Any) -> str:
+    # mlops_num is registered on every SQLite connection (see store.db)
+    return f"mlops_num({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(numeric_or_null)
+def _numeric_default(element: numeric_or_null, compiler: Any, **kw: Any) -> str:
+    arg = compiler.process(element.clauses, **kw)
+    pattern = r"'^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$'"
+    return f"(CASE WHEN {arg} ~ {pattern} THEN CAST({arg} AS DOUBLE PRECISION) END)"
+
 
 _KV_TABLES = {"metrics": s.latest_metrics, "params": s.params, "tags": s.tags}
 
@@ -145,8 +167,8 @@ def _compile_key_value(cmp: Comparison) -> ColumnElement[bool]:
                               cmp.position)
         value: Any = cmp.value
     elif cmp.op in ("<", "<=", ">", ">=") and isinstance(cmp.value, (int, float)):
-        # numeric comparison of a param/tag stored as text
-        col = cast(table.c.value, Float)
+        # numeric comparison of a param/tag stored as text; non-numbers never match
+        col = numeric_or_null(table.c.value)
         value = cmp.value
     else:
         texts = tuple(_text_of(v) for v in values)

@@ -277,6 +277,8 @@ class TrackingService:
         latest: dict[tuple[str, str], tuple[float | None, int, int]] = {}
         rows = []
         for run_id, key, value, step, ts in points:
+            if value is not None and value != value:  # NaN: stored as missing everywhere
+                value = None
             rows.append({"run_id": run_id, "key": key, "step": step, "value": value,
                          "timestamp": ts})
             cur = latest.get((run_id, key))

@@ -121,6 +121,26 @@ test('a notebook training run appears in the panel and opens its detail tab', as
   await expect(
     page.locator('.jp-MainAreaWidget.mlops-RunDetailTab')
   ).toHaveCount(1);
+  await expect(rows.first()).toHaveClass(/mlops-mod-current/);
+
+  // A run that logged a metric over steps gets a line chart per metric.
+  const count = await rows.count();
+  for (let i = 1; i < Math.min(count, 5); i++) {
+    await rows.nth(i).click();
+    const current = page.locator(
+      '.jp-MainAreaWidget.mlops-RunDetailTab:visible'
+    );
+    await expect(current.locator('.js-plotly-plot').first()).toBeVisible({
+      timeout: 30000
+    });
+    if (await current.locator('.mlops-Charts .js-plotly-plot').count()) {
+      await current
+        .locator('.mlops-DetailSectionTitle', { hasText: 'Metric history' })
+        .scrollIntoViewIfNeeded();
+      await screenshot(page, testInfo, '05-run-detail-history');
+      break;
+    }
+  }
 
   // The palette commands exist.
   await page.keyboard.press('Control+Shift+C');
@@ -147,7 +167,7 @@ test('the panel explains when the server extension is missing', async ({
   const banner = page.locator(`${PANEL} .mlops-Banner-error`);
   await expect(banner).toContainText('server extension is not running');
   await expect(banner).toContainText('pip install mlops_jlab');
-  await screenshot(page, testInfo, '05-server-missing');
+  await screenshot(page, testInfo, '06-server-missing');
 });
 
 test('the panel warns about a version mismatch', async ({ page }, testInfo) => {

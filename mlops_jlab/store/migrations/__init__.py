@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect, text
 
 if TYPE_CHECKING:
     from ..db import Database
@@ -15,10 +15,9 @@ HEAD = "0001"
 
 
 def _current(conn: Connection) -> str | None:
-    try:
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except Exception:
+    if not inspect(conn).has_table("alembic_version"):
         return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def upgrade_to_head(db: Database) -> None:
@@ -35,6 +34,9 @@ def upgrade_to_head(db: Database) -> None:
     from alembic.config import Config
 
     with db.write() as conn:
+        if conn.dialect.name == "postgresql":
+            # serialize concurrent migrators; released at commit
+            conn.execute(text("SELECT pg_advisory_xact_lock(7241003)"))
         if _current(conn) == HEAD:
             return
         cfg = Config()

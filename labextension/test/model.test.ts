@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import {
+  Experiment,
+  MlopsApiError,
+  MlopsClient,
+  Run,
+  RunsQuery
+} from '../src/client';
+import { MlopsModel, pickDefault } from '../src/model';
+
+function experiment(id: string, lastRun: number | null): Experiment {
+  return {
+    id,
+    name: `exp-${id}`,
+    created_at: 0,
+    created_by: 'alice',
+    run_count: 1,
+    last_run_at: lastRun,
+    tags: {}
+  };
+}
+
+function run(id: string): Run {
+  return {
+    id,
+    name: id,
+    experiment_id: 'e1',
+    experiment_name: 'exp-e1',
+    status: 'finished',
+    user: 'alice',
+    start_time: 0,
+    end_time: 1000,
+    duration: 1,
+    parent_run_id: null,
+    params: {},
+    metrics: {},
+    tags: {},
+    source: null
+  };
+}
+
+/** A fake client: answers from plain functions, records the runs queries. */
+function fakeClient(options: {
+  version?: () => Promise<{ version: string; api: number }>;
+  experiments?: () => Promise<Experiment[]>;
+  runs?: (
+    q: RunsQuery
+  ) => Promise<{ runs: Run[]; next_page_token: string | null }>;
+}) {
+  const queries: RunsQuery[] = [];
+  const client = {
+    version: options.version ?? (async () => ({ version: '0.1.0', api: 1 })),
+    experiments: options.experiments ?? (async () => [experiment('e1', 5)]),
+    runs: async (q: RunsQuery) => {
+      queries.push(q);
+      return (
+        options.runs ??
+        (async () => ({ runs: [run('r1')], next_page_token: null }))
+      )(q);
+    }
+  } as unknown as MlopsClient;
+  return { client, queries };
+}
+
+test('pickDefault selects the experiment with the latest run', () => {
+  assert.equal(pickDefault([]), null);
+  assert.equal(
+    pickDefault([
+      experiment('a', 1),
+      experiment('b', 9),
+      experiment('c', null)
+    ]),
+    'b'
+  );
+});
+
+test('handshake ok loads experiments and the runs of the default one', async () => {
+  const { client, queries } = fakeClient({});
+  const model = new MlopsModel({ client, refreshInterval: 0 });
+  await model.start();
+  assert.deepEqual(model.server, { kind: 'ok', version: '0.1.0' });
+  assert.equal(model.selectedExperimentId, 'e1');
+  assert.deepEqual(
+    model.runs?.map(r => r.id),
+    ['r1']
+  );
+  assert.equal(queries[0].experiment, 'e1');
+  assert.equal(queries[0].limit, 50);
+  model.dispose();
+});
+
+test('a different server version is a mismatch but still works', async () => {
+  const { client } = fakeClient({
+    version: async () => ({ version: '0.2.0', api: 1 })
+  });
+  const model = new MlopsModel({ client, refreshInterval: 0 });
+  await model.start();
+  assert.deepEqual(model.server, {
+    kind: 'mismatch',
+    server: '0.2.0',
+    frontend: '0.1.0'
+  });
+  assert.equal(model.runs?.length, 1);
+  model.dispose();
+});
+
+test('a missing server extension is reported, and retried on refresh', async () => {
+  let up = false;
+  const { client } = fakeClient({
+    version: async () => {
+      if (!up) {
+        throw new MlopsApiError(404, 'http_404', 'Not Found');
+      }
+      return { version: '0.1.0', api: 1 };
+    }
+  });
+  const model = new MlopsModel({ client, refreshInterval: 0 });
+  await model.start();
+  assert.equal(model.server.kind, 'missing');
+  assert.equal(model.experiments?.length, undefined);
+  up = true;
+  await model.refresh();
+  assert.equal(model.server.kind, 'ok');
+  assert.equal(model.experiments?.length, 1);
+  model.dispose();
+});
+
+test('a bad filter keeps its error through polls and the last good filter', async () => {
+  const { client, queries } = fakeClient({
+    runs: async q => {
+      if (q.filter === 'metrics > 1') {
+        throw new MlopsApiError(400, 'bad_filter', "'metrics' needs a key", 0);
+      }
+      return { runs: [run('r1')], next_page_token: null };
+    }
+  });
+  const model = new MlopsModel({ client, refreshInterval: 0 });
+  await model.start();
+  await model.setFilter('metrics > 1');
+  assert.deepEqual(model.filterError, {
+    message: "'metrics' needs a key",
+    position: 0,
+    filter: 'metrics > 1'
+  });
+  assert.equal(model.filter, '');
+  assert.equal(model.runs?.length, 1);
+  // A poll does not clear the error and does not resend the bad filter.
+  await model.refresh();
+  assert.ok(model.filterError);
+  assert.equal(queries[queries.length - 1].filter, undefined);
+  // A good filter clears it.
+  await model.setFilter("attributes.status = 'finished'");
+  assert.equal(model.filterError, null);
+  assert.equal(model.filter, "attributes.status = 'finished'");
+  model.dispose();
+});
+
+test('sorting sends order_by; load more appends the next page; refresh keeps them', async () => {
+  const { client, queries } = fakeClient({
+    runs: async q =>
+      q.page_token
+        ? { runs: [run('r2')], next_page_token: null }
+        : q.limit === 1
+          ? { runs: [run('r1')], next_page_token: 'p2' }
+          : { runs: [run('r1'), run('r2')], next_page_token: null }
+  });
+  const model = new MlopsModel({ client, refreshInterval: 0, pageSize: 1 });
+  await model.start();
+  assert.equal(model.hasMore, true);
+  await model.setSort({ key: 'metrics.acc', direction: 'DESC' });
+  assert.equal(queries[queries.length - 1].order_by, 'metrics.acc DESC');
+  await model.loadMore();
+  assert.equal(queries[queries.length - 1].page_token, 'p2');
+  assert.deepEqual(
+    model.runs?.map(r => r.id),
+    ['r1', 'r2']
+  );
+  assert.equal(model.hasMore, false);
+  // A poll reloads as many runs as are shown, in one request.
+  let changes = 0;
+  model.changed.connect(() => changes++);
+  await model.refresh();
+  assert.equal(queries[queries.length - 1].limit, 2);
+  assert.equal(queries[queries.length - 1].order_by, 'metrics.acc DESC');
+  assert.equal(changes, 0, 'an unchanged poll does not re-render');
+  model.dispose();
+});
