@@ -47,7 +47,9 @@ def test_run_lifecycle_params_tags_metrics(tracking):
     tracking.log_metrics([(run.id, "loss", 1.0, 0, 10), (run.id, "loss", 0.5, 1, 11),
                           (run.id, "loss", 0.7, 0, 12), (run.id, "acc", float("nan"), 0, 10)],
                          "alice")
-    ended = tracking.end_run(run.id, "alice", "finished")
+    tracking.end_run(run.id, "alice", "finished",
+                     points=[(run.id, "loss", 0.4, 0, 13)])  # written with the end
+    ended = tracking.get_run(run.id)
     assert ended.status == "finished" and ended.end_time >= ended.start_time
     detail = tracking.get_run(run.id)
     assert detail.params == {"lr": "0.1", "model": "rf", "depth": "3"}
@@ -56,7 +58,7 @@ def test_run_lifecycle_params_tags_metrics(tracking):
     assert detail.metrics["acc"] is None  # NaN is stored as missing
     assert detail.metric_keys == ["acc", "loss"]
     history = tracking.metric_history(run.id, "loss")
-    assert [(p.step, p.value) for p in history] == [(0, 1.0), (0, 0.7), (1, 0.5)]
+    assert [(p.step, p.value) for p in history] == [(0, 1.0), (0, 0.7), (0, 0.4), (1, 0.5)]
     with pytest.raises(RuleViolation):
         tracking.end_run(run.id, "alice", "failed")
     with pytest.raises(InvalidInput):

@@ -115,7 +115,7 @@ export function barFigure(
   const layout = baseLayout('Final values', colors);
   const sorted = [...histories].sort((a, b) => b.key.localeCompare(a.key));
   const values = sorted.map(h => h.history[h.history.length - 1].value);
-  layout.height = Math.max(160, 26 * sorted.length + 70);
+  layout.height = Math.max(150, 26 * sorted.length + 80);
   layout.margin = { l: 16, r: 24, t: 36, b: 40 };
   layout.xaxis = {
     ...layout.xaxis,
@@ -126,7 +126,7 @@ export function barFigure(
     ticksuffix: ' ',
     gridcolor: 'rgba(0,0,0,0)'
   };
-  layout.bargap = 0.35;
+  layout.bargap = sorted.length < 3 ? 0.55 : 0.35;
   return {
     data: [
       {

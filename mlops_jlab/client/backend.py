@@ -34,7 +34,8 @@ class Backend(Protocol):
     def set_tags(self, run_id: str, tags: Mapping[str, object]) -> None: ...
     def write_metrics(self, points: Sequence[Point]) -> int: ...
     def last_steps(self, run_id: str) -> dict[str, int]: ...
-    def end_run(self, run_id: str, status: str = "finished", error: str | None = None) -> Run: ...
+    def end_run(self, run_id: str, status: str = "finished",
+                error: str | None = None) -> None: ...
     def update_run(self, run_id: str, **kwargs: Any) -> None: ...
     def log_artifact(self, run_id: str, local_path: str | os.PathLike[str],
                      artifact_path: str | None = None) -> list[dict[str, Any]]: ...
@@ -88,9 +89,13 @@ class LocalBackend:
     def last_steps(self, run_id: str) -> dict[str, int]:
         return self.tracking.last_steps(run_id)
 
-    def end_run(self, run_id: str, status: str = "finished", error: str | None = None) -> Run:
-        self.metrics.flush()
-        return self.tracking.end_run(run_id, self.user, status=status, error=error)
+    def end_run(self, run_id: str, status: str = "finished", error: str | None = None) -> None:
+        points = self.metrics.take(run_id)
+        try:
+            self.tracking.end_run(run_id, self.user, status=status, error=error, points=points)
+        except BaseException:
+            self.metrics.put_back(points)
+            raise
 
     def update_run(self, run_id: str, **kwargs: Any) -> None:
         self.tracking.update_run(run_id, self.user, **kwargs)

@@ -77,13 +77,21 @@ class MetricBuffer:
                 raise
             return len(points)
 
-    def discard_run(self, run_id: str) -> list[Point]:
-        """Drop (and return) queued points of a run the store refused."""
-        with self._lock:
-            kept = [p for p in self._points if p[0] != run_id]
-            dropped = [p for p in self._points if p[0] == run_id]
-            self._points = kept
-        return dropped
+    def take(self, run_id: str) -> list[Point]:
+        """Remove and return the queued points of one run (to write them with its end)."""
+        with self._flush_lock, self._lock:
+            if all(p[0] == run_id for p in self._points):
+                taken, self._points = self._points, []
+            else:
+                taken = [p for p in self._points if p[0] == run_id]
+                self._points = [p for p in self._points if p[0] != run_id]
+        return taken
+
+    def put_back(self, points: Sequence[Point]) -> None:
+        """Return points that could not be written, ahead of newer ones."""
+        if points:
+            with self._lock:
+                self._points[:0] = points
 
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():

@@ -82,10 +82,27 @@ class Run:
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None,
                     timestamp: int | None = None) -> None:
-        """Append one point per key, all at the same step and time."""
+        """Append one point per key, all at the same step and time (one buffer append)."""
         ts = timestamp or time.time_ns() // 1_000_000
+        if step is not None and type(step) is not int:
+            try:
+                step = int(step)
+            except (TypeError, ValueError):
+                raise InvalidInput("step must be an integer") from None
+        next_step = self._next_step
+        points = []
         for key, value in metrics.items():
-            self.log_metric(key, value, step=step, timestamp=ts)
+            if type(key) is not str or not key or len(key) > MAX_KEY:
+                check_key(key, "metric key")
+            if type(value) is float:
+                number: float | None = None if value != value else value
+            else:
+                number = check_metric_value(key, value)
+            at = next_step.get(key, 0) if step is None else step
+            if at >= next_step.get(key, 0):
+                next_step[key] = at + 1
+            points.append((self.id, key, number, at, ts))
+        self._backend.metrics.extend(points)
 
     def log_artifact(self, local_path: str | os.PathLike[str],
                      artifact_path: str | None = None) -> list[dict[str, Any]]:

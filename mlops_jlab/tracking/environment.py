@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 _pkg_cache: dict[frozenset[str], dict[str, str]] = {}
+_last: tuple[int, dict[str, str]] = (-1, {})
 
 
 @lru_cache(maxsize=1)
@@ -26,10 +27,15 @@ def _module_to_distributions() -> dict[str, list[str]]:
 
 def imported_packages() -> dict[str, str]:
     """Distribution name → version for every top-level module imported in this process."""
+    global _last
+    count = len(sys.modules)
+    if count == _last[0]:
+        return _last[1]  # nothing imported since the last call
     tops = frozenset(name.split(".", 1)[0] for name in list(sys.modules)
                      if not name.startswith("_"))
     cached = _pkg_cache.get(tops)
     if cached is not None:
+        _last = (count, cached)
         return cached
     mapping = _module_to_distributions()
     out: dict[str, str] = {}
@@ -44,6 +50,7 @@ def imported_packages() -> dict[str, str]:
     result = dict(sorted(out.items(), key=lambda kv: kv[0].lower()))
     _pkg_cache.clear()
     _pkg_cache[tops] = result
+    _last = (count, result)
     return result
 
 

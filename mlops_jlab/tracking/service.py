@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, InvalidInput, NotFound, RuleViolation
@@ -100,6 +99,7 @@ class TrackingService:
     def __init__(self, db: Database, artifacts: ArtifactStore) -> None:
         self.db = db
         self.artifacts = artifacts
+        self._experiments: dict[str, Experiment] = {}
 
     # ---------------------------------------------------------------- experiments
     def create_experiment(self, name: str, user: str,
@@ -126,6 +126,15 @@ class TrackingService:
             return self.create_experiment(name, user)
         except Conflict:
             return self.get_experiment(name)
+
+    def _experiment_ref(self, ref: str, user: str) -> Experiment:
+        """Id and name of an experiment (created when missing), cached: experiments are
+        never renamed or deleted, so a hit needs no query."""
+        hit = self._experiments.get(ref)
+        if hit is None:
+            hit = self.get_or_create_experiment(ref, user)
+            self._experiments[hit.id] = self._experiments[hit.name] = hit
+        return hit
 
     def get_experiment(self, ref: str) -> Experiment:
         """An experiment by id or by name."""
@@ -192,7 +201,7 @@ class TrackingService:
         start_time: int | None = None,
     ) -> Run:
         """Start a run in ``experiment`` (created when missing; default "Default")."""
-        exp = self.get_or_create_experiment(experiment or DEFAULT_EXPERIMENT, user)
+        exp = self._experiment_ref(experiment or DEFAULT_EXPERIMENT, user)
         run_id = new_id()
         start = start_time or now_ms()
         run_name = self._check_name(name, "run name") if name is not None else \
@@ -274,43 +283,54 @@ class TrackingService:
         """
         if not points:
             return 0
+        with self.db.write() as conn:
+            return self._write_points(conn, points)
+
+    def _write_points(self, conn: Connection,
+                      points: Sequence[tuple[str, str, float | None, int, int]]) -> int:
         latest: dict[tuple[str, str], tuple[float | None, int, int]] = {}
         rows = []
         for run_id, key, value, step, ts in points:
             if value is not None and value != value:  # NaN: stored as missing everywhere
                 value = None
-            rows.append({"run_id": run_id, "key": key, "step": step, "value": value,
-                         "timestamp": ts})
+            rows.append((run_id, key, step, value, ts))
             cur = latest.get((run_id, key))
             if cur is None or (step, ts) >= (cur[1], cur[2]):
                 latest[(run_id, key)] = (value, step, ts)
         run_ids = {p[0] for p in points}
-        with self.db.write() as conn:
-            found = set(conn.execute(
-                select(s.runs.c.id).where(s.runs.c.id.in_(run_ids))).scalars())
-            missing = run_ids - found
-            if missing:
-                raise NotFound(f"run {sorted(missing)[0]!r} does not exist")
-            conn.execute(insert(s.metrics), rows)
-            self._upsert_latest(conn, latest)
+        found = set(conn.execute(
+            select(s.runs.c.id).where(s.runs.c.id.in_(run_ids))).scalars())
+        missing = run_ids - found
+        if missing:
+            raise NotFound(f"run {sorted(missing)[0]!r} does not exist")
+        # Driver-level executemany: SQLAlchemy's per-row parameter processing would
+        # cost more than the insert itself at hundreds of thousands of points.
+        quote = conn.dialect.identifier_preparer.quote
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        columns = ", ".join(quote(c) for c in ("run_id", "key", "step", "value", "timestamp"))
+        conn.exec_driver_sql(
+            f"INSERT INTO {quote('metrics')} ({columns}) VALUES ({', '.join([mark] * 5)})",
+            rows)
+        self._upsert_latest(conn, latest)
         return len(rows)
 
-    def _upsert_latest(self, conn: Connection,
+    @staticmethod
+    def _upsert_latest(conn: Connection,
                        latest: dict[tuple[str, str], tuple[float | None, int, int]]) -> None:
-        dialect = conn.dialect.name
-        ins_mod: Any = postgresql if dialect == "postgresql" else sqlite
-        values = [{"run_id": r, "key": k, "value": v, "step": st, "timestamp": ts}
-                  for (r, k), (v, st, ts) in latest.items()]
-        stmt = ins_mod.insert(s.latest_metrics)
-        lm = s.latest_metrics.c
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[lm.run_id, lm.key],
-            set_={"value": stmt.excluded.value, "step": stmt.excluded.step,
-                  "timestamp": stmt.excluded.timestamp},
-            where=(stmt.excluded.step > lm.step) | and_(
-                stmt.excluded.step == lm.step, stmt.excluded.timestamp >= lm.timestamp),
-        )
-        conn.execute(stmt, values)
+        # Plain SQL (the same on SQLite and PostgreSQL): keeps, per run and key, the
+        # point with the highest step, then the newest timestamp.
+        q = conn.dialect.identifier_preparer.quote
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        t, key, value, step, ts = (q("latest_metrics"), q("key"), q("value"), q("step"),
+                                   q("timestamp"))
+        conn.exec_driver_sql(
+            f"INSERT INTO {t} (run_id, {key}, {value}, {step}, {ts}) "
+            f"VALUES ({', '.join([mark] * 5)}) "
+            f"ON CONFLICT (run_id, {key}) DO UPDATE SET {value} = excluded.{value}, "
+            f"{step} = excluded.{step}, {ts} = excluded.{ts} "
+            f"WHERE excluded.{step} > {t}.{step} OR "
+            f"(excluded.{step} = {t}.{step} AND excluded.{ts} >= {t}.{ts})",
+            [(r, k, v, st, stamp) for (r, k), (v, st, stamp) in latest.items()])
 
     def last_steps(self, run_id: str) -> dict[str, int]:
         """Highest step logged per metric key of a run (to continue auto-numbering)."""
@@ -321,8 +341,10 @@ class TrackingService:
         return {k: int(v) for k, v in rows}
 
     def end_run(self, run_id: str, user: str, status: str = "finished",
-                error: str | None = None, end_time: int | None = None) -> Run:
-        """Mark a run finished, failed or killed."""
+                error: str | None = None, end_time: int | None = None,
+                points: Sequence[tuple[str, str, float | None, int, int]] = ()) -> None:
+        """Mark a run finished, failed or killed; ``points`` (the run's last buffered
+        metric points) are written in the same transaction."""
         if status not in TERMINAL_STATUSES:
             raise InvalidInput(
                 f"status must be one of {', '.join(TERMINAL_STATUSES)}, got {status!r}")
@@ -330,10 +352,11 @@ class TrackingService:
             row = self._run_row(conn, run_id)
             if row.status in TERMINAL_STATUSES and row.status != status:
                 raise RuleViolation(f"run {run_id} already ended as {row.status}")
+            if points:
+                self._write_points(conn, points)
             conn.execute(update(s.runs).where(s.runs.c.id == run_id).values(
                 status=status, end_time=end_time or now_ms(),
                 error=error if error is not None else row.error))
-        return self.get_run(run_id)
 
     def update_run(self, run_id: str, user: str, *, name: str | None = None,
                    source: Mapping[str, Any] | None = None,

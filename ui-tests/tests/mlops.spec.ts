@@ -65,6 +65,8 @@ test('a notebook training run appears in the panel and opens its detail tab', as
   expect(await page.notebook.openByPath(`/${NOTEBOOK}`)).toBe(true);
   await page.notebook.activate(NOTEBOOK);
   await openPanel(page);
+  // Room for the runs table's metric and param columns (users drag the same handle).
+  await page.sidebar.setWidth(560, 'left');
   expect(await page.notebook.run()).toBe(true);
   // No cell of the example may fail.
   await expect(
