@@ -36,7 +36,8 @@ from ..store import schema as s
 from .filter import BoolOp, Comparison, Field, Node, Not, OrderTerm
 from .records import RUN_STATUSES
 
-class numeric_or_null(FunctionElement[float]):  # noqa: N801 (SQL function name)
+
+class numeric_or_null(FunctionElement[float]):
     """The number a text value spells, or NULL when it is not a number (per dialect)."""
 
     type = Float()
