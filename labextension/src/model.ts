@@ -6,7 +6,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { Experiment, MlopsApiError, MlopsClient, Run } from './client';
 import { orderByParam, sameData, SortState } from './query';
-import { FRONTEND_VERSION } from './version';
+import { FRONTEND_API, FRONTEND_VERSION } from './version';
 
 /** The outcome of the version handshake. */
 export type ServerStatus =
@@ -254,14 +254,16 @@ export class MlopsModel {
   private async _handshake(): Promise<void> {
     try {
       const info = await this.client.version();
-      this._server =
-        info.version === FRONTEND_VERSION
-          ? { kind: 'ok', version: info.version }
-          : {
-              kind: 'mismatch',
-              server: info.version,
-              frontend: FRONTEND_VERSION
-            };
+      const same =
+        info.version === FRONTEND_VERSION &&
+        (info.api === undefined || info.api === FRONTEND_API);
+      this._server = same
+        ? { kind: 'ok', version: info.version }
+        : {
+            kind: 'mismatch',
+            server: info.version,
+            frontend: FRONTEND_VERSION
+          };
     } catch (reason) {
       this._server = { kind: 'missing', detail: messageOf(reason) };
     }

@@ -89,7 +89,7 @@ export function createPanel(
   // Give the runs table most of the height.
   const content = panel.content as any;
   if (typeof content.setRelativeSizes === 'function') {
-    content.setRelativeSizes([1, 3]);
+    content.setRelativeSizes([1, 4]);
   }
   return panel;
 }

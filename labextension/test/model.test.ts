@@ -106,6 +106,16 @@ test('a different server version is a mismatch but still works', async () => {
   model.dispose();
 });
 
+test('a different REST API generation is a mismatch too', async () => {
+  const { client } = fakeClient({
+    version: async () => ({ version: '0.1.0', api: 2 })
+  });
+  const model = new MlopsModel({ client, refreshInterval: 0 });
+  await model.start();
+  assert.equal(model.server.kind, 'mismatch');
+  model.dispose();
+});
+
 test('a missing server extension is reported, and retried on refresh', async () => {
   let up = false;
   const { client } = fakeClient({

@@ -59,6 +59,12 @@ test('a notebook training run appears in the panel and opens its detail tab', as
   page
 }, testInfo) => {
   test.setTimeout(240000);
+  const consoleErrors: string[] = [];
+  page.on('console', msg => {
+    if (msg.type() === 'error' && /mlops/i.test(msg.text())) {
+      consoleErrors.push(msg.text());
+    }
+  });
   // The server root is a scratch copy of examples/ (jupyter_server_test_config.py).
   // Open it while the file browser is the visible sidebar, then show the MLOps panel.
   // (A leading slash makes Galata leave its per-test folder for the server root.)
@@ -143,6 +149,19 @@ test('a notebook training run appears in the panel and opens its detail tab', as
       break;
     }
   }
+
+  // "Open notebook" brings the run's notebook back.
+  await page
+    .locator(
+      '.jp-MainAreaWidget.mlops-RunDetailTab:visible .mlops-OpenNotebook'
+    )
+    .click();
+  await expect(
+    page.getByRole('main').getByRole('tab', { name: /^quickstart\.ipynb/ })
+  ).toHaveAttribute('aria-selected', 'true');
+
+  // The frontend logged no error of its own.
+  expect(consoleErrors).toEqual([]);
 
   // The palette commands exist.
   await page.keyboard.press('Control+Shift+C');
