@@ -12,11 +12,13 @@ at the same time. See benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -154,29 +156,38 @@ def run_side(side: str, scenario: str, sizes: dict[str, int], *, keep: bool, pro
         cmd += [str(HERE / "mlops_side.py")]
     cmd += [scenario, json.dumps(sizes)]
     t0 = time.perf_counter()
+    # own session: on a time-out or Ctrl-C the side and everything it started (the
+    # jupyter server of rest_runs) are ended together, by process group
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp,
+        env=side_env(side, tmp),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        proc = subprocess.run(
-            cmd,
-            cwd=tmp,
-            env=side_env(side, tmp),
-            capture_output=True,
-            text=True,
-            timeout=SIDE_TIMEOUT,
-        )
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {SIDE_TIMEOUT} s"}
+        stdout, stderr = proc.communicate(timeout=SIDE_TIMEOUT)
+    except BaseException as exc:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        if isinstance(exc, subprocess.TimeoutExpired):
+            return {"error": f"timed out after {SIDE_TIMEOUT} s"}
+        raise
     finally:
         if keep:
             log(f"  kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     wall = time.perf_counter() - t0
-    for line in reversed(proc.stdout.splitlines()):
+    for line in reversed(stdout.splitlines()):
         if line.startswith(w.RESULT_MARKER):
             result = json.loads(line[len(w.RESULT_MARKER) :])
             result["wall_seconds"] = wall
             return result
-    tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-15:]
+    tail = (stderr or stdout or "").strip().splitlines()[-15:]
     return {"error": f"exit {proc.returncode}: " + "\n".join(tail)}
 
 

@@ -341,6 +341,7 @@ function buildColumns(model: MlopsModel, runs: Run[]): Column[] {
       id: 'duration',
       label: 'Duration',
       title: 'Duration',
+      sort: 'attributes.duration',
       className: 'mlops-col-num',
       render: (run, now) => formatDuration(runDuration(run, now))
     },
