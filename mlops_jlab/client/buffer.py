@@ -40,14 +40,7 @@ class MetricBuffer:
 
     def append(self, point: Point) -> None:
         """Queue one point; flushes inline when the buffer is full."""
-        with self._lock:
-            if not self._points:
-                self._oldest = time.monotonic()
-                self._ensure_thread()
-            self._points.append(point)
-            full = len(self._points) >= self.max_points
-        if full:
-            self.flush()
+        self.extend((point,))
 
     def extend(self, points: Sequence[Point]) -> None:
         """Queue many points at once."""

@@ -27,31 +27,33 @@ def infer_signature(X: Any, y_pred: Any = None) -> Signature | None:
     if y_pred is not None:
         arr = np.asarray(y_pred)
         outputs = {"dtype": str(arr.dtype), "shape": [-1, *arr.shape[1:]]}
+    frame = _as_frame(X)
+    if frame is None:
+        return None
+    kind = "dataframe" if isinstance(X, pd.DataFrame) else "ndarray"
+    return Signature([{"name": str(c), "dtype": str(t)} for c, t in frame.dtypes.items()],
+                     outputs, kind)
+
+
+def _as_frame(X: Any, rows: int | None = None) -> pd.DataFrame | None:
+    """``X`` (or its first ``rows``) as a DataFrame; 2-D arrays get columns x0, x1, ..."""
     if isinstance(X, pd.DataFrame):
-        return Signature([{"name": str(c), "dtype": str(t)} for c, t in X.dtypes.items()],
-                         outputs, "dataframe")
+        return X if rows is None else X.head(rows)
     try:
         arr = np.asarray(X)
     except Exception:
         return None
     if arr.ndim != 2:
         return None
-    return Signature([{"name": f"x{i}", "dtype": str(arr.dtype)} for i in range(arr.shape[1])],
-                     outputs, "ndarray")
+    return pd.DataFrame(arr if rows is None else arr[:rows],
+                        columns=[f"x{i}" for i in range(arr.shape[1])])
 
 
 def input_example(X: Any, rows: int = 5) -> dict[str, Any] | None:
     """A few rows of ``X`` in the column-split form ``{"columns": [...], "data": [...]}``."""
-    if isinstance(X, pd.DataFrame):
-        head = X.head(rows)
-    else:
-        try:
-            arr = np.asarray(X)
-        except Exception:
-            return None
-        if arr.ndim != 2:
-            return None
-        head = pd.DataFrame(arr[:rows], columns=[f"x{i}" for i in range(arr.shape[1])])
+    head = _as_frame(X, rows)
+    if head is None:
+        return None
     data = head.astype(object).where(head.notna(), None).to_numpy().tolist()
     return {"columns": [str(c) for c in head.columns],
             "data": [[v.item() if isinstance(v, np.generic) else v for v in row]
