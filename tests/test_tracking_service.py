@@ -178,6 +178,28 @@ def test_cursor_paging_visits_every_run_once(tracking, populated, order):
     assert seen == full and len(set(seen)) == 60
 
 
+@pytest.mark.parametrize("flt,order", [
+    ("metrics.acc > 0.3", ["metrics.acc DESC"]),
+    ("metrics.acc <= 0.8 and params.model = 'lr'", ["metrics.acc", "attributes.name"]),
+    ("metrics.acc in (0.5, 0.6) or metrics.acc > 0.2", ["metrics.acc DESC"]),
+])
+def test_filtered_and_ordered_by_the_same_metric(tracking, populated, flt, order):
+    expected = tracking.search_runs("search", flt, limit=1000).runs
+    full = tracking.search_runs("search", flt, order, limit=1000).runs
+    assert {r.id for r in full} == {r.id for r in expected}
+    values = [r.metrics["acc"] for r in full]
+    descending = order[0].endswith("DESC")
+    assert values == sorted(values, reverse=descending)
+    seen, token = [], None
+    while True:
+        page = tracking.search_runs("search", flt, order, limit=4, page_token=token)
+        seen += [r.id for r in page.runs]
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == [r.id for r in full]
+
+
 def test_page_tokens_are_tied_to_their_query(tracking, populated):
     page = tracking.search_runs("search", limit=5)
     with pytest.raises(PageTokenError):

@@ -216,29 +216,24 @@ def search_runs(
 
 def runs_frame(runs: Sequence[Any]) -> pd.DataFrame:
     """Flatten run records into the ``search_runs`` DataFrame layout."""
-    records = []
-    for r in runs:
-        rec: dict[str, Any] = {
-            "run_id": r.id, "name": r.name, "experiment_id": r.experiment_id,
-            "experiment": r.experiment_name, "status": r.status, "user": r.user,
-            "start_time": r.start_time, "end_time": r.end_time, "duration": r.duration,
-            "parent_run_id": r.parent_run_id,
-        }
-        rec.update({f"params.{k}": v for k, v in sorted(r.params.items())})
-        rec.update({f"metrics.{k}": v for k, v in sorted(r.metrics.items())})
-        rec.update({f"tags.{k}": v for k, v in sorted(r.tags.items())})
-        records.append(rec)
     base = ["run_id", "name", "experiment_id", "experiment", "status", "user", "start_time",
             "end_time", "duration", "parent_run_id"]
-    frame = pd.DataFrame.from_records(records, columns=None if records else base)
-    for col in ("start_time", "end_time"):
-        frame[col] = pd.to_datetime(frame[col], unit="ms", utc=True)
-    extra = sorted(c for c in frame.columns if c not in base)
-    order = [c for c in base if c in frame.columns] + \
-        [c for c in extra if c.startswith("params.")] + \
-        [c for c in extra if c.startswith("metrics.")] + \
-        [c for c in extra if c.startswith("tags.")]
-    return frame[order]
+    columns: dict[str, list[Any]] = {
+        "run_id": [r.id for r in runs], "name": [r.name for r in runs],
+        "experiment_id": [r.experiment_id for r in runs],
+        "experiment": [r.experiment_name for r in runs],
+        "status": [r.status for r in runs], "user": [r.user for r in runs],
+        "start_time": pd.to_datetime([r.start_time for r in runs], unit="ms", utc=True),
+        "end_time": pd.to_datetime([r.end_time for r in runs], unit="ms", utc=True),
+        "duration": [r.duration for r in runs],
+        "parent_run_id": [r.parent_run_id for r in runs],
+    }
+    for prefix, attr in (("params", "params"), ("metrics", "metrics"), ("tags", "tags")):
+        keys = sorted({k for r in runs for k in getattr(r, attr)})
+        for key in keys:
+            columns[f"{prefix}.{key}"] = [getattr(r, attr).get(key) for r in runs]
+    frame = pd.DataFrame(columns)
+    return frame if runs else frame[base]
 
 
 @atexit.register

@@ -159,13 +159,7 @@ def _compile_key_value(cmp: Comparison) -> ColumnElement[bool]:
     values = cmp.value if isinstance(cmp.value, tuple) else (cmp.value,)
     col: ColumnElement[Any] = table.c.value
     if kind == "metrics":
-        if cmp.op in ("like", "ilike", "not like", "not ilike"):
-            raise FilterError(f"{cmp.field} is numeric: '{cmp.op}' needs params or tags",
-                              cmp.position)
-        bad = [v for v in values if not isinstance(v, (int, float))]
-        if bad:
-            raise FilterError(f"{cmp.field} is numeric: compare it with a number, not {bad[0]!r}",
-                              cmp.position)
+        _check_metric_comparison(cmp)
         value: Any = cmp.value
     elif cmp.op in ("<", "<=", ">", ">=") and isinstance(cmp.value, (int, float)):
         # numeric comparison of a param/tag stored as text; non-numbers never match
@@ -184,22 +178,63 @@ def _compile_key_value(cmp: Comparison) -> ColumnElement[bool]:
     return exists().where(match, _apply(col, cmp, value))
 
 
+def _check_metric_comparison(cmp: Comparison) -> None:
+    values = cmp.value if isinstance(cmp.value, tuple) else (cmp.value,)
+    if cmp.op in ("like", "ilike", "not like", "not ilike"):
+        raise FilterError(f"{cmp.field} is numeric: '{cmp.op}' needs params or tags",
+                          cmp.position)
+    bad = [v for v in values if not isinstance(v, (int, float))]
+    if bad:
+        raise FilterError(f"{cmp.field} is numeric: compare it with a number, not {bad[0]!r}",
+                          cmp.position)
+
+
+_POSITIVE_OPS = ("=", "<", "<=", ">", ">=", "in")
+
+
+def required_metric_comparisons(node: Node | None,
+                                terms: list[OrderTerm]) -> dict[int, list[Comparison]]:
+    """For each order term on a metric that a top-level ``and`` of the filter compares
+    with a value (so every match has that metric, non-null), the comparisons to move
+    onto an inner join: the database can then walk the (key, value) index in order."""
+    if node is None:
+        return {}
+    conjuncts = node.operands if isinstance(node, BoolOp) and node.op == "and" else (node,)
+    out: dict[int, list[Comparison]] = {}
+    for i, term in enumerate(terms):
+        if term.field.kind != "metrics" or i > 0:
+            continue  # only the leading sort key benefits
+        found = [c for c in conjuncts if isinstance(c, Comparison) and
+                 c.field.kind == "metrics" and c.field.key == term.field.key and
+                 c.op in _POSITIVE_OPS]
+        for c in found:
+            _check_metric_comparison(c)
+        if found:
+            out[i] = found
+    return out
+
+
 def _text_of(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(value)
     return str(value)
 
 
-def compile_filter(node: Node | None) -> ColumnElement[bool]:
-    """SQL condition on ``runs`` for a parsed filter (``true()`` when there is none)."""
+def compile_filter(node: Node | None,
+                   skip: frozenset[int] = frozenset()) -> ColumnElement[bool]:
+    """SQL condition on ``runs`` for a parsed filter (``true()`` when there is none).
+
+    Comparisons whose ``id`` is in ``skip`` are left out (they moved onto a join)."""
     if node is None:
         return true()
     if isinstance(node, BoolOp):
-        parts = [compile_filter(n) for n in node.operands]
+        parts = [compile_filter(n, skip) for n in node.operands]
         return and_(*parts) if node.op == "and" else or_(*parts)
     if isinstance(node, Not):
-        return not_(compile_filter(node.operand))
+        return not_(compile_filter(node.operand, skip))
     if isinstance(node, Comparison):
+        if id(node) in skip:
+            return true()
         if node.field.kind == "attributes":
             return _compile_attribute(node)
         return _compile_key_value(node)
@@ -215,13 +250,18 @@ class SortKey:
     label: str
 
 
-def apply_order(query: Select[Any], terms: list[OrderTerm]) -> tuple[Select[Any], list[SortKey]]:
+def apply_order(query: Select[Any], terms: list[OrderTerm],
+                required: dict[int, list[Comparison]] | None = None,
+                ) -> tuple[Select[Any], list[SortKey]]:
     """Join what ``terms`` need and return the query with the full sort key list.
 
     Each metric/param/tag term contributes a null flag first, so runs without
-    the key sort last in both directions. ``start_time DESC`` and then ``id``
+    the key sort last in both directions, unless the filter requires the key
+    (``required``, see :func:`required_metric_comparisons`): then it is an inner join
+    carrying those comparisons, with no null flag. ``start_time DESC`` and then ``id``
     are appended as tie-breakers, which makes the order total (needed by cursors).
     """
+    required = required or {}
     keys: list[SortKey] = []
     for i, term in enumerate(terms):
         field: Field = term.field
@@ -232,12 +272,14 @@ def apply_order(query: Select[Any], terms: list[OrderTerm]) -> tuple[Select[Any]
             keys.append(SortKey(col, term.descending, f"_o{i}"))
             continue
         table = _KV_TABLES[field.kind].alias(f"ord{i}")
-        query = query.outerjoin(
-            table, and_(table.c.run_id == s.runs.c.id, table.c.key == field.key))
+        on = and_(table.c.run_id == s.runs.c.id, table.c.key == field.key)
         value: ColumnElement[Any] = table.c.value
-        if field.kind != "metrics":
-            value = table.c.value
-        keys.append(SortKey(case((value.is_(None), 1), else_=0), False, f"_n{i}"))
+        if i in required:
+            conditions = [_apply(value, c, c.value) for c in required[i]]
+            query = query.join(table, and_(on, *conditions))
+        else:
+            query = query.outerjoin(table, on)
+            keys.append(SortKey(case((value.is_(None), 1), else_=0), False, f"_n{i}"))
         keys.append(SortKey(value, term.descending, f"_o{i}"))
     if not any(t.field.kind == "attributes" and t.field.key == "start_time" for t in terms):
         keys.append(SortKey(s.runs.c.start_time, True, "_st"))
@@ -286,5 +328,13 @@ def decode_token(token: str, fingerprint: str, n_keys: int) -> list[Any]:
     return last
 
 
-__all__ = ["after_cursor", "apply_order", "compile_filter", "decode_token", "encode_token",
-           "query_fingerprint", "select"]
+__all__ = [
+    "after_cursor",
+    "apply_order",
+    "compile_filter",
+    "decode_token",
+    "encode_token",
+    "query_fingerprint",
+    "required_metric_comparisons",
+    "select",
+]

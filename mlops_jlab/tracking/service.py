@@ -29,6 +29,7 @@ from .query import (
     decode_token,
     encode_token,
     query_fingerprint,
+    required_metric_comparisons,
 )
 from .records import (
     RUN_STATUSES,
@@ -567,8 +568,10 @@ class TrackingService:
                          s.experiments, s.experiments.c.id == s.runs.c.experiment_id)))
             if exp_ids:
                 query = query.where(s.runs.c.experiment_id.in_(exp_ids))
-            query = query.where(compile_filter(node))
-            query, keys = apply_order(query, terms)
+            joined = required_metric_comparisons(node, terms)
+            moved = frozenset(id(c) for cs in joined.values() for c in cs)
+            query = query.where(compile_filter(node, moved))
+            query, keys = apply_order(query, terms, joined)
             fingerprint = query_fingerprint(exp_ids, filter or "", [
                 (str(t.field), t.descending) for t in terms])
             if page_token:
@@ -591,14 +594,20 @@ class TrackingService:
     def _key_values(conn: Connection, run_ids: list[str]) -> tuple[
             dict[str, dict[str, str]], dict[str, dict[str, float | None]],
             dict[str, dict[str, str]]]:
+        """Params, latest metrics and tags of many runs: three indexed look-ups through
+        the driver (no per-row SQLAlchemy processing on this hot path)."""
         params: dict[str, dict[str, str]] = {}
         metrics: dict[str, dict[str, float | None]] = {}
         tags: dict[str, dict[str, str]] = {}
         if not run_ids:
             return params, metrics, tags
-        for table, out in ((s.params, params), (s.tags, tags), (s.latest_metrics, metrics)):
-            rows = conn.execute(select(table.c.run_id, table.c.key, table.c.value)
-                                .where(table.c.run_id.in_(run_ids))).all()
+        q = conn.dialect.identifier_preparer.quote
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        marks = ", ".join([mark] * len(run_ids))
+        for table, out in (("params", params), ("tags", tags), ("latest_metrics", metrics)):
+            rows = conn.exec_driver_sql(
+                f"SELECT run_id, {q('key')}, {q('value')} FROM {q(table)} "
+                f"WHERE run_id IN ({marks})", tuple(run_ids)).fetchall()
             for run_id, key, value in rows:
                 out.setdefault(run_id, {})[key] = value
         return params, metrics, tags
