@@ -176,3 +176,4 @@ async def test_notebook_path_is_relative_to_the_server_root(jp_fetch, jp_root_di
     assert detail["source"]["notebook_path"] == "sub/train.ipynb"
     assert detail["source"]["kind"] == "notebook" and detail["source"]["notebook_hash"]
 
+

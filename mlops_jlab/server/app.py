@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from jupyter_server.extension.application import ExtensionApp
@@ -42,6 +43,11 @@ class MlopsJlab(ExtensionApp):
     def initialize_settings(self) -> None:
         settings = config.resolve(home=self.home or None, db_url=self.db_url or None,
                                   artifacts=self.artifacts or None)
+        # Kernels this server starts inherit its environment: export the resolved store
+        # so %%mlops_train in a notebook writes where the panel reads, traits included.
+        os.environ.update({"MLOPS_JLAB_HOME": str(settings.home),
+                           "MLOPS_JLAB_DB_URL": settings.db_url,
+                           "MLOPS_JLAB_ARTIFACTS": settings.artifacts})
         db = Database(settings.db_url)
         services = Services(TrackingService(db, open_artifact_store(settings.artifacts)),
                             getattr(self.serverapp, "root_dir", None))
