@@ -175,5 +175,7 @@ async def test_notebook_path_is_relative_to_the_server_root(jp_fetch, jp_root_di
     detail = await get(jp_fetch, "runs", run.id)
     assert detail["source"]["notebook_path"] == "sub/train.ipynb"
     assert detail["source"]["kind"] == "notebook" and detail["source"]["notebook_hash"]
+    listed = await get(jp_fetch, "runs")
+    assert listed["runs"][0]["source"]["notebook_path"] == "sub/train.ipynb"
 
 

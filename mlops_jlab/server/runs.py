@@ -13,9 +13,14 @@ from ..tracking.service import MAX_LIMIT
 from .base import MlopsHandler
 
 
-def present_run(run: dict[str, Any], root_dir: str | None) -> dict[str, Any]:
-    """Add ``source.notebook_path`` relative to the Jupyter root (what the UI can open)."""
+def present_run(run: dict[str, Any], root_dir: str | None,
+                brief: bool = False) -> dict[str, Any]:
+    """Add ``source.notebook_path`` relative to the Jupyter root (what the UI can open);
+    ``brief`` (list items) leaves out the cell source."""
     source = run.get("source") or {}
+    if brief and "cell_source" in source:
+        source = {k: v for k, v in source.items() if k != "cell_source"}
+        run = {**run, "source": source}
     abspath = source.get("notebook_abspath")
     if abspath and root_dir:
         try:
@@ -47,7 +52,7 @@ class RunsHandler(MlopsHandler):
         )
         root = self.mlops.root_dir
         body = page.to_dict()
-        body["runs"] = [present_run(r, root) for r in body["runs"]]
+        body["runs"] = [present_run(r, root, brief=True) for r in body["runs"]]
         self.reply(body)
 
 
