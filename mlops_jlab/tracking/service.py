@@ -156,9 +156,10 @@ class TrackingService:
     def _experiment_row(self, conn: Connection, ref: str) -> Any:
         if not isinstance(ref, str) or not ref:
             raise InvalidInput(f"experiment must be an id or a name, got {ref!r}")
-        row = conn.execute(select(s.experiments).where(s.experiments.c.id == ref)).first()
-        if row is None:
-            row = conn.execute(select(s.experiments).where(s.experiments.c.name == ref)).first()
+        rows = conn.execute(select(s.experiments).where(
+            (s.experiments.c.id == ref) | (s.experiments.c.name == ref))).all()
+        # an id wins over a name that happens to look like one
+        row = next((r for r in rows if r.id == ref), rows[0] if rows else None)
         if row is None:
             raise NotFound(f"experiment {ref!r} does not exist")
         return row
