@@ -134,3 +134,17 @@ def test_metrics_survive_interpreter_exit(tmp_path):
         assert run.status == "finished"
     finally:
         api._state.backend = None
+
+
+def test_text_dict_and_figure_artifacts(mlops_home):
+    import json
+
+    import plotly.graph_objects as go
+
+    with mlops.start_run(name="files") as run:
+        run.log_dict({"a": 1, "nested": {"b": [1, 2]}}, "config.json")
+        run.log_figure(go.Figure(go.Scatter(x=[0, 1], y=[1, 0])), "plots/curve.json")
+    assert json.loads(run.artifact_bytes("config.json")) == {"a": 1, "nested": {"b": [1, 2]}}
+    figure = json.loads(run.artifact_bytes("plots/curve.json"))
+    assert figure["data"][0]["type"] == "scatter"
+    assert [a["path"] for a in run.info.artifacts] == ["config.json", "plots/curve.json"]

@@ -107,7 +107,6 @@ class TrainMagics(Magics):
         except SystemExit as exc:  # argparse exits on -h or junk
             raise UsageError(f"%%mlops_train: bad arguments {line!r}") from exc
         ns = self.shell.user_ns
-        self._cell = cell
         tags = self._tags(args.tag)
         assigned = _assigned_names(cell)
         eval_vars = self._eval_vars(args.eval_vars, ns, assigned)
@@ -130,7 +129,9 @@ class TrainMagics(Magics):
             raise
         duration = time.perf_counter() - started
         try:
-            model_name = self._record(run, captured.fitted(), captured.variables, args,
+            settings = _assigned_names(cell, plain_only=True)
+            variables = {k: v for k, v in captured.variables.items() if k in settings}
+            model_name = self._record(run, captured.fitted(), variables, args,
                                       eval_vars, duration)
         except BaseException as exc:
             run.end("failed", error="".join(traceback.format_exception(exc)))
@@ -205,9 +206,8 @@ class TrainMagics(Magics):
                 continue
             label = fit.variable or type(fit.estimator).__name__
             params.update(estimator_params(fit.estimator, prefix=f"{label}."))
-        settings = _assigned_names(self._cell, plain_only=True)
         for name, value in variables.items():
-            if name not in settings or is_estimator(value):
+            if is_estimator(value):
                 continue
             key = name if name not in params or params[name] == str(value) else f"var.{name}"
             params[key] = str(value)
