@@ -1,4 +1,5 @@
-"""Workloads shared by both sides of the benchmark (stdlib only).
+"""Workloads shared by both sides of the benchmark (stdlib only at import; the registry
+scenarios import scikit-learn inside ``iris_model``).
 
 ``mlflow_side.py`` runs in ``benchmarks/.venv-mlflow`` and ``mlops_side.py`` in the
 project's interpreter; both import this module so they log exactly the same data,
@@ -30,6 +31,8 @@ SIZES: dict[str, dict[str, dict[str, int]]] = {
         "search": {"runs": 5000, "warmup": 2, "reps": 7},
         "rest_runs": {"runs": 10_000, "warmup": 5, "requests": 50},
         "magic": {"warmup": 5, "reps": 40},
+        "register": {"versions": 50, "warmup": 2, "reps": 3},
+        "load_alias": {"warmup": 2, "reps": 30},
     },
     "quick": {
         "log_metric": {"calls": 100, "warmup": 10, "reps": 1},
@@ -38,8 +41,33 @@ SIZES: dict[str, dict[str, dict[str, int]]] = {
         "search": {"runs": 200, "warmup": 1, "reps": 2},
         "rest_runs": {"runs": 200, "warmup": 1, "requests": 5},
         "magic": {"warmup": 1, "reps": 3},
+        "register": {"versions": 5, "warmup": 1, "reps": 1},
+        "load_alias": {"warmup": 1, "reps": 3},
     },
 }
+
+# Model registry scenarios: the registered model, its aliases, and the rows predicted.
+MODEL_NAME = "bench-model"
+REGISTER_ALIAS = "staging"
+LOAD_ALIAS = "champion"  # not "production": on our side that one requires a validation
+PREDICT_ROWS = [0, 50, 100, 25, 75]  # iris rows of all three classes
+
+
+def iris_model() -> tuple[Any, Any, Any]:
+    """(model, X, X5): LogisticRegression fitted on iris (a DataFrame with feature names)
+    and the 5 rows both sides predict. Needs scikit-learn (both venvs have it)."""
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    model = LogisticRegression(max_iter=1000).fit(X, y)
+    return model, X, X.iloc[PREDICT_ROWS].reset_index(drop=True)
+
+
+def as_labels(pred: Any) -> list[int]:
+    """Predictions as a plain list of ints (numpy array, Series or DataFrame)."""
+    values = getattr(pred, "values", pred)
+    return [int(x) for x in list(getattr(values, "ravel", lambda: values)())]
 
 
 def run_params(i: int) -> dict[str, str]:

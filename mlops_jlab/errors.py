@@ -60,6 +60,27 @@ class PageTokenError(InvalidInput):
     code = "bad_page_token"
 
 
+class SchemaMismatch(InvalidInput):
+    """Model input does not match the signature; ``problems`` lists each mismatch."""
+
+    code = "schema_mismatch"
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message, problems=problems or [])
+        self.problems = problems or []
+
+
+class UntrustedModel(MlopsError):
+    """A model file holds types outside the trusted list, or its files fail their hashes."""
+
+    code = "untrusted_model"
+    http_status = 422
+
+    def __init__(self, message: str, untrusted_types: list[str] | None = None) -> None:
+        super().__init__(message, untrusted_types=untrusted_types or None)
+        self.untrusted_types = untrusted_types or []
+
+
 class NotFound(MlopsError):
     """The named experiment, run, metric or artifact does not exist (HTTP 404)."""
 

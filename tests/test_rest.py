@@ -40,6 +40,8 @@ def _concrete(pattern: str) -> list[str]:
     path = pattern.replace(r"\.", ".")
     path = re.sub(r"\(\?P<run_id>[^)]*\)", SAMPLE_RUN, path)
     path = re.sub(r"\(\?P<ref>[^)]*\)", "rest", path)
+    path = re.sub(r"\(\?P<name>[^)]*\)", "churn", path)
+    path = re.sub(r"\(\?P<alias>[^)]*\)", "staging", path)
     path = re.sub(r"\(\?P<key>[^)]*\)", "acc", path)
     path = re.sub(r"\(\?P<path>[^)]*\)", "model/manifest.json", path)
     return path.strip("/").split("/")

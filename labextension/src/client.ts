@@ -104,6 +104,119 @@ export interface RunsPage {
   next_page_token: string | null;
 }
 
+export type ModelVersionStatus = 'pending' | 'ready' | 'failed';
+
+/** A registered model (`GET models/{name}`). */
+export interface RegisteredModel {
+  name: string;
+  description: string;
+  tags: Record<string, string>;
+  created_at: EpochMs;
+  created_by: string;
+  version_count: number;
+  latest_version: number | null;
+  /** Alias name -> version number, e.g. `{"production": 2}`. */
+  aliases: Record<string, number>;
+  /** Not in the documented contract; the server sends it. */
+  last_updated?: EpochMs | null;
+}
+
+export interface ModelSignature {
+  inputs: DatasetColumn[];
+  outputs: Record<string, unknown> | DatasetColumn[] | null;
+  input_kind?: string | null;
+}
+
+/** The summary of the latest validation report of a version. */
+export interface ValidationSummary {
+  id: string;
+  passed: boolean;
+  created_at: EpochMs;
+}
+
+/** A version of a registered model (`GET models/{name}/versions/{v}`). */
+export interface ModelVersion {
+  name: string;
+  version: number;
+  status: ModelVersionStatus | string;
+  run_id: string | null;
+  model_path: string;
+  description: string;
+  tags: Record<string, string>;
+  aliases: string[];
+  archived: boolean;
+  flavor?: string | null;
+  serializer?: string | null;
+  unsafe_serializer?: boolean;
+  model_class?: string | null;
+  signature: ModelSignature | null;
+  metrics: Record<string, number>;
+  /** File name -> sha256. */
+  files: Record<string, string>;
+  created_at: EpochMs;
+  created_by: string;
+  ready_at: EpochMs | null;
+  /** The latest validation report's summary, or null. */
+  validation: ValidationSummary | null;
+}
+
+/** `PATCH models/{name}/versions/{v}` */
+export interface ModelVersionPatch {
+  description?: string;
+  tags?: Record<string, string>;
+  archived?: boolean;
+}
+
+export interface ValidationResult {
+  rule: string;
+  kind: string;
+  value: number | string | boolean | null;
+  threshold: number | string | null;
+  passed: boolean;
+  message?: string | null;
+}
+
+export interface ValidationReport {
+  id: string;
+  name: string;
+  version: number;
+  passed: boolean;
+  created_at: EpochMs;
+  created_by: string;
+  data: { rows?: number | null; fingerprint?: string | null } | null;
+  results: ValidationResult[];
+}
+
+export type LineageNodeKind =
+  'model_version' | 'run' | 'dataset' | 'notebook' | 'commit';
+
+export interface LineageNode {
+  id: string;
+  kind: LineageNodeKind | string;
+  label: string;
+  /** Kind-specific: `run_id` (run), `name`/`version`/`role`/`rows`/`fingerprint`
+   * (dataset), `notebook_path` (notebook, null outside the Jupyter root), `commit`/`branch`. */
+  data: Record<string, any>;
+}
+
+export interface LineageEdge {
+  source: string;
+  target: string;
+  /** `produced_by`, `trained_on`, `tested_on`, `used`, `source`, `code`, `child_of`. */
+  kind: string;
+}
+
+export interface Lineage {
+  nodes: LineageNode[];
+  edges: LineageEdge[];
+}
+
+/** The answer of `PUT models/{name}/aliases/{alias}`. */
+export interface AliasAssignment {
+  alias: string;
+  version: number;
+}
+
 /**
  * The query of `GET runs`.
  */
@@ -281,14 +394,111 @@ export class MlopsClient {
     return this._get<MetricHistory>(this.url('runs', runId, 'metrics', key));
   }
 
-  private async _get<T>(url: string): Promise<T> {
+  /** `GET models` */
+  async listModels(): Promise<RegisteredModel[]> {
+    const answer = await this._get<{ models: RegisteredModel[] }>(
+      this.url('models')
+    );
+    return answer.models ?? [];
+  }
+
+  /** `GET models/{name}` */
+  getModel(name: string): Promise<RegisteredModel> {
+    return this._get<RegisteredModel>(this.url('models', name));
+  }
+
+  /** `GET models/{name}/versions?include_archived=` (newest first) */
+  async listVersions(
+    name: string,
+    includeArchived = false
+  ): Promise<ModelVersion[]> {
+    const answer = await this._get<{ versions: ModelVersion[] }>(
+      this.url('models', name, 'versions') +
+        buildQuery({ include_archived: includeArchived ? 'true' : undefined })
+    );
+    return answer.versions ?? [];
+  }
+
+  /** `GET models/{name}/versions/{v}`; `v` is a version number or an alias. */
+  getVersion(name: string, version: number | string): Promise<ModelVersion> {
+    return this._get<ModelVersion>(
+      this.url('models', name, 'versions', String(version))
+    );
+  }
+
+  /** `PATCH models/{name}/versions/{v}` */
+  patchVersion(
+    name: string,
+    version: number | string,
+    patch: ModelVersionPatch
+  ): Promise<ModelVersion> {
+    return this._request<ModelVersion>(
+      'PATCH',
+      this.url('models', name, 'versions', String(version)),
+      patch
+    );
+  }
+
+  /**
+   * `PUT models/{name}/aliases/{alias}`. Setting `production` on a version whose latest
+   * validation failed (or is missing) rejects with a 422 `invalid` naming the rules.
+   */
+  setAlias(
+    name: string,
+    alias: string,
+    version: number
+  ): Promise<AliasAssignment> {
+    return this._request<AliasAssignment>(
+      'PUT',
+      this.url('models', name, 'aliases', alias),
+      { version }
+    );
+  }
+
+  /** `DELETE models/{name}/aliases/{alias}` (204) */
+  async deleteAlias(name: string, alias: string): Promise<void> {
+    await this._request<unknown>(
+      'DELETE',
+      this.url('models', name, 'aliases', alias)
+    );
+  }
+
+  /** `GET models/{name}/versions/{v}/lineage` */
+  getLineage(name: string, version: number | string): Promise<Lineage> {
+    return this._get<Lineage>(
+      this.url('models', name, 'versions', String(version), 'lineage')
+    );
+  }
+
+  /** `GET models/{name}/versions/{v}/validations` (newest first) */
+  async listValidations(
+    name: string,
+    version: number | string
+  ): Promise<ValidationReport[]> {
+    const answer = await this._get<{ validations: ValidationReport[] }>(
+      this.url('models', name, 'versions', String(version), 'validations')
+    );
+    return answer.validations ?? [];
+  }
+
+  private _get<T>(url: string): Promise<T> {
+    return this._request<T>('GET', url);
+  }
+
+  /** Send a request (JSON body when given); an empty answer (204) resolves to `undefined`. */
+  private async _request<T>(
+    method: string,
+    url: string,
+    body?: unknown
+  ): Promise<T> {
+    const init: RequestInit = { method };
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers = { 'Content-Type': 'application/json' };
+    }
     let response: Response;
     try {
-      response = await this._makeRequest(
-        url,
-        { method: 'GET' },
-        this.serverSettings
-      );
+      response = await this._makeRequest(url, init, this.serverSettings);
     } catch (reason) {
       const message = reason instanceof Error ? reason.message : String(reason);
       throw new MlopsApiError(
@@ -301,6 +511,9 @@ export class MlopsClient {
       throw await errorFromResponse(response);
     }
     const text = await response.text();
+    if (!text && (response.status === 204 || method !== 'GET')) {
+      return undefined as T;
+    }
     try {
       return JSON.parse(text) as T;
     } catch {

@@ -1,5 +1,5 @@
 /**
- * mlops-jlab: the MLOps side panel and run detail tabs.
+ * mlops-jlab: the MLOps side panel, run detail tabs and model version tabs.
  */
 import {
   ILayoutRestorer,
@@ -18,7 +18,9 @@ import { MessageLoop } from '@lumino/messaging';
 import { MlopsClient } from './client';
 import { mlopsIcon } from './icons';
 import { MlopsModel } from './model';
+import { ModelVersionWidget } from './modelversion';
 import { createPanel, PANEL_ID } from './panel';
+import { formatVersion } from './registry';
 import { RunDetailWidget } from './rundetail';
 
 const PLUGIN_ID = 'mlops-jlab:plugin';
@@ -27,12 +29,13 @@ export namespace CommandIDs {
   export const openPanel = 'mlops:open-panel';
   export const refresh = 'mlops:refresh';
   export const openRun = 'mlops:open-run';
+  export const openModelVersion = 'mlops:open-model-version';
 }
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description:
-    'Notebook-native MLOps: experiments and runs side panel, run details.',
+    'Notebook-native MLOps: experiments, runs and models side panel, run and model version tabs.',
   autoStart: true,
   optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry, IThemeManager],
   activate: (
@@ -90,7 +93,66 @@ const plugin: JupyterFrontEndPlugin<void> = {
       return widget;
     };
 
-    const panel = createPanel(model, runId => void openRun(runId));
+    const versionTracker = new WidgetTracker<
+      MainAreaWidget<ModelVersionWidget>
+    >({
+      namespace: 'mlops-model-version'
+    });
+    versionTracker.currentChanged.connect((_, widget) => {
+      model.setCurrentModelVersion(
+        widget
+          ? { name: widget.content.modelName, version: widget.content.version }
+          : null
+      );
+    });
+
+    /** After an alias or archive change: the panel and the model's other tabs. */
+    const onVersionChanged = (changed: ModelVersionWidget) => {
+      void model.refresh();
+      versionTracker.forEach(w => {
+        if (
+          w.content !== changed &&
+          w.content.modelName === changed.modelName
+        ) {
+          void w.content.refresh();
+        }
+      });
+    };
+
+    const openModelVersion = async (name: string, version: number) => {
+      const existing = versionTracker.find(
+        w => w.content.modelName === name && w.content.version === version
+      );
+      if (existing) {
+        app.shell.activateById(existing.id);
+        void existing.content.refresh();
+        return existing;
+      }
+      const content = new ModelVersionWidget({
+        name,
+        version,
+        client,
+        commands: app.commands,
+        refreshInterval: () => refreshInterval,
+        onChanged: onVersionChanged
+      });
+      const widget = new MainAreaWidget({ content });
+      widget.id = `mlops-model-version-${encodeURIComponent(name)}-${version}`;
+      widget.addClass('mlops-ModelVersionTab');
+      widget.title.icon = mlopsIcon;
+      widget.title.label = `${name} ${formatVersion(version)}`;
+      widget.title.closable = true;
+      await versionTracker.add(widget);
+      app.shell.add(widget, 'main');
+      app.shell.activateById(widget.id);
+      return widget;
+    };
+
+    const panel = createPanel(
+      model,
+      runId => void openRun(runId),
+      (name, version) => void openModelVersion(name, version)
+    );
     panelVisible = () => panel.isVisible;
     app.shell.add(panel, 'left', { rank: 650 });
     if (restorer) {
@@ -99,6 +161,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
         command: CommandIDs.openRun,
         args: w => ({ runId: w.content.runId }),
         name: w => w.content.runId
+      });
+      void restorer.restore(versionTracker, {
+        command: CommandIDs.openModelVersion,
+        args: w => ({ name: w.content.modelName, version: w.content.version }),
+        name: w => `${w.content.modelName}/${w.content.version}`
       });
     }
     // Refresh as soon as the panel is shown again (polling pauses while hidden).
@@ -111,7 +178,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     app.commands.addCommand(CommandIDs.openPanel, {
       label: 'MLOps: Open panel',
-      caption: 'Show the MLOps side panel (experiments and runs)',
+      caption: 'Show the MLOps side panel (experiments, runs and models)',
       icon: args => (args['isPalette'] ? undefined : mlopsIcon),
       execute: () => {
         app.shell.activateById(PANEL_ID);
@@ -120,11 +187,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     app.commands.addCommand(CommandIDs.refresh, {
       label: 'MLOps: Refresh',
-      caption: 'Reload experiments, runs and open run tabs',
+      caption: 'Reload experiments, runs, models and open tabs',
       execute: async () => {
         await model.refresh();
         const tabs: Promise<void>[] = [];
         tracker.forEach(w => tabs.push(w.content.refresh()));
+        versionTracker.forEach(w => tabs.push(w.content.refresh()));
         await Promise.all(tabs);
       }
     });
@@ -138,6 +206,28 @@ const plugin: JupyterFrontEndPlugin<void> = {
           throw new Error('mlops:open-run needs a runId argument');
         }
         return openRun(runId);
+      }
+    });
+    app.commands.addCommand(CommandIDs.openModelVersion, {
+      label: args =>
+        args['name']
+          ? `MLOps: Open model ${args['name']} ${args['version'] ?? ''}`.trim()
+          : 'MLOps: Open model version',
+      caption:
+        'Open the tab of a model version (args: {"name": "…", "version": 3 or "production"})',
+      execute: async args => {
+        const name = args['name'] as string | undefined;
+        const ref = args['version'] as number | string | undefined;
+        if (!name || ref === undefined || ref === null || ref === '') {
+          throw new Error(
+            'mlops:open-model-version needs name and version arguments'
+          );
+        }
+        // A version number, or an alias such as "production".
+        const version = /^\d+$/.test(String(ref))
+          ? Number(ref)
+          : (await client.getVersion(name, String(ref))).version;
+        return openModelVersion(name, version);
       }
     });
     if (palette) {

@@ -1,10 +1,18 @@
 /**
  * The state of the MLOps side panel: server handshake, experiments, runs page,
- * filter and sort. Polls the server; views re-render on `changed`.
+ * filter and sort, registered models and the versions of the expanded ones.
+ * Polls the server; views re-render on `changed`.
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { Experiment, MlopsApiError, MlopsClient, Run } from './client';
+import {
+  Experiment,
+  MlopsApiError,
+  MlopsClient,
+  ModelVersion,
+  RegisteredModel,
+  Run
+} from './client';
 import { orderByParam, sameData, SortState } from './query';
 import { FRONTEND_API, FRONTEND_VERSION } from './version';
 
@@ -91,6 +99,91 @@ export class MlopsModel {
   }
   get isDisposed(): boolean {
     return this._disposed;
+  }
+
+  /** Registered models; `null` until first loaded. */
+  get models(): RegisteredModel[] | null {
+    return this._models;
+  }
+  /** Why the models could not be loaded (the rest of the panel still works). */
+  get modelsError(): string | null {
+    return this._modelsError;
+  }
+  isModelExpanded(name: string): boolean {
+    return this._expandedModels.has(name);
+  }
+  /** The versions of an expanded model, newest first; `null` while loading. */
+  versionsOf(name: string): ModelVersion[] | null {
+    return this._versions.get(name) ?? null;
+  }
+  versionsError(name: string): string | null {
+    return this._versionsErrors.get(name) ?? null;
+  }
+  /** The model version whose tab is the current one (highlighted in the panel). */
+  get currentModelVersion(): { name: string; version: number } | null {
+    return this._currentModelVersion;
+  }
+  setCurrentModelVersion(
+    current: { name: string; version: number } | null
+  ): void {
+    if (!sameData(current, this._currentModelVersion)) {
+      this._currentModelVersion = current;
+      this._emit();
+    }
+  }
+
+  /** Expand (and load the versions of) a model, or collapse it. */
+  async toggleModel(name: string): Promise<void> {
+    if (this._expandedModels.has(name)) {
+      this._expandedModels.delete(name);
+      this._emit();
+      return;
+    }
+    this._expandedModels.add(name);
+    this._emit();
+    await this._loadVersions(name);
+  }
+
+  /** Reload the models and the versions of the expanded ones. */
+  async refreshModels(): Promise<void> {
+    try {
+      const models = await this.client.listModels();
+      let changed = false;
+      if (!sameData(models, this._models)) {
+        this._models = models;
+        changed = true;
+      }
+      if (this._modelsError !== null) {
+        this._modelsError = null;
+        changed = true;
+      }
+      const names = new Set(models.map(m => m.name));
+      for (const name of Array.from(this._versions.keys())) {
+        if (!names.has(name)) {
+          this._versions.delete(name);
+          this._versionsErrors.delete(name);
+          changed = true;
+        }
+      }
+      if (changed) {
+        this._emit();
+      }
+    } catch (reason) {
+      const message =
+        reason instanceof MlopsApiError && reason.isUnavailable
+          ? `The model registry is not available on this server (${reason.message}).`
+          : messageOf(reason);
+      if (message !== this._modelsError) {
+        this._modelsError = message;
+        this._emit();
+      }
+      return;
+    }
+    await Promise.all(
+      Array.from(this._expandedModels)
+        .filter(name => this._models?.some(m => m.name === name))
+        .map(name => this._loadVersions(name))
+    );
   }
 
   setRefreshInterval(seconds: number): void {
@@ -213,6 +306,33 @@ export class MlopsModel {
         return;
       }
     }
+    await Promise.all([this._refreshRuns(), this.refreshModels()]);
+  }
+
+  private async _loadVersions(name: string): Promise<void> {
+    try {
+      const versions = await this.client.listVersions(name);
+      if (!this._expandedModels.has(name)) {
+        return;
+      }
+      const changed =
+        !sameData(versions, this._versions.get(name)) ||
+        this._versionsErrors.has(name);
+      this._versions.set(name, versions);
+      this._versionsErrors.delete(name);
+      if (changed) {
+        this._emit();
+      }
+    } catch (reason) {
+      const message = messageOf(reason);
+      if (this._versionsErrors.get(name) !== message) {
+        this._versionsErrors.set(name, message);
+        this._emit();
+      }
+    }
+  }
+
+  private async _refreshRuns(): Promise<void> {
     try {
       const experiments = await this.client.experiments();
       let changed = false;
@@ -378,6 +498,12 @@ export class MlopsModel {
   private _refreshing: Promise<void> | null = null;
   private _runsSeq = 0;
   private _currentRunId: string | null = null;
+  private _models: RegisteredModel[] | null = null;
+  private _modelsError: string | null = null;
+  private _expandedModels = new Set<string>();
+  private _versions = new Map<string, ModelVersion[]>();
+  private _versionsErrors = new Map<string, string>();
+  private _currentModelVersion: { name: string; version: number } | null = null;
   private _disposed = false;
 }
 

@@ -1,10 +1,12 @@
 /**
  * The MLOps side panel: a SidePanel (header + toolbar + accordion) with an
- * Experiments section and a Runs section, rendered with React from an MlopsModel.
+ * Experiments section, a Runs section and a Models section, rendered with React
+ * from an MlopsModel.
  */
 import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
 import {
   caretDownIcon,
+  caretRightIcon,
   caretUpIcon,
   refreshIcon,
   SidePanel,
@@ -12,18 +14,27 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { Experiment, Run } from './client';
+import { Experiment, ModelVersion, RegisteredModel, Run } from './client';
 import {
   formatDuration,
   formatMetric,
   formatRelative,
   formatShortTime,
   formatTime,
-  runDuration
+  runDuration,
+  shortId
 } from './format';
 import { mlopsIcon } from './icons';
 import { MlopsModel } from './model';
 import { sortKey, toggleSort, unionKeys, withSortedKey } from './query';
+import {
+  aliasChips,
+  aliasClass,
+  formatVersion,
+  sortAliases,
+  sortVersions,
+  validationBadge
+} from './registry';
 
 export const PANEL_ID = 'mlops-jlab-panel';
 
@@ -36,12 +47,19 @@ export const QUICKSTART_SNIPPET = `%load_ext mlops_jlab
 %%mlops_train --experiment quickstart
 model = LogisticRegression().fit(X_train, y_train)`;
 
+export const REGISTER_SNIPPET = `%%mlops_train --experiment churn --register churn
+model = RandomForestClassifier().fit(X_train, y_train)`;
+
+export const REGISTER_API_SNIPPET = `import mlops_jlab as mlops
+mlops.register_model(run, "churn")`;
+
 /**
  * Build the side panel.
  */
 export function createPanel(
   model: MlopsModel,
-  openRun: (runId: string) => void
+  openRun: (runId: string) => void,
+  openVersion: (name: string, version: number) => void
 ): SidePanel {
   const panel = new SidePanel();
   panel.id = PANEL_ID;
@@ -86,10 +104,22 @@ export function createPanel(
   runs.title.label = 'Runs';
   panel.addWidget(runs);
 
+  const models = ReactWidget.create(
+    <UseSignal signal={model.changed}>
+      {() => (
+        <ModelsView model={model} openRun={openRun} openVersion={openVersion} />
+      )}
+    </UseSignal>
+  );
+  models.addClass('mlops-Section');
+  models.addClass('mlops-ModelsSection');
+  models.title.label = 'Models';
+  panel.addWidget(models);
+
   // Give the runs table most of the height.
   const content = panel.content as any;
   if (typeof content.setRelativeSizes === 'function') {
-    content.setRelativeSizes([1, 4]);
+    content.setRelativeSizes([1, 3, 2]);
   }
   return panel;
 }
@@ -499,5 +529,279 @@ function RunsTable(props: {
         )}
       </div>
     </>
+  );
+}
+
+/** A chip per alias: `production → v2` (model) or `production` (version). */
+export function AliasChips(props: {
+  aliases: { alias: string; label: string }[];
+  onRemove?: (alias: string) => void;
+  busy?: boolean;
+}): JSX.Element | null {
+  if (!props.aliases.length) {
+    return null;
+  }
+  return (
+    <span className="mlops-AliasChips">
+      {props.aliases.map(a => (
+        <span
+          key={a.alias}
+          className={`mlops-AliasChip ${aliasClass(a.alias)}`}
+          data-alias={a.alias}
+          title={`alias @${a.alias}`}
+        >
+          {a.label}
+          {props.onRemove && (
+            <button
+              className="mlops-AliasRemove"
+              title={`Remove alias ${a.alias}`}
+              aria-label={`Remove alias ${a.alias}`}
+              disabled={props.busy}
+              onClick={ev => {
+                ev.stopPropagation();
+                props.onRemove!(a.alias);
+              }}
+            >
+              ×
+            </button>
+          )}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/** The validation badge of a version: ✓ passed, ✗ failed, or grey "not validated". */
+export function ValidationBadgeView(props: {
+  validation: { passed: boolean; created_at?: number | null } | null;
+}): JSX.Element {
+  const badge = validationBadge(props.validation, formatTime);
+  return (
+    <span
+      className={`mlops-ValidationBadge mlops-validation-${badge.state}`}
+      title={badge.title}
+    >
+      {badge.icon && <span className="mlops-ValidationIcon">{badge.icon}</span>}
+      {badge.label}
+    </span>
+  );
+}
+
+/** The status pill of a model version: pending, ready, failed. */
+export function VersionStatus({ status }: { status: string }): JSX.Element {
+  return (
+    <span
+      className={`mlops-VersionStatus mlops-vstatus-${status}`}
+      title={`status: ${status}`}
+    >
+      {status}
+    </span>
+  );
+}
+
+function ModelsView(props: {
+  model: MlopsModel;
+  openRun: (runId: string) => void;
+  openVersion: (name: string, version: number) => void;
+}): JSX.Element {
+  const { model } = props;
+  const models = model.models;
+  if (model.server.kind === 'missing') {
+    return (
+      <div className="mlops-Empty mlops-Muted">
+        Models appear here once the server extension is running.
+      </div>
+    );
+  }
+  if (model.modelsError && models === null) {
+    return (
+      <div className="mlops-Empty">
+        <div className="mlops-Banner mlops-Banner-error" role="alert">
+          {model.modelsError}
+        </div>
+      </div>
+    );
+  }
+  if (models === null) {
+    return <div className="mlops-Empty mlops-Muted">Loading…</div>;
+  }
+  if (models.length === 0) {
+    return (
+      <div className="mlops-Empty mlops-EmptyModels">
+        <p>
+          <strong>No registered models yet.</strong> Register the model of a
+          training cell:
+        </p>
+        <Snippet text={REGISTER_SNIPPET} />
+        <p>or an existing run from Python:</p>
+        <Snippet text={REGISTER_API_SNIPPET} />
+      </div>
+    );
+  }
+  return (
+    <>
+      {model.modelsError && (
+        <div className="mlops-Banner mlops-Banner-error" role="alert">
+          {model.modelsError}
+        </div>
+      )}
+      <ul className="mlops-ModelList" aria-label="Registered models">
+        {models.map(m => (
+          <ModelItem
+            key={m.name}
+            model={model}
+            registered={m}
+            openRun={props.openRun}
+            openVersion={props.openVersion}
+          />
+        ))}
+      </ul>
+    </>
+  );
+}
+
+function ModelItem(props: {
+  model: MlopsModel;
+  registered: RegisteredModel;
+  openRun: (runId: string) => void;
+  openVersion: (name: string, version: number) => void;
+}): JSX.Element {
+  const { model, registered: m } = props;
+  const expanded = model.isModelExpanded(m.name);
+  const Caret = expanded ? caretDownIcon : caretRightIcon;
+  const toggle = () => void model.toggleModel(m.name);
+  return (
+    <li className="mlops-ModelItem" data-model={m.name}>
+      <div
+        className={`mlops-ModelRow${expanded ? ' mlops-mod-expanded' : ''}`}
+        role="button"
+        aria-expanded={expanded}
+        tabIndex={0}
+        title={`${m.name}${m.description ? `\n${m.description}` : ''}\ncreated ${formatTime(m.created_at)} by ${m.created_by}`}
+        onClick={toggle}
+        onKeyDown={ev => {
+          if (ev.key === 'Enter' || ev.key === ' ') {
+            ev.preventDefault();
+            toggle();
+          }
+        }}
+      >
+        <Caret.react tag="span" className="mlops-Caret" />
+        <span className="mlops-ModelName">{m.name}</span>
+        <span className="mlops-Badge" title="versions">
+          {m.version_count}
+        </span>
+        <AliasChips aliases={aliasChips(m.aliases)} />
+      </div>
+      {expanded && (
+        <VersionList
+          model={model}
+          name={m.name}
+          openRun={props.openRun}
+          openVersion={props.openVersion}
+        />
+      )}
+    </li>
+  );
+}
+
+function VersionList(props: {
+  model: MlopsModel;
+  name: string;
+  openRun: (runId: string) => void;
+  openVersion: (name: string, version: number) => void;
+}): JSX.Element {
+  const { model, name } = props;
+  const versions = model.versionsOf(name);
+  const error = model.versionsError(name);
+  if (versions === null) {
+    return error ? (
+      <div className="mlops-VersionsEmpty mlops-FilterError">{error}</div>
+    ) : (
+      <div className="mlops-VersionsEmpty mlops-Muted">Loading versions…</div>
+    );
+  }
+  if (versions.length === 0) {
+    return (
+      <div className="mlops-VersionsEmpty mlops-Muted">
+        No versions (archived versions are hidden).
+      </div>
+    );
+  }
+  const now = Date.now();
+  const current = model.currentModelVersion;
+  return (
+    <ul className="mlops-VersionList" aria-label={`Versions of ${name}`}>
+      {sortVersions(versions).map(v => (
+        <VersionRow
+          key={v.version}
+          version={v}
+          now={now}
+          current={
+            current !== null &&
+            current.name === name &&
+            current.version === v.version
+          }
+          openRun={props.openRun}
+          openVersion={props.openVersion}
+        />
+      ))}
+    </ul>
+  );
+}
+
+function VersionRow(props: {
+  version: ModelVersion;
+  now: number;
+  current: boolean;
+  openRun: (runId: string) => void;
+  openVersion: (name: string, version: number) => void;
+}): JSX.Element {
+  const { version: v } = props;
+  const open = () => props.openVersion(v.name, v.version);
+  return (
+    <li
+      className={`mlops-VersionRow${props.current ? ' mlops-mod-current' : ''}`}
+      data-version={v.version}
+      tabIndex={0}
+      title={`Open ${v.name} ${formatVersion(v.version)}`}
+      onClick={open}
+      onKeyDown={ev => {
+        if (ev.key === 'Enter') {
+          open();
+        }
+      }}
+    >
+      <span className="mlops-VersionNumber">{formatVersion(v.version)}</span>
+      <VersionStatus status={v.status} />
+      <ValidationBadgeView validation={v.validation} />
+      <AliasChips
+        aliases={sortAliases(v.aliases ?? []).map(alias => ({
+          alias,
+          label: alias
+        }))}
+      />
+      <span className="mlops-Spacer" />
+      {v.run_id && (
+        <a
+          className="mlops-Link mlops-VersionRun"
+          href="#"
+          title={`Open run ${v.run_id}`}
+          onClick={ev => {
+            ev.preventDefault();
+            ev.stopPropagation();
+            props.openRun(v.run_id!);
+          }}
+        >
+          run {shortId(v.run_id, 6)}
+        </a>
+      )}
+      <span
+        className="mlops-Muted mlops-VersionTime"
+        title={formatTime(v.created_at)}
+      >
+        {formatShortTime(v.created_at, props.now)}
+      </span>
+    </li>
   );
 }

@@ -159,7 +159,7 @@ export namespace RunDetailWidget {
   }
 }
 
-function Section(props: {
+export function Section(props: {
   title: string;
   count?: number;
   defaultOpen?: boolean;
@@ -194,7 +194,7 @@ function Section(props: {
   );
 }
 
-function KeyValueTable(props: {
+export function KeyValueTable(props: {
   rows: [string, React.ReactNode][];
   empty: string;
   numeric?: boolean;

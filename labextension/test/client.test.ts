@@ -188,3 +188,101 @@ test('artifactUrl keeps the path structure and encodes each segment', () => {
     'http://localhost:8888/lab-base/mlops/api/runs/abc123/artifacts/model/my%20model.skops'
   );
 });
+
+test('model registry GETs build encoded path segments', async () => {
+  const { client, calls } = fakeClient(url =>
+    url.includes('/lineage')
+      ? json({ nodes: [], edges: [] })
+      : url.includes('/validations')
+        ? json({ validations: [{ id: 'v1' }] })
+        : url.includes('/versions?') || url.endsWith('/versions')
+          ? json({ versions: [{ version: 2 }, { version: 1 }] })
+          : url.endsWith('/models')
+            ? json({ models: [{ name: 'churn' }] })
+            : json({ name: 'x', version: 1 })
+  );
+  const base = 'http://localhost:8888/lab-base/mlops/api/models';
+  assert.deepEqual(await client.listModels(), [{ name: 'churn' }]);
+  await client.getModel('churn v2/é?#');
+  const versions = await client.listVersions('churn v2/é?#');
+  assert.deepEqual(
+    versions.map(v => v.version),
+    [2, 1]
+  );
+  await client.listVersions('churn', true);
+  await client.getVersion('a/b', 3);
+  await client.getVersion('churn', 'production');
+  await client.getLineage('a b', 3);
+  assert.deepEqual(await client.listValidations('a b', 'staging'), [
+    { id: 'v1' }
+  ]);
+  assert.deepEqual(
+    calls.map(c => c.url),
+    [
+      base,
+      `${base}/churn%20v2%2F%C3%A9%3F%23`,
+      `${base}/churn%20v2%2F%C3%A9%3F%23/versions`,
+      `${base}/churn/versions?include_archived=true`,
+      `${base}/a%2Fb/versions/3`,
+      `${base}/churn/versions/production`,
+      `${base}/a%20b/versions/3/lineage`,
+      `${base}/a%20b/versions/staging/validations`
+    ]
+  );
+  assert.ok(calls.every(c => c.init.method === 'GET'));
+  assert.ok(calls.every(c => c.init.body === undefined));
+});
+
+test('patchVersion and setAlias send JSON bodies; deleteAlias accepts a 204', async () => {
+  const { client, calls } = fakeClient(url =>
+    url.includes('/aliases/') && !url.endsWith('/staging')
+      ? json({ alias: 'canary', version: 3 })
+      : url.endsWith('/staging')
+        ? new Response(null, { status: 204 })
+        : json({ name: 'churn', version: 3, archived: true })
+  );
+  const base = 'http://localhost:8888/lab-base/mlops/api/models';
+  const patched = await client.patchVersion('churn', 3, { archived: true });
+  assert.equal(patched.archived, true);
+  assert.deepEqual(await client.setAlias('churn', 'canary', 3), {
+    alias: 'canary',
+    version: 3
+  });
+  assert.equal(await client.deleteAlias('churn', 'staging'), undefined);
+  assert.deepEqual(
+    calls.map(c => [c.init.method, c.url, c.init.body]),
+    [
+      ['PATCH', `${base}/churn/versions/3`, '{"archived":true}'],
+      ['PUT', `${base}/churn/aliases/canary`, '{"version":3}'],
+      ['DELETE', `${base}/churn/aliases/staging`, undefined]
+    ]
+  );
+  assert.equal(
+    (calls[0].init.headers as Record<string, string>)['Content-Type'],
+    'application/json'
+  );
+});
+
+test('a refused production alias is a 422 with the server message', async () => {
+  const { client } = fakeClient(() =>
+    json(
+      {
+        error: 'invalid',
+        message:
+          'churn v3 cannot become @production: validation failed: accuracy >= 0.9'
+      },
+      422
+    )
+  );
+  await assert.rejects(
+    client.setAlias('churn', 'production', 3),
+    (err: unknown) => {
+      assert.ok(err instanceof MlopsApiError);
+      assert.equal(err.status, 422);
+      assert.equal(err.error, 'invalid');
+      assert.match(err.message, /validation failed: accuracy >= 0\.9/);
+      assert.equal(err.isUnavailable, false);
+      return true;
+    }
+  );
+});

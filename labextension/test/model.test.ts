@@ -5,6 +5,8 @@ import {
   Experiment,
   MlopsApiError,
   MlopsClient,
+  ModelVersion,
+  RegisteredModel,
   Run,
   RunsQuery
 } from '../src/client';
@@ -48,9 +50,13 @@ function fakeClient(options: {
   runs?: (
     q: RunsQuery
   ) => Promise<{ runs: Run[]; next_page_token: string | null }>;
+  listModels?: () => Promise<RegisteredModel[]>;
+  listVersions?: (name: string) => Promise<ModelVersion[]>;
 }) {
   const queries: RunsQuery[] = [];
   const client = {
+    listModels: options.listModels ?? (async () => []),
+    listVersions: options.listVersions ?? (async () => []),
     version: options.version ?? (async () => ({ version: '0.1.0', api: 1 })),
     experiments: options.experiments ?? (async () => [experiment('e1', 5)]),
     runs: async (q: RunsQuery) => {
@@ -195,5 +201,83 @@ test('sorting sends order_by; load more appends the next page; refresh keeps the
   assert.equal(queries[queries.length - 1].limit, 2);
   assert.equal(queries[queries.length - 1].order_by, 'metrics.acc DESC');
   assert.equal(changes, 0, 'an unchanged poll does not re-render');
+  model.dispose();
+});
+
+function registered(name: string, aliases: Record<string, number> = {}) {
+  return {
+    name,
+    description: '',
+    tags: {},
+    created_at: 0,
+    created_by: 'alice',
+    version_count: 2,
+    latest_version: 2,
+    aliases
+  } as RegisteredModel;
+}
+
+function version(name: string, v: number, aliases: string[] = []) {
+  return { name, version: v, status: 'ready', aliases } as ModelVersion;
+}
+
+test('models load with the poll; expansion loads versions and survives polls', async () => {
+  let aliases: Record<string, number> = { production: 1 };
+  const versionCalls: string[] = [];
+  const { client } = fakeClient({
+    listModels: async () => [registered('churn', aliases)],
+    listVersions: async name => {
+      versionCalls.push(name);
+      return [version(name, 2), version(name, 1, ['production'])];
+    }
+  });
+  const model = new MlopsModel({ client, refreshInterval: 0 });
+  await model.start();
+  assert.deepEqual(
+    model.models?.map(m => m.name),
+    ['churn']
+  );
+  assert.equal(model.isModelExpanded('churn'), false);
+  assert.deepEqual(versionCalls, [], 'collapsed models load no versions');
+
+  await model.toggleModel('churn');
+  assert.equal(model.isModelExpanded('churn'), true);
+  assert.deepEqual(
+    model.versionsOf('churn')?.map(v => v.version),
+    [2, 1]
+  );
+
+  // An unchanged poll keeps the expansion and does not re-render.
+  let changes = 0;
+  model.changed.connect(() => changes++);
+  await model.refresh();
+  assert.equal(model.isModelExpanded('churn'), true);
+  assert.equal(versionCalls.length, 2, 'expanded models reload their versions');
+  assert.equal(changes, 0);
+
+  // A changed alias re-renders, still expanded.
+  aliases = { production: 1, staging: 2 };
+  await model.refresh();
+  assert.equal(changes, 1);
+  assert.deepEqual(model.models?.[0].aliases, { production: 1, staging: 2 });
+  assert.ok(model.versionsOf('churn'));
+
+  await model.toggleModel('churn');
+  assert.equal(model.isModelExpanded('churn'), false);
+  model.dispose();
+});
+
+test('a missing registry route does not break the panel', async () => {
+  const { client } = fakeClient({
+    listModels: async () => {
+      throw new MlopsApiError(404, 'http_404', 'Not Found');
+    }
+  });
+  const model = new MlopsModel({ client, refreshInterval: 0 });
+  await model.start();
+  assert.equal(model.server.kind, 'ok');
+  assert.equal(model.runs?.length, 1);
+  assert.equal(model.models, null);
+  assert.match(model.modelsError ?? '', /model registry is not available/);
   model.dispose();
 });

@@ -8,6 +8,7 @@ innermost active run, starting one when there is none (it ends at interpreter ex
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -108,6 +109,10 @@ def start_run(
                         parent_run_id=parent_id)
     run = Run(b, info.id, info.name, info.experiment_id, on_end=_forget)
     _state.runs.append(run)
+    notebook = src.get("notebook_abspath")
+    if notebook and os.path.isfile(notebook):
+        # a copy of the notebook as it is now, for lineage (content-addressed: stored once)
+        b.log_artifact(run.id, notebook, "source")
     return run
 
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from ..config import Settings
 from ..errors import ConfigurationError
+from ..registry import RegistryService
 from ..store import Database
 from ..store.artifacts import open_artifact_store
 from ..tracking import Experiment, MetricPoint, Run, RunDetail, RunPage, TrackingService
@@ -24,6 +25,8 @@ class Backend(Protocol):
 
     user: str
     metrics: MetricBuffer
+    tracking: TrackingService
+    registry: RegistryService
 
     def create_experiment(self, name: str, tags: Mapping[str, str] | None = None) -> Experiment: ...
     def get_or_create_experiment(self, name: str) -> Experiment: ...
@@ -57,7 +60,9 @@ class LocalBackend:
         self.settings = settings
         self.user = settings.user
         self.db = Database(settings.db_url)
-        self.tracking = TrackingService(self.db, open_artifact_store(settings.artifacts))
+        artifacts = open_artifact_store(settings.artifacts)
+        self.tracking = TrackingService(self.db, artifacts)
+        self.registry = RegistryService(self.db, artifacts, self.tracking)
         self.metrics = MetricBuffer(self.write_metrics)
 
     # experiments

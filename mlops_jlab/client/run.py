@@ -133,15 +133,20 @@ class Run:
         """Record a dataset version (fingerprint, rows, schema, profile) used by the run."""
         return self._backend.log_dataset(self.id, profile_dataframe(data, name), role)
 
-    def log_model(self, model: Any, name: str = "model",
-                  input_example: Any = None) -> dict[str, Any]:
-        """Save a scikit-learn model (skops + manifest with signature) under ``name/``."""
+    def log_model(self, model: Any, name: str = "model", input_example: Any = None, *,
+                  serializer: str = "skops", allow_pickle: bool = False) -> dict[str, Any]:
+        """Save a scikit-learn model under ``name/``: the model file (skops by default;
+        ``serializer="pickle"`` only with ``allow_pickle=True``) and ``manifest.json``
+        with the signature inferred from ``input_example``."""
         import tempfile
 
         from ..models import save_model_folder
+        from ..registry.names import relative_path
 
+        name = relative_path(name, "name")
         with tempfile.TemporaryDirectory(prefix="mlops-model-") as tmp:
-            manifest = save_model_folder(model, tmp, input_example)
+            manifest = save_model_folder(model, tmp, input_example, serializer=serializer,
+                                         allow_pickle=allow_pickle)
             self.log_artifact(tmp, name)
         return manifest
 

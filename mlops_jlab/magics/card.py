@@ -17,7 +17,8 @@ def _fmt(value: Any) -> str:
     return escape(str(value))
 
 
-def run_card_html(run: Run, model: str | None = None, max_params: int = 8) -> str:
+def run_card_html(run: Run, model: str | None = None, max_params: int = 8,
+                  registered: Any = None) -> str:
     """HTML summary of a run for notebook output (works without a widget manager)."""
     color = _COLORS.get(run.status, "#555")
     duration = f"{run.duration:.2f} s" if run.duration is not None else "running"
@@ -28,7 +29,9 @@ def run_card_html(run: Run, model: str | None = None, max_params: int = 8) -> st
     params = sorted(run.params.items())
     shown = ", ".join(f"{escape(k)}={_fmt(v)}" for k, v in params[:max_params])
     more = f" … (+{len(params) - max_params})" if len(params) > max_params else ""
-    model_line = (f"<div style='margin-top:4px'><b>model</b> {escape(model)}</div>"
+    reg = (f" · registered as <b>{escape(registered.name)} v{registered.version}</b>"
+           if registered is not None else "")
+    model_line = (f"<div style='margin-top:4px'><b>model</b> {escape(model)}{reg}</div>"
                   if model else "")
     return (
         "<div class='mlops-run-card' style='border:1px solid #ddd;border-left:4px solid "

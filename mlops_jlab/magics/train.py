@@ -20,11 +20,13 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import HTML, display
 
 from ..client import api
+from ..client import registry as api_registry
 from ..errors import MlopsError
+from ..models.evaluation import evaluate
+from ..registry.names import model_name as check_model_name
 from ..tracking import environment as env
 from .capture import Fit, capture_cell, is_estimator
 from .card import run_card_html
-from .evaluation import evaluate
 
 MAX_PARAM_TEXT = 250
 
@@ -97,6 +99,8 @@ class TrainMagics(Magics):
     @argument("--tag", "-t", action="append", default=[], metavar="KEY=VALUE",
               help="tag the run (repeatable)")
     @argument("--no-model", action="store_true", help="do not store the fitted model")
+    @argument("--register", "-r", metavar="NAME",
+              help="register the stored model as the next version of NAME")
     @cell_magic
     def mlops_train(self, line: str, cell: str) -> Any:
         """Run the cell inside a tracked run; see ``%%mlops_train?``."""
@@ -110,6 +114,13 @@ class TrainMagics(Magics):
         tags = self._tags(args.tag)
         assigned = _assigned_names(cell)
         eval_vars = self._eval_vars(args.eval_vars, ns, assigned)
+        if args.register is not None:
+            try:
+                check_model_name(args.register)
+            except MlopsError as exc:
+                raise UsageError(f"--register: {exc}") from exc
+            if args.no_model:
+                raise UsageError("--register needs the model: drop --no-model")
         if args.model and args.model not in ns and args.model not in assigned:
             raise UsageError(f"--model {args.model}: no variable {args.model!r} in the "
                              "notebook or assigned by this cell")
@@ -131,15 +142,23 @@ class TrainMagics(Magics):
         try:
             settings = _assigned_names(cell, plain_only=True)
             variables = {k: v for k, v in captured.variables.items() if k in settings}
-            model_name = self._record(run, captured.fitted(), variables, args,
-                                      eval_vars, duration)
+            model_name: str | None = self._record(run, captured.fitted(), variables, args,
+                                                  eval_vars, duration)
         except BaseException as exc:
             run.end("failed", error="".join(traceback.format_exception(exc)))
             if isinstance(exc, MlopsError):
                 raise UsageError(f"%%mlops_train: {exc}") from exc
             raise
         run.end("finished")
-        display(HTML(run_card_html(run.info, model_name)))
+        registered = None
+        if args.register:
+            if not model_name:
+                raise UsageError("--register: the cell fitted no model to register")
+            try:
+                registered = api_registry.register_model(run, args.register)
+            except MlopsError as exc:
+                raise UsageError(f"--register {args.register}: {exc}") from exc
+        display(HTML(run_card_html(run.info, model_name, registered=registered)))
         return value
 
     # ------------------------------------------------------------------ helpers

@@ -49,17 +49,30 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def save_model_folder(model: Any, folder: str | Path, X_example: Any = None) -> dict[str, Any]:
-    """Save a scikit-learn-compatible model into ``folder``; returns the manifest."""
-    try:
-        import skops.io as sio
-    except ImportError as exc:  # pragma: no cover - skops is a dependency
-        raise InvalidInput("saving models needs the skops package") from exc
+def save_model_folder(model: Any, folder: str | Path, X_example: Any = None, *,
+                      serializer: str = "skops", allow_pickle: bool = False) -> dict[str, Any]:
+    """Save a scikit-learn-compatible model into ``folder``; returns the manifest.
+
+    ``serializer="skops"`` (default) is safe to load; ``"pickle"`` needs
+    ``allow_pickle=True`` here and again when loading, and is recorded as unsafe.
+    """
+    import skops.io as sio
+
     if not hasattr(model, "predict"):
         raise InvalidInput(f"{type(model).__name__} has no predict(): not a model")
+    if serializer not in ("skops", "pickle"):
+        raise InvalidInput(f"serializer must be 'skops' or 'pickle', got {serializer!r}")
+    if serializer == "pickle" and not allow_pickle:
+        raise InvalidInput("pickle files run code when loaded: pass allow_pickle=True to opt in")
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    sio.dump(model, out / "model.skops")
+    model_file = "model.skops" if serializer == "skops" else "model.pkl"
+    if serializer == "skops":
+        sio.dump(model, out / model_file)
+    else:
+        import pickle
+
+        (out / model_file).write_bytes(pickle.dumps(model, protocol=5))
     y_pred = None
     if X_example is not None:
         try:
@@ -71,15 +84,16 @@ def save_model_folder(model: Any, folder: str | Path, X_example: Any = None) -> 
     manifest: dict[str, Any] = {
         "format": 1,
         "flavor": "sklearn",
-        "serializer": "skops",
-        "model_file": "model.skops",
+        "serializer": serializer,
+        "unsafe_serializer": serializer != "skops",
+        "model_file": model_file,
         "model_class": f"{type(model).__module__}.{type(model).__qualname__}",
         "signature": signature.to_dict() if signature else None,
         "input_example": input_example(X_example) if X_example is not None else None,
         "python": ".".join(map(str, sys.version_info[:3])),
         "requirements": _requirements(model),
         "created_at": int(time.time() * 1000),
-        "files": {"model.skops": _sha256(out / "model.skops")},
+        "files": {model_file: _sha256(out / model_file)},
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
     return manifest

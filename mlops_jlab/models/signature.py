@@ -58,3 +58,71 @@ def input_example(X: Any, rows: int = 5) -> dict[str, Any] | None:
     return {"columns": [str(c) for c in head.columns],
             "data": [[v.item() if isinstance(v, np.generic) else v for v in row]
                      for row in data]}
+
+
+def _kind(dtype: str) -> str:
+    d = dtype.lower()
+    if d.startswith(("int", "uint")):
+        return "int"
+    if d.startswith("float"):
+        return "float"
+    if d.startswith("bool"):
+        return "bool"
+    if d.startswith("datetime"):
+        return "datetime"
+    return "text"  # object, str, string, category
+
+
+# (expected kind, given kind) pairs converted without loss
+_SAFE = {("float", "int"), ("float", "bool"), ("int", "bool"), ("text", "text")}
+
+
+def enforce_signature(signature: Signature, data: Any) -> pd.DataFrame:
+    """Check ``data`` against the signature and return it with the declared columns in
+    order and dtypes; raise :class:`~mlops_jlab.errors.SchemaMismatch` listing every
+    problem (missing columns, extra columns, wrong dtypes)."""
+    from ..errors import SchemaMismatch
+
+    if isinstance(data, pd.DataFrame):
+        frame = data
+    elif isinstance(data, dict) and "columns" in data and "data" in data:
+        frame = pd.DataFrame(data["data"], columns=data["columns"])
+    elif isinstance(data, list) and data and isinstance(data[0], dict):
+        frame = pd.DataFrame(data)
+    else:
+        arr = np.asarray(data)
+        if arr.ndim == 1:
+            arr = arr.reshape(1, -1)
+        if arr.ndim != 2 or arr.shape[1] != len(signature.inputs):
+            raise SchemaMismatch(
+                f"expected {len(signature.inputs)} columns "
+                f"({', '.join(c['name'] for c in signature.inputs)}), got an array of "
+                f"shape {arr.shape}", problems=[f"shape {arr.shape}"])
+        frame = pd.DataFrame(arr, columns=[c["name"] for c in signature.inputs])
+        frame = frame.infer_objects()
+    expected = [c["name"] for c in signature.inputs]
+    problems = [f"missing column {c!r}" for c in expected if c not in frame.columns]
+    problems += [f"unexpected column {c!r}" for c in frame.columns if c not in expected]
+    out = {}
+    for col in signature.inputs:
+        name = col["name"]
+        if name not in frame.columns:
+            continue
+        series = frame[name]
+        want, have = _kind(col["dtype"]), _kind(str(series.dtype))
+        if want == have:
+            out[name] = series
+            continue
+        if (want, have) in _SAFE:
+            out[name] = series.astype(col["dtype"])
+            continue
+        if want in ("int", "float") and have == "text":
+            converted = pd.to_numeric(series, errors="coerce")
+            if converted.notna().sum() == series.notna().sum():
+                out[name] = converted
+                continue
+        problems.append(f"column {name!r} has dtype {series.dtype}, expected {col['dtype']}")
+    if problems:
+        raise SchemaMismatch("input does not match the model signature: " +
+                             "; ".join(problems), problems=problems)
+    return pd.DataFrame(out, columns=expected, index=frame.index)

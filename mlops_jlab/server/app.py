@@ -10,6 +10,7 @@ from traitlets import Unicode
 
 from .. import config
 from .._version import __version__
+from ..registry import RegistryService
 from ..store import Database
 from ..store.artifacts import open_artifact_store
 from ..tracking import TrackingService
@@ -21,6 +22,7 @@ class Services:
     """The services one server process holds."""
 
     tracking: TrackingService
+    registry: RegistryService
     root_dir: str | None
 
 
@@ -49,8 +51,11 @@ class MlopsJlab(ExtensionApp):
                            "MLOPS_JLAB_DB_URL": settings.db_url,
                            "MLOPS_JLAB_ARTIFACTS": settings.artifacts})
         db = Database(settings.db_url)
-        services = Services(TrackingService(db, open_artifact_store(settings.artifacts)),
-                            getattr(self.serverapp, "root_dir", None))
+        artifacts = open_artifact_store(settings.artifacts)
+        tracking = TrackingService(db, artifacts)
+        registry = RegistryService(db, artifacts, tracking)
+        registry.sweep_pending()
+        services = Services(tracking, registry, getattr(self.serverapp, "root_dir", None))
         self.settings.update({"mlops_services": services})
         self.log.info("mlops_jlab %s: database %s, artifacts %s", __version__,
                       settings.db_url, settings.artifacts)

@@ -91,6 +91,102 @@ PATHS: dict[str, dict[str, Any]] = {
                       **_errors(403, 404)}}},
 }
 
+_NAME = _p("name", "registered model name")
+_REFP = _p("ref", "version number, alias (production) or latest")
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+_OBJ = {"type": "object"}
+
+PATHS.update({
+    "/mlops/api/models": {
+        "get": {"summary": "List registered models", "tags": ["registry"],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "models": {"type": "array", "items": _ref("RegisteredModel")}}}),
+                    **_errors(403)}},
+        "post": {"summary": "Create a registered model", "tags": ["registry"],
+                 "requestBody": _body({"type": "object", "required": ["name"], "properties": {
+                     "name": {"type": "string"}, "description": {"type": "string"},
+                     "tags": _OBJ}}),
+                 "responses": {"201": _json(_ref("RegisteredModel"), "Created"),
+                               **_errors(400, 403, 409)}}},
+    "/mlops/api/models/{name}": {
+        "get": {"summary": "One registered model", "tags": ["registry"],
+                "parameters": [_NAME],
+                "responses": {"200": _json(_ref("RegisteredModel")), **_errors(400, 403, 404)}},
+        "patch": {"summary": "Change description or tags", "tags": ["registry"],
+                  "parameters": [_NAME],
+                  "requestBody": _body({"type": "object", "properties": {
+                      "description": {"type": "string"}, "tags": _OBJ}}),
+                  "responses": {"200": _json(_ref("RegisteredModel")),
+                                **_errors(400, 403, 404)}}},
+    "/mlops/api/models/{name}/rules": {
+        "get": {"summary": "Validation rules of a model", "tags": ["registry"],
+                "parameters": [_NAME],
+                "responses": {"200": _json(_OBJ), **_errors(400, 403, 404)}},
+        "put": {"summary": "Replace the validation rules", "tags": ["registry"],
+                "parameters": [_NAME],
+                "requestBody": _body({"type": "object", "properties": {
+                    "rules": {"type": "array", "items": _OBJ}}}),
+                "responses": {"200": _json(_OBJ), **_errors(400, 403)}}},
+    "/mlops/api/models/{name}/versions": {
+        "get": {"summary": "Versions of a model, newest first", "tags": ["registry"],
+                "parameters": [_NAME, _q("include_archived", "true or false",
+                                         {"type": "boolean", "default": False})],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "versions": {"type": "array", "items": _ref("ModelVersion")}}}),
+                    **_errors(400, 403, 404)}},
+        "post": {"summary": "Register a run's model as the next version", "tags": ["registry"],
+                 "parameters": [_NAME],
+                 "requestBody": _body({"type": "object", "required": ["run_id"], "properties": {
+                     "run_id": {"type": "string"},
+                     "model_path": {"type": "string", "default": "model"}}}),
+                 "responses": {"201": _json(_ref("ModelVersion"), "Created"),
+                               **_errors(400, 403, 404, 422)}}},
+    "/mlops/api/models/{name}/versions/{ref}": {
+        "get": {"summary": "One version", "tags": ["registry"], "parameters": [_NAME, _REFP],
+                "responses": {"200": _json(_ref("ModelVersion")), **_errors(400, 403, 404)}},
+        "patch": {"summary": "Description, tags, archive", "tags": ["registry"],
+                  "parameters": [_NAME, _REFP],
+                  "requestBody": _body({"type": "object", "properties": {
+                      "description": {"type": "string"}, "tags": _OBJ,
+                      "archived": {"type": "boolean"}}}),
+                  "responses": {"200": _json(_ref("ModelVersion")),
+                                **_errors(400, 403, 404, 422)}}},
+    "/mlops/api/models/{name}/versions/{ref}/lineage": {
+        "get": {"summary": "Lineage graph of a version", "tags": ["registry"],
+                "parameters": [_NAME, _REFP],
+                "responses": {"200": _json(_ref("Lineage")), **_errors(400, 403, 404)}}},
+    "/mlops/api/models/{name}/versions/{ref}/validations": {
+        "get": {"summary": "Validation reports, newest first", "tags": ["registry"],
+                "parameters": [_NAME, _REFP],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "validations": {"type": "array", "items": _ref("ValidationReport")}}}),
+                    **_errors(400, 403, 404)}},
+        "post": {"summary": "Validate on a registered dataset's stored sample",
+                 "tags": ["registry"], "parameters": [_NAME, _REFP],
+                 "requestBody": _body({"type": "object", "required": ["dataset", "target"],
+                                       "properties": {"dataset": {"type": "string"},
+                                                      "dataset_version": {"type": "integer"},
+                                                      "target": {"type": "string"}}}),
+                 "responses": {"201": _json(_ref("ValidationReport"), "Created"),
+                               **_errors(400, 403, 404, 422)}}},
+    "/mlops/api/models/{name}/aliases/{alias}": {
+        "put": {"summary": "Point an alias at a version (production needs a passing "
+                           "validation)", "tags": ["registry"],
+                "parameters": [_NAME, _p("alias", "alias name")],
+                "requestBody": _body({"type": "object", "required": ["version"],
+                                      "properties": {"version": {"type": "integer"}}}),
+                "responses": {"200": _json(_OBJ), **_errors(400, 403, 404, 422)}},
+        "delete": {"summary": "Remove an alias", "tags": ["registry"],
+                   "parameters": [_NAME, _p("alias", "alias name")],
+                   "responses": {"204": {"description": "removed"},
+                                 **_errors(400, 403, 404)}}},
+})
+
 _RUN_PROPS: dict[str, Any] = {
     "id": {"type": "string"}, "name": {"type": "string"},
     "experiment_id": {"type": "string"}, "experiment_name": {"type": "string"},
@@ -106,6 +202,26 @@ _RUN_PROPS: dict[str, Any] = {
 }
 
 SCHEMAS: dict[str, Any] = {
+    "RegisteredModel": {"type": "object", "properties": {
+        "name": {"type": "string"}, "description": {"type": "string"}, "tags": _OBJ,
+        "created_at": {"type": "integer"}, "created_by": {"type": "string"},
+        "version_count": {"type": "integer"}, "latest_version": {"type": ["integer", "null"]},
+        "aliases": {"type": "object", "additionalProperties": {"type": "integer"}}}},
+    "ModelVersion": {"type": "object", "properties": {
+        "name": {"type": "string"}, "version": {"type": "integer"},
+        "status": {"type": "string", "enum": ["pending", "ready", "failed"]},
+        "run_id": {"type": "string"}, "model_path": {"type": "string"},
+        "aliases": {"type": "array", "items": {"type": "string"}},
+        "archived": {"type": "boolean"}, "signature": {"type": ["object", "null"]},
+        "metrics": _OBJ, "files": {"type": ["object", "null"]},
+        "unsafe_serializer": {"type": "boolean"},
+        "validation": {"type": ["object", "null"]}}},
+    "ValidationReport": {"type": "object", "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"}, "version": {"type": "integer"},
+        "passed": {"type": "boolean"}, "created_at": {"type": "integer"},
+        "data": _OBJ, "results": {"type": "array", "items": _OBJ}}},
+    "Lineage": {"type": "object", "properties": {
+        "nodes": {"type": "array", "items": _OBJ}, "edges": {"type": "array", "items": _OBJ}}},
     "Error": {"type": "object", "required": ["error", "message"], "properties": {
         "error": {"type": "string"}, "message": {"type": "string"},
         "position": {"type": "integer", "description": "offset in the filter (bad_filter)"},

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from .experiments import ExperimentHandler, ExperimentsHandler
 from .meta import OpenApiHandler, VersionHandler
+from .models import (
+    AliasHandler,
+    LineageHandler,
+    ModelHandler,
+    ModelsHandler,
+    ModelVersionHandler,
+    RulesHandler,
+    ValidationsHandler,
+    VersionsHandler,
+)
 from .runs import ArtifactHandler, MetricHistoryHandler, RunHandler, RunsHandler
 
 API = "/mlops/api"
 _ID = r"(?P<run_id>[0-9a-fA-F]{1,64})"
+_MODEL = r"(?P<name>[^/]+)"
+_REF = r"(?P<ref>[^/]+)"
 
 ROUTES = [
     (rf"{API}/version", VersionHandler),
@@ -18,4 +30,12 @@ ROUTES = [
     (rf"{API}/runs/{_ID}", RunHandler),
     (rf"{API}/runs/{_ID}/metrics/(?P<key>.+)", MetricHistoryHandler),
     (rf"{API}/runs/{_ID}/artifacts/(?P<path>.+)", ArtifactHandler),
+    (rf"{API}/models", ModelsHandler),
+    (rf"{API}/models/{_MODEL}", ModelHandler),
+    (rf"{API}/models/{_MODEL}/rules", RulesHandler),
+    (rf"{API}/models/{_MODEL}/versions", VersionsHandler),
+    (rf"{API}/models/{_MODEL}/versions/{_REF}", ModelVersionHandler),
+    (rf"{API}/models/{_MODEL}/versions/{_REF}/lineage", LineageHandler),
+    (rf"{API}/models/{_MODEL}/versions/{_REF}/validations", ValidationsHandler),
+    (rf"{API}/models/{_MODEL}/aliases/(?P<alias>[^/]+)", AliasHandler),
 ]

@@ -130,3 +130,62 @@ run_datasets = Table(
     Column("dataset_id", String(32), ForeignKey("datasets.id"), primary_key=True),
     Column("role", String(32), primary_key=True),
 )
+
+# ---------------------------------------------------------------- model registry
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("tags", JSON, nullable=False, default=dict),
+    Column("rules", JSON, nullable=False, default=list),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(256), nullable=False),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("model", String(256), ForeignKey("registered_models.name"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | ready | failed
+    Column("run_id", String(32), ForeignKey("runs.id"), nullable=False),
+    Column("model_path", String(1024), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("tags", JSON, nullable=False, default=dict),
+    Column("archived", Integer, nullable=False, default=0),
+    Column("manifest", JSON, nullable=True),
+    Column("files", JSON, nullable=True),  # relative path -> sha256
+    Column("metrics", JSON, nullable=False, default=dict),
+    Column("unsafe_serializer", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(256), nullable=False),
+    Column("ready_at", BigInteger, nullable=True),
+    UniqueConstraint("model", "version"),
+    Index("ix_model_versions_status_created", "status", "created_at"),
+)
+
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column("model", String(256), ForeignKey("registered_models.name"), primary_key=True),
+    Column("alias", String(128), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("set_at", BigInteger, nullable=False),
+    Column("set_by", String(256), nullable=False),
+)
+
+validation_reports = Table(
+    "validation_reports",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("version_id", String(32), ForeignKey("model_versions.id"), nullable=False),
+    Column("passed", Integer, nullable=False),
+    Column("results", JSON, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(256), nullable=False),
+    Index("ix_validation_reports_version_created", "version_id", "created_at"),
+)
