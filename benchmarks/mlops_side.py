@@ -289,6 +289,100 @@ def bench_magic(s: dict[str, int]) -> dict:
     }
 
 
+def _log_iris_model():
+    """Untimed setup: one run that logged the iris LogisticRegression.
+    Returns (run, model, X5)."""
+    mlops.set_experiment(w.EXPERIMENT)
+    model, _X, X5 = w.iris_model()
+    with mlops.start_run(name="m") as run:
+        run.log_model(model, name="model", input_example=X5)
+    return run, model, X5
+
+
+def bench_register(s: dict[str, int]) -> dict:
+    run, _model, _X5 = _log_iris_model()
+
+    def register(count: int) -> None:
+        for _ in range(count):
+            v = mlops.register_model(run, w.MODEL_NAME)
+            mlops.set_alias(w.MODEL_NAME, w.REGISTER_ALIAS, v.version)
+
+    register(s["warmup"])  # also creates the registered model
+    samples = []
+    n = s["versions"]
+    for _ in range(s["reps"]):
+        dt, _ = w.timed(lambda: register(n))
+        samples.append(dt)
+    st = w.summarize(samples)
+    expected = s["warmup"] + s["reps"] * n
+    versions = mlops.list_model_versions(w.MODEL_NAME, include_archived=True)
+    alias = mlops.get_model_version(w.MODEL_NAME, w.REGISTER_ALIAS)
+    aliases = mlops.get_registered_model(w.MODEL_NAME).aliases
+    return {
+        "value": n / st["median"],
+        "unit": "versions/s",
+        "seconds": st,
+        "versions": n,
+        "check": {
+            "stored": {
+                "versions": len(versions),
+                "numbers": sorted(v.version for v in versions),
+                "from_run": sum(v.run_id == run.id and v.status == "ready" for v in versions),
+                "alias_version": int(alias.version),
+                "aliases": dict(aliases),
+            },
+            "expected": {
+                "versions": expected,
+                "numbers": list(range(1, expected + 1)),
+                "from_run": expected,
+                "alias_version": expected,
+                "aliases": {w.REGISTER_ALIAS: expected},
+            },
+        },
+    }
+
+
+def bench_load_alias(s: dict[str, int]) -> dict:
+    run, model, X5 = _log_iris_model()
+    v = mlops.register_model(run, w.MODEL_NAME)
+    mlops.set_alias(w.MODEL_NAME, w.LOAD_ALIAS, v.version)
+    uri = f"models:/{w.MODEL_NAME}@{w.LOAD_ALIAS}"
+
+    def load_predict():
+        t0 = time.perf_counter()
+        loaded = mlops.load_model(uri)
+        t1 = time.perf_counter()
+        pred = loaded.predict(X5)
+        t2 = time.perf_counter()
+        return t1 - t0, t2 - t1, pred
+
+    for _ in range(s["warmup"]):
+        load_predict()
+    samples, loads, predicts = [], [], []
+    pred = None
+    for _ in range(s["reps"]):
+        t_load, t_pred, pred = load_predict()
+        samples.append(t_load + t_pred)
+        loads.append(t_load)
+        predicts.append(t_pred)
+    st = w.summarize(samples)
+    alias = mlops.get_model_version(w.MODEL_NAME, w.LOAD_ALIAS)
+    return {
+        "value": st["median"],
+        "unit": "s",
+        "seconds": st,
+        "load_seconds": w.summarize(loads),
+        "predict_seconds": w.summarize(predicts),
+        "loader": "mlops_jlab.load_model",
+        "predictions": w.as_labels(pred),
+        "check": {
+            "stored": {"predictions": w.as_labels(pred), "alias_version": int(alias.version)},
+            "expected": {"predictions": w.as_labels(model.predict(X5)),
+                         "alias_version": int(v.version)},
+        },
+    }
+
+
 SCENARIOS = {
     "log_metric": bench_log_metric,
     "log_batch": bench_log_batch,
@@ -296,6 +390,8 @@ SCENARIOS = {
     "search": bench_search,
     "rest_runs": bench_rest_runs,
     "magic": bench_magic,
+    "register": bench_register,
+    "load_alias": bench_load_alias,
 }
 
 

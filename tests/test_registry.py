@@ -48,7 +48,7 @@ def _registered(iris, model=None, name="iris"):
 
 
 def test_versions_increase_and_snapshot_metrics(mlops_home, iris):
-    X_train, X_test, y_train, y_test = iris
+    X_train, _, y_train, _ = iris
     with mlops.start_run(name="m") as run:
         model = LogisticRegression(max_iter=500).fit(X_train, y_train)
         run.log_metric("accuracy", 0.97)
@@ -120,7 +120,7 @@ def test_a_tampered_file_is_refused(mlops_home, iris):
     manifest = json.loads(manifest_path.read_text())
     manifest["serializer"] = "pickle"
     manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(UntrustedModel, match="manifest.json"):
+    with pytest.raises(UntrustedModel, match=r"manifest\.json"):
         mlops.load_model("models:/iris/1")
 
 
@@ -217,7 +217,7 @@ def test_a_failing_gate_blocks_production(mlops_home, iris):
     report = mlops.validate("iris", good.version, data=(X_test, y_test))
     assert report.passed, report.to_frame()
     frame = report.to_frame()
-    assert list(frame["rule"])[0] == "accuracy >= 0.9" and frame["passed"].all()
+    assert frame["rule"].iloc[0] == "accuracy >= 0.9" and frame["passed"].all()
     mlops.set_alias("iris", "production", good.version)
     failing = mlops.validate("iris", weak.version, data=(X_test, y_test))
     assert not failing.passed
@@ -239,7 +239,8 @@ def test_a_failing_gate_blocks_production(mlops_home, iris):
 
 
 def test_aliases_archive_and_descriptions(mlops_home, iris):
-    v1, v2 = _registered(iris), _registered(iris)
+    _registered(iris)
+    v2 = _registered(iris)
     assert v2.version == 2
     mlops.set_alias("iris", "@staging", 2)
     mlops.set_alias("iris", "champion", 1)

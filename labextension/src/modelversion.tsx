@@ -493,8 +493,11 @@ function ModelVersionView(props: {
         ) : (
           !props.validationsError && (
             <div className="mlops-Muted mlops-EmptyInline">
-              Not validated yet. Setting the <code>production</code> alias needs
-              a passing validation report.
+              Not validated yet: run{' '}
+              <code>
+                mlops.validate(&quot;{d.name}&quot;, {d.version}, data=(X, y))
+              </code>
+              . The <code>production</code> alias needs a passing report.
             </div>
           )
         )}
@@ -872,7 +875,24 @@ function LineageDetails(props: {
       ];
       break;
     case 'run':
-      rows = [['run id', <code key="r">{shortId(data.run_id, 12)}</code>]];
+      rows = [
+        ['run id', <code key="r">{shortId(data.run_id, 12)}</code>],
+        ...(['experiment', 'status', 'user'] as const)
+          .filter(k => data[k])
+          .map((k): [string, React.ReactNode] => [k, String(data[k])])
+      ];
+      break;
+    case 'model_version':
+      rows = [
+        ['status', data.status ?? '—'],
+        [
+          'aliases',
+          Array.isArray(data.aliases) && data.aliases.length
+            ? data.aliases.join(', ')
+            : '—'
+        ],
+        ['files', Object.keys(data.files ?? {}).length]
+      ];
       break;
     default:
       rows = Object.entries(data).map(([k, v]) => [
