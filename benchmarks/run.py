@@ -89,6 +89,22 @@ SCENARIOS = [
         50,
         "< 50 ms",
     ),
+    Scenario(
+        "register",
+        "register a run's model as a new version + set alias, versions/s",
+        True,
+        "throughput",
+        5,
+        ">= 5x",
+    ),
+    Scenario(
+        "load_alias",
+        "load models:/bench-model@champion to a predict-ready model + predict 5 rows, warm, median",
+        True,
+        "latency",
+        3,
+        ">= 3x faster",
+    ),
 ]
 BY_NAME = {s.name: s for s in SCENARIOS}
 
@@ -224,6 +240,14 @@ def judge(sc: Scenario, mlf: dict | None, ours: dict | None) -> dict:
                 f"expected {r['check']['expected']}"
             )
             row.setdefault("check_failed", []).append(side)
+    if ok(mlf) and ok(ours) and "predictions" in mlf:
+        # the same model, loaded back on both sides, must predict the same labels
+        row["same_answer"] = mlf["predictions"] == ours.get("predictions")
+        if not row["same_answer"]:
+            log(
+                f"[{sc.name}] WARNING: predictions differ: MLflow {mlf['predictions']}, "
+                f"mlops_jlab {ours.get('predictions')}"
+            )
     if ok(mlf) and ok(ours) and "top5" in mlf:
         # both sides searched the same data: they must return the same runs
         row["same_answer"] = mlf["top5"] == ours.get("top5") and mlf["rows"] == ours["rows"]
@@ -253,6 +277,13 @@ def render_table(rows: list[dict], sizes: dict) -> str:
         title = sc.title.format(**sizes[sc.name])
         if sc.name == "rest_runs" and row["ours"] and "p95_ms" in row["ours"]:
             title += f" (p95 {row['ours']['p95_ms']:.1f} ms)"
+        mlf_row = row.get("mlflow")
+        if sc.name == "register" and mlf_row and "alt_value" in mlf_row:
+            alt = mlf_row["alt_value"]
+            ours_v = row["ours"]["value"] if row["ours"] and "value" in row["ours"] else None
+            title += f" (MLflow from `model_info.model_uri`: {fmt(alt, 'versions/s')}" + (
+                f", ratio {ours_v / alt:,.1f}x)" if ours_v and alt > 0 else ")"
+            )
         ratio = (
             f"{row['ratio']:,.1f}x" if row["ratio"] is not None else ("—" if not sc.both else "n/a")
         )

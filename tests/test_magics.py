@@ -144,3 +144,19 @@ def test_eval_without_a_model_is_a_usage_error_and_the_run_fails(shell):
 def test_last_expression_is_the_cell_value(shell):
     magic = shell.find_cell_magic("mlops_train")
     assert magic("--name value", "a = 20\na + 1\n") == 21
+
+
+def test_register_option_registers_the_stored_model(shell):
+    result = _cell(shell, """%%mlops_train --name reg --eval X_test,y_test --register iris-magic
+from sklearn.linear_model import LogisticRegression
+clf = LogisticRegression(max_iter=500).fit(X_train, y_train)
+""")
+    assert result.success, result.error_in_exec
+    version = mlops.get_model_version("iris-magic", "latest")
+    assert version.version == 1 and version.run_id == _only_run("reg").id
+    assert version.metrics["accuracy"] > 0.8
+    magic = shell.find_cell_magic("mlops_train")
+    with pytest.raises(UsageError, match="not allowed"):
+        magic("--register ../bad", "y = 1\n")
+    with pytest.raises(UsageError, match="no model to register"):
+        magic("--name none --register iris-magic", "y = 1\n")

@@ -16,6 +16,8 @@ module.exports = {
     viewport: { width: 1440, height: 900 },
     launchOptions: { executablePath: '/usr/bin/chromium' }
   },
+  // One server and one store for every spec file: run them one after the other.
+  workers: 1,
   reporter: [['list'], ['html', { open: 'never' }]],
   webServer: {
     command: 'jlpm start',

@@ -571,7 +571,7 @@ function AliasEditor(props: {
         Set
       </button>
       {props.error && (
-        <div className="mlops-AliasError" role="alert">
+        <div className="mlops-ActionError mlops-AliasError" role="alert">
           {props.error}
         </div>
       )}
