@@ -19,8 +19,7 @@ def test_example_runs_with_papermill(notebook, mlops_home, tmp_path, monkeypatch
     monkeypatch.setenv("MLOPS_JLAB_HOME", str(mlops_home))
     pm.execute_notebook(str(notebook), str(out), cwd=str(notebook.parent),
                         kernel_name="python3", progress_bar=False,
-                        parameters={"experiment": f"test-{notebook.stem}"}
-                        if notebook.stem == "quickstart" else {})
+                        parameters={"experiment": f"test-{notebook.stem}"})
     if notebook.stem == "quickstart":
         mlops.configure()
         runs = mlops.search_runs("test-quickstart")
@@ -30,3 +29,13 @@ def test_example_runs_with_papermill(notebook, mlops_home, tmp_path, monkeypatch
         gboost = mlops.get_run(runs.loc[runs.name == "gboost", "run_id"].iloc[0])
         assert len(gboost.metric_history("stage_accuracy")) == 120
         assert gboost.info.source["kind"] == "papermill" or gboost.info.source["cell_source"]
+    if notebook.stem == "registry":
+        mlops.configure()
+        versions = {v.version: v for v in mlops.list_model_versions("cancer-classifier")}
+        assert sorted(versions) == [1, 2, 3]
+        assert mlops.get_model_version("cancer-classifier", "production").version == 1
+        assert versions[1].validation["passed"] is True
+        assert versions[3].validation["passed"] is False
+        assert "production" not in versions[3].aliases
+        executed = out.read_text()
+        assert "refused:" in executed and "cannot become @production" in executed

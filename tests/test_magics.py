@@ -160,3 +160,9 @@ clf = LogisticRegression(max_iter=500).fit(X_train, y_train)
         magic("--register ../bad", "y = 1\n")
     with pytest.raises(UsageError, match="no model to register"):
         magic("--name none --register iris-magic", "y = 1\n")
+
+
+def test_a_trailing_semicolon_hides_the_value(shell):
+    magic = shell.find_cell_magic("mlops_train")
+    assert magic("--name quiet", "a = 20\na + 1;\n") is None
+    assert shell.user_ns["a"] == 20

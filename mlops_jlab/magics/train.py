@@ -195,7 +195,8 @@ class TrainMagics(Magics):
         tree = ast.parse(source, filename)
         ns = self.shell.user_ns
         last = None
-        if tree.body and isinstance(tree.body[-1], ast.Expr):
+        quiet = source.rstrip().endswith(";")  # like IPython: a trailing ; hides the value
+        if tree.body and isinstance(tree.body[-1], ast.Expr) and not quiet:
             last = ast.Expression(tree.body.pop().value)
         if tree.body:
             exec(compile(tree, filename, "exec"), ns)
