@@ -22,22 +22,36 @@ from .signature import infer_signature, input_example
 MANIFEST = "manifest.json"
 
 
-def _requirements(model: Any) -> dict[str, str]:
-    """Versions of the distributions that define the model's classes (fast: no scanning)."""
+def _component_modules(model: Any) -> set[str]:
+    """Top-level modules of the model's class and of every estimator nested in it."""
     tops = {type(model).__module__.split(".")[0]}
-    for attr in ("steps", "transformers", "estimators"):
-        for item in getattr(model, attr, None) or []:
-            obj = item[1] if isinstance(item, tuple) else item
-            tops.add(type(obj).__module__.split(".")[0])
-    tops.add("numpy")
-    mapping = {"sklearn": "scikit-learn"}
-    out = {}
+    try:
+        params = model.get_params(deep=True)
+    except Exception:
+        params = {}
+    for value in params.values():
+        items = value if isinstance(value, (list, tuple)) else [value]
+        for item in items:
+            obj = item[1] if isinstance(item, tuple) and len(item) > 1 else item
+            if hasattr(obj, "fit") or callable(obj):
+                module = getattr(obj, "__module__", None) or type(obj).__module__
+                tops.add(module.split(".")[0])
+    return tops - {"builtins", "__main__"}
+
+
+def _requirements(model: Any) -> dict[str, str]:
+    """Versions of the distributions providing the model's modules (no environment scan:
+    a direct version look-up per module, the package index only as a fallback)."""
+    from ..tracking.environment import distributions_of
+
+    tops = _component_modules(model) | {"numpy"}
+    out: dict[str, str] = {}
     for top in sorted(tops):
-        dist = mapping.get(top, top)
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
+        for dist in distributions_of(top):
+            try:
+                out[dist] = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                continue
     return out
 
 

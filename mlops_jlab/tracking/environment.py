@@ -25,6 +25,22 @@ def _module_to_distributions() -> dict[str, list[str]]:
     return dict(metadata.packages_distributions())
 
 
+_KNOWN = {"sklearn": ["scikit-learn"], "skops": ["skops"], "numpy": ["numpy"],
+          "scipy": ["scipy"], "pandas": ["pandas"], "xgboost": ["xgboost"],
+          "lightgbm": ["lightgbm"], "catboost": ["catboost"]}
+
+
+def distributions_of(module: str) -> list[str]:
+    """Distributions that provide a top-level module (fast path for common ones)."""
+    if module in _KNOWN:
+        return _KNOWN[module]
+    try:
+        metadata.version(module)
+        return [module]
+    except metadata.PackageNotFoundError:
+        return list(_module_to_distributions().get(module, []))
+
+
 def imported_packages() -> dict[str, str]:
     """Distribution name → version for every top-level module imported in this process."""
     global _last

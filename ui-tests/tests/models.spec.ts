@@ -159,7 +159,7 @@ test('the registry notebook registers versions shown in the Models section', asy
   await expect(details).toContainText('rows');
   await tab
     .locator('.mlops-DetailSectionTitle', { hasText: 'Lineage' })
-    .scrollIntoViewIfNeeded();
+    .evaluate(el => el.scrollIntoView({ block: 'start' }));
   await screenshot(page, testInfo, '12-lineage');
 
   // The run node opens the run tab.
@@ -244,4 +244,24 @@ test('aliases and the archived flag can be changed from the version tab', async 
     await tab.locator('.mlops-ArchiveButton').click();
     await expect(tab.locator('.mlops-AliasError')).toContainText('alias');
   }
+});
+
+test('the version tab and lineage graph follow the dark theme', async ({
+  page
+}, testInfo) => {
+  await openPanel(page);
+  const item = page.locator(`${PANEL} .mlops-ModelItem[data-model="${MODEL}"]`);
+  await expect(item).toBeVisible({ timeout: 30000 });
+  if (!(await item.locator('.mlops-VersionRow').count())) {
+    await item.locator('.mlops-ModelRow').click();
+  }
+  await item.locator('.mlops-VersionRow').first().click();
+  const tab = page.locator(VERSION_TAB);
+  await expect(tab.locator('.mlops-LineageGraph')).toBeVisible();
+  await page.theme.setDarkTheme();
+  await tab
+    .locator('.mlops-DetailSectionTitle', { hasText: 'Validation' })
+    .evaluate(el => el.scrollIntoView({ block: 'start' }));
+  await screenshot(page, testInfo, '14-dark-theme');
+  await page.theme.setLightTheme();
 });
