@@ -72,7 +72,7 @@ def _run_inputs(run: Any, run_node: str, node: Any, edges: list[dict[str, str]],
                    and a["path"].endswith(".ipynb")), None)
     abspath = src.get("notebook_abspath")
     if abspath or stored:
-        label = os.path.basename(abspath) if abspath else stored.rsplit("/", 1)[-1]
+        label = os.path.basename(abspath) if abspath else str(stored).rsplit("/", 1)[-1]
         nb = node(f"notebook:{run.id}", "notebook", label,
                   {"notebook_path": notebook_relative(abspath, root_dir),
                    "notebook_abspath": abspath, "notebook_hash": src.get("notebook_hash"),

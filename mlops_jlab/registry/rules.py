@@ -112,12 +112,17 @@ def run_rules(rules: list[dict[str, Any]], model: LoadedModel, X: pd.DataFrame, 
     prod_metrics: dict[str, float] | None = None
     prod_loaded = False
     prod_model: LoadedModel | None = None
-    inputs: pd.DataFrame | None = None
+    checked: pd.DataFrame | None = None
+
+    def model_inputs() -> pd.DataFrame:
+        nonlocal checked
+        if checked is None:
+            checked = enforce_signature(model.signature, X) if model.signature else X
+        return checked
+
     for rule in rules:
         kind = rule["kind"]
         try:
-            if kind in ("metric", "relative", "latency", "deterministic") and inputs is None:
-                inputs = enforce_signature(model.signature, X) if model.signature else X
             if kind == "schema":
                 if model.signature is None:
                     results.append(_result(rule, True, message="model has no signature"))
@@ -144,7 +149,7 @@ def run_rules(rules: list[dict[str, Any]], model: LoadedModel, X: pd.DataFrame, 
                                        len(example), "predicted the stored example"))
             elif kind == "metric":
                 if metrics is None:
-                    metrics = evaluate(model.model, inputs, y)
+                    metrics = evaluate(model.model, model_inputs(), y)
                 value = metrics.get(rule["metric"])
                 if value is None:
                     results.append(_result(rule, False, message=f"metric {rule['metric']!r} "
@@ -155,7 +160,7 @@ def run_rules(rules: list[dict[str, Any]], model: LoadedModel, X: pd.DataFrame, 
                                        rule["threshold"]))
             elif kind == "relative":
                 if metrics is None:
-                    metrics = evaluate(model.model, inputs, y)
+                    metrics = evaluate(model.model, model_inputs(), y)
                 if not prod_loaded:
                     prod_model, prod_loaded = production(), True
                     if prod_model is not None:
@@ -177,7 +182,7 @@ def run_rules(rules: list[dict[str, Any]], model: LoadedModel, X: pd.DataFrame, 
                                        rule.get("lower_is_better") else base + rule["max_drop"],
                                        f"@production has {base:.4g}"))
             elif kind == "latency":
-                sample = inputs.head(1000)
+                sample = model_inputs().head(1000)
                 start = time.perf_counter()
                 model.model.predict(sample)
                 per_row = (time.perf_counter() - start) * 1000 / max(len(sample), 1)
@@ -185,7 +190,7 @@ def run_rules(rules: list[dict[str, Any]], model: LoadedModel, X: pd.DataFrame, 
                                        round(per_row, 6), rule["max_ms_per_row"],
                                        f"{len(sample)} rows"))
             elif kind == "deterministic":
-                sample = inputs.head(1000)
+                sample = model_inputs().head(1000)
                 first, second = model.model.predict(sample), model.model.predict(sample)
                 same = bool(np.array_equal(np.asarray(first), np.asarray(second)))
                 results.append(_result(rule, same, message="" if same else

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -253,7 +253,7 @@ class RegistryService:
             rows = conn.execute(q.order_by(s.model_versions.c.version.desc())).all()
             return self._versions(conn, rows)
 
-    def _versions(self, conn: Connection, rows: list[Any]) -> list[ModelVersion]:
+    def _versions(self, conn: Connection, rows: Sequence[Any]) -> list[ModelVersion]:
         if not rows:
             return []
         names = {r.model for r in rows}
