@@ -377,8 +377,10 @@ def bench_load_alias(s: dict[str, int]) -> dict:
         "predictions": w.as_labels(pred),
         "check": {
             "stored": {"predictions": w.as_labels(pred), "alias_version": int(alias.version)},
-            "expected": {"predictions": w.as_labels(model.predict(X5)),
-                         "alias_version": int(v.version)},
+            "expected": {
+                "predictions": w.as_labels(model.predict(X5)),
+                "alias_version": int(v.version),
+            },
         },
     }
 

@@ -18,7 +18,8 @@ def test_benchmarks_run_quick_on_our_side():
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     results = json.loads((ROOT / "benchmarks" / "results" / "quick.json").read_text())
     rows = {row["scenario"]: row for row in results["rows"]}
-    assert set(rows) == {"log_metric", "log_batch", "runs", "search", "rest_runs", "magic"}
+    assert set(rows) == {"log_metric", "log_batch", "runs", "search", "rest_runs", "magic",
+                         "register", "load_alias"}
     for name, row in rows.items():
         ours = row["ours"]
         assert ours["value"] > 0, name

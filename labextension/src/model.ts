@@ -144,30 +144,14 @@ export class MlopsModel {
     await this._loadVersions(name);
   }
 
-  /** Reload the models and the versions of the expanded ones. */
+  /**
+   * Reload the models and the versions of the expanded ones; one re-render at most,
+   * so model rows and version rows never disagree.
+   */
   async refreshModels(): Promise<void> {
+    let models: RegisteredModel[];
     try {
-      const models = await this.client.listModels();
-      let changed = false;
-      if (!sameData(models, this._models)) {
-        this._models = models;
-        changed = true;
-      }
-      if (this._modelsError !== null) {
-        this._modelsError = null;
-        changed = true;
-      }
-      const names = new Set(models.map(m => m.name));
-      for (const name of Array.from(this._versions.keys())) {
-        if (!names.has(name)) {
-          this._versions.delete(name);
-          this._versionsErrors.delete(name);
-          changed = true;
-        }
-      }
-      if (changed) {
-        this._emit();
-      }
+      models = await this.client.listModels();
     } catch (reason) {
       const message =
         reason instanceof MlopsApiError && reason.isUnavailable
@@ -179,11 +163,31 @@ export class MlopsModel {
       }
       return;
     }
-    await Promise.all(
+    const names = new Set(models.map(m => m.name));
+    const loaded = await Promise.all(
       Array.from(this._expandedModels)
-        .filter(name => this._models?.some(m => m.name === name))
-        .map(name => this._loadVersions(name))
+        .filter(name => names.has(name))
+        .map(name => this._loadVersions(name, false))
     );
+    let changed = loaded.some(Boolean);
+    if (!sameData(models, this._models)) {
+      this._models = models;
+      changed = true;
+    }
+    if (this._modelsError !== null) {
+      this._modelsError = null;
+      changed = true;
+    }
+    for (const name of Array.from(this._versions.keys())) {
+      if (!names.has(name)) {
+        this._versions.delete(name);
+        this._versionsErrors.delete(name);
+        changed = true;
+      }
+    }
+    if (changed) {
+      this._emit();
+    }
   }
 
   setRefreshInterval(seconds: number): void {
@@ -309,27 +313,28 @@ export class MlopsModel {
     await Promise.all([this._refreshRuns(), this.refreshModels()]);
   }
 
-  private async _loadVersions(name: string): Promise<void> {
+  /** Load the versions of a model; returns whether anything changed. */
+  private async _loadVersions(name: string, emit = true): Promise<boolean> {
+    let changed = false;
     try {
       const versions = await this.client.listVersions(name);
       if (!this._expandedModels.has(name)) {
-        return;
+        return false;
       }
-      const changed =
+      changed =
         !sameData(versions, this._versions.get(name)) ||
         this._versionsErrors.has(name);
       this._versions.set(name, versions);
       this._versionsErrors.delete(name);
-      if (changed) {
-        this._emit();
-      }
     } catch (reason) {
       const message = messageOf(reason);
-      if (this._versionsErrors.get(name) !== message) {
-        this._versionsErrors.set(name, message);
-        this._emit();
-      }
+      changed = this._versionsErrors.get(name) !== message;
+      this._versionsErrors.set(name, message);
     }
+    if (changed && emit) {
+      this._emit();
+    }
+    return changed;
   }
 
   private async _refreshRuns(): Promise<void> {

@@ -650,7 +650,10 @@ function ReportTable({ report }: { report: ValidationReport }): JSX.Element {
                 {x.passed ? '✓ pass' : '✗ fail'}
               </span>
             </td>
-            <td className="mlops-Ellipsis mlops-Muted" title={x.message ?? ''}>
+            <td
+              className="mlops-Muted mlops-RuleMessage"
+              title={x.message ?? ''}
+            >
               {x.message ?? ''}
             </td>
           </tr>

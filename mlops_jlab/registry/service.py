@@ -46,6 +46,7 @@ class RegistryService:
         self.db = db
         self.artifacts = artifacts
         self.tracking = tracking
+        self._last_sweep = 0
 
     # ---------------------------------------------------------------- models
     def create_model(self, name: str, user: str, description: str = "",
@@ -137,11 +138,11 @@ class RegistryService:
         """Register the model folder ``model_path`` of a run as the next version of ``name``."""
         name = model_name(name)
         model_path = relative_path(model_path)
-        self.sweep_pending()
-        run = self.tracking.get_run(run_id)
+        if now_ms() - self._last_sweep > 60_000:
+            self.sweep_pending()
         prefix = model_path + "/"
-        files = {a["path"][len(prefix):]: a["sha256"] for a in run.artifacts
-                 if a["path"].startswith(prefix)}
+        files = {a["path"][len(prefix):]: a["sha256"]
+                 for a in self.tracking.list_artifacts(run_id) if a["path"].startswith(prefix)}
         if MANIFEST not in files:
             raise NotFound(f"run {run_id} has no model at {model_path!r} (no "
                            f"{prefix}{MANIFEST}); log one with run.log_model(...)")
@@ -158,7 +159,8 @@ class RegistryService:
             conn.execute(update(s.model_versions).where(
                 s.model_versions.c.id == version_id,
                 s.model_versions.c.status == "pending").values(
-                status="ready", files=files, manifest=manifest, metrics=dict(run.metrics),
+                status="ready", files=files, manifest=manifest,
+                metrics=self.tracking.latest_metrics(run_id),
                 unsafe_serializer=1 if manifest.get("unsafe_serializer") else 0,
                 ready_at=now_ms()))
         return self.get_version(name, version)
@@ -202,7 +204,8 @@ class RegistryService:
 
     def sweep_pending(self, older_than_ms: int = STALE_PENDING_MS) -> int:
         """Mark versions pending for longer than ``older_than_ms`` failed; returns how many."""
-        cutoff = now_ms() - older_than_ms
+        self._last_sweep = now_ms()
+        cutoff = self._last_sweep - older_than_ms
         with self.db.write() as conn:
             result = conn.execute(update(s.model_versions).where(
                 s.model_versions.c.status == "pending",

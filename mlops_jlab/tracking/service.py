@@ -529,6 +529,14 @@ class TrackingService:
                       for d in dsets],
             error=row.error)
 
+    def latest_metrics(self, run_id: str) -> dict[str, float | None]:
+        """Latest value of each metric of a run."""
+        with self.db.read() as conn:
+            self._run_row(conn, run_id)
+            return dict(conn.execute(
+                select(s.latest_metrics.c.key, s.latest_metrics.c.value)
+                .where(s.latest_metrics.c.run_id == run_id)).all())
+
     def metric_history(self, run_id: str, key: str) -> list[MetricPoint]:
         """Every point of one metric of a run, by step then time."""
         with self.db.read() as conn:

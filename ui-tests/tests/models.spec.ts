@@ -12,7 +12,7 @@ const PANEL_TAB = '.jp-SideBar.jp-mod-left [data-id="mlops-jlab-panel"]';
 const PANEL = '#mlops-jlab-panel';
 const NOTEBOOK = 'registry.ipynb';
 /** The model examples/registry.ipynb registers. */
-const MODEL = 'churn';
+const MODEL = 'cancer-classifier';
 const VERSION_TAB = '.jp-MainAreaWidget.mlops-ModelVersionTab:visible';
 
 test.describe.configure({ mode: 'serial' });
@@ -216,6 +216,9 @@ test('aliases and the archived flag can be changed from the version tab', async 
   await expect(chip).toHaveCount(0);
   await expect(
     item.locator('.mlops-ModelRow [data-alias="canary"]')
+  ).toHaveCount(0);
+  await expect(
+    item.locator('.mlops-VersionRow [data-alias="canary"]')
   ).toHaveCount(0);
 
   // Archive hides a version without aliases from the panel; Unarchive brings it back.
