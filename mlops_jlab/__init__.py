@@ -48,6 +48,7 @@ from .client.registry import (
     set_alias,
     set_validation_rules,
     update_model_version,
+    update_registered_model,
     validate,
 )
 from .client.run import Run
@@ -129,5 +130,6 @@ __all__ = [
     "set_validation_rules",
     "start_run",
     "update_model_version",
+    "update_registered_model",
     "validate",
 ]

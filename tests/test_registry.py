@@ -259,6 +259,8 @@ def test_aliases_archive_and_descriptions(mlops_home, iris):
     assert [v.version for v in mlops.list_model_versions("iris", include_archived=True)] == [2, 1]
     with pytest.raises(RuleViolation, match="archived"):
         mlops.set_alias("iris", "staging", 2)
+    model = mlops.update_registered_model("iris", description="flowers", tags={"owner": "b"})
+    assert (model.description, model.tags) == ("flowers", {"owner": "b"})
     updated = mlops.update_model_version("iris", 1, description="baseline", tags={"team": "a"})
     assert (updated.description, updated.tags) == ("baseline", {"team": "a"})
     with pytest.raises(InvalidInput):

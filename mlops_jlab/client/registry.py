@@ -42,6 +42,13 @@ def get_registered_model(name: str) -> RegisteredModel:
     return backend().registry.get_model(name)
 
 
+def update_registered_model(name: str, description: str | None = None,
+                            tags: Mapping[str, str] | None = None) -> RegisteredModel:
+    """Change a registered model's description or tags."""
+    b = backend()
+    return b.registry.update_model(name, b.user, description, tags)
+
+
 def list_models() -> list[RegisteredModel]:
     """Every registered model."""
     return backend().registry.list_models()
