@@ -348,23 +348,8 @@ def bench_load_alias(s: dict[str, int]) -> dict:
     mlops.set_alias(w.MODEL_NAME, w.LOAD_ALIAS, v.version)
     uri = f"models:/{w.MODEL_NAME}@{w.LOAD_ALIAS}"
 
-    def load_predict():
-        t0 = time.perf_counter()
-        loaded = mlops.load_model(uri)
-        t1 = time.perf_counter()
-        pred = loaded.predict(X5)
-        t2 = time.perf_counter()
-        return t1 - t0, t2 - t1, pred
-
-    for _ in range(s["warmup"]):
-        load_predict()
-    samples, loads, predicts = [], [], []
-    pred = None
-    for _ in range(s["reps"]):
-        t_load, t_pred, pred = load_predict()
-        samples.append(t_load + t_pred)
-        loads.append(t_load)
-        predicts.append(t_pred)
+    samples, loads, predicts, pred = w.time_load_predict(
+        lambda: mlops.load_model(uri), X5, s["warmup"], s["reps"])
     st = w.summarize(samples)
     alias = mlops.get_model_version(w.MODEL_NAME, w.LOAD_ALIAS)
     return {

@@ -144,3 +144,28 @@ def parse_args(argv: list[str]) -> tuple[str, dict[str, int]]:
     if len(argv) != 3:
         raise SystemExit(f"usage: {argv[0]} SCENARIO SIZES_JSON")
     return argv[1], json.loads(argv[2])
+
+
+def time_load_predict(load: Callable[[], Any], rows: Any, warmup: int,
+                      reps: int) -> tuple[list[float], list[float], list[float], Any]:
+    """Time ``load()`` then ``.predict(rows)`` ``reps`` times after ``warmup`` untimed
+    rounds; returns (total, load, predict) seconds per round and the last prediction."""
+    def once() -> tuple[float, float, Any]:
+        t0 = time.perf_counter()
+        loaded = load()
+        t1 = time.perf_counter()
+        pred = loaded.predict(rows)
+        return t1 - t0, time.perf_counter() - t1, pred
+
+    for _ in range(warmup):
+        once()
+    samples: list[float] = []
+    loads: list[float] = []
+    predicts: list[float] = []
+    pred = None
+    for _ in range(reps):
+        t_load, t_pred, pred = once()
+        samples.append(t_load + t_pred)
+        loads.append(t_load)
+        predicts.append(t_pred)
+    return samples, loads, predicts, pred
