@@ -143,13 +143,7 @@ def bench_search(s: dict[str, int]) -> dict:
             max_results=w.SEARCH_LIMIT,
         )
 
-    for _ in range(s["warmup"]):
-        search()
-    samples = []
-    df = None
-    for _ in range(s["reps"]):
-        dt, df = w.timed(search)
-        samples.append(dt)
+    samples, df = w.repeat(search, s["warmup"], s["reps"])
     st = w.summarize(samples)
     top = [str(x) for x in df["tags.mlflow.runName"].head(5)] if len(df) else []
     return {

@@ -130,13 +130,7 @@ def bench_search(s: dict[str, int]) -> dict:
             limit=w.SEARCH_LIMIT,
         )
 
-    for _ in range(s["warmup"]):
-        search()
-    samples = []
-    df = None
-    for _ in range(s["reps"]):
-        dt, df = w.timed(search)
-        samples.append(dt)
+    samples, df = w.repeat(search, s["warmup"], s["reps"])
     st = w.summarize(samples)
     return {
         "value": st["median"],

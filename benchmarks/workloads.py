@@ -169,3 +169,16 @@ def time_load_predict(load: Callable[[], Any], rows: Any, warmup: int,
         loads.append(t_load)
         predicts.append(t_pred)
     return samples, loads, predicts, pred
+
+
+def repeat(fn: Callable[[], Any], warmup: int, reps: int) -> tuple[list[float], Any]:
+    """Call ``fn`` ``warmup`` times untimed, then ``reps`` times timed; returns the
+    seconds of each timed call and the last result."""
+    for _ in range(warmup):
+        fn()
+    samples: list[float] = []
+    result = None
+    for _ in range(reps):
+        dt, result = timed(fn)
+        samples.append(dt)
+    return samples, result
