@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from ..config import Settings
 from ..errors import ConfigurationError
 from ..registry import RegistryService
+from ..serving import ServingService
 from ..store import Database
 from ..store.artifacts import open_artifact_store
 from ..tracking import Experiment, MetricPoint, Run, RunDetail, RunPage, TrackingService
@@ -27,6 +28,7 @@ class Backend(Protocol):
     metrics: MetricBuffer
     tracking: TrackingService
     registry: RegistryService
+    serving: ServingService
 
     def create_experiment(self, name: str, tags: Mapping[str, str] | None = None) -> Experiment: ...
     def get_or_create_experiment(self, name: str) -> Experiment: ...
@@ -63,6 +65,7 @@ class LocalBackend:
         artifacts = open_artifact_store(settings.artifacts)
         self.tracking = TrackingService(self.db, artifacts)
         self.registry = RegistryService(self.db, artifacts, self.tracking)
+        self.serving = ServingService(self.db, self.registry)
         self.metrics = MetricBuffer(self.write_metrics)
 
     # experiments

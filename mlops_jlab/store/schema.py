@@ -189,3 +189,58 @@ validation_reports = Table(
     Column("created_by", String(256), nullable=False),
     Index("ix_validation_reports_version_created", "version_id", "created_at"),
 )
+
+# ---------------------------------------------------------------- serving
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("model", String(256), ForeignKey("registered_models.name"), nullable=False),
+    Column("environment", String(16), nullable=False),  # staging | production
+    Column("status", String(16), nullable=False),  # active | stopped
+    Column("port", Integer, nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(256), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+deployment_revisions = Table(
+    "deployment_revisions",
+    metadata,
+    Column("deployment", String(128), ForeignKey("deployments.name"), primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("desired", JSON, nullable=False),  # traffic [{version, weight}], shadow, replicas
+    Column("reason", String(32), nullable=False),  # deploy | update | rollback
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(256), nullable=False),
+)
+
+deployment_events = Table(
+    "deployment_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("deployment", String(128), ForeignKey("deployments.name"), nullable=False),
+    Column("time", BigInteger, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("data", JSON, nullable=False, default=dict),
+    Index("ix_deployment_events_deployment_time", "deployment", "time"),
+)
+
+prediction_log = Table(
+    "prediction_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("deployment", String(128), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("shadow", Integer, nullable=False, default=0),
+    Column("inputs", JSON, nullable=False),
+    Column("outputs", JSON, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("time", BigInteger, nullable=False),
+    Index("ix_prediction_log_deployment_time", "deployment", "time"),
+    Index("ix_prediction_log_request", "request_id"),
+)

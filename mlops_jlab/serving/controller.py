@@ -1,0 +1,215 @@
+"""The deployment controller: makes worker processes match each deployment's desired state.
+
+One reconcile pass, for every deployment:
+
+- active: keep ``replicas`` workers of the current revision alive. A worker that exits
+  on its own is a crash: an event is stored and it is restarted after a backoff that
+  doubles (1 s up to 30 s) while it keeps crashing. New workers are health-checked
+  before they count as ready.
+- a new revision: start its workers next to the old ones (they share the port through
+  ``SO_REUSEPORT``), and stop old workers only once enough new ones are ready.
+- stopped (or gone): stop its workers.
+
+The same controller runs inside the Jupyter server and in ``mlops-jlab serve``; on
+start it restores every active deployment from the store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+from .service import ServingService
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 30.0
+READY_TIMEOUT = 60.0
+
+
+@dataclass
+class Replica:
+    """One worker process the controller started."""
+
+    deployment: str
+    revision: int
+    index: int
+    process: subprocess.Popen[bytes]
+    started: float = field(default_factory=time.monotonic)
+    ready: bool = False
+    stopping: bool = False
+
+
+@dataclass
+class Slot:
+    """Restart bookkeeping for one replica index of a deployment."""
+
+    crashes: int = 0
+    not_before: float = 0.0
+
+
+class DeploymentController:
+    """Reconciles deployments into worker processes."""
+
+    def __init__(self, serving: ServingService, log_dir: str,
+                 env: dict[str, str] | None = None, interval: float = 0.5) -> None:
+        self.serving = serving
+        self.log_dir = log_dir
+        self.env = {**os.environ, **(env or {})}
+        self.interval = interval
+        self.replicas: dict[str, list[Replica]] = {}
+        self.slots: dict[tuple[str, int], Slot] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # ---------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        """Reconcile in a background thread until :meth:`stop`."""
+        if self._thread and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="mlops-deployments",
+                                        daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.reconcile_once()
+            except Exception:  # keep reconciling; the next pass may succeed
+                log.exception("mlops_jlab: reconcile failed")
+            self._stop.wait(self.interval)
+
+    def stop(self, terminate_workers: bool = True) -> None:
+        """Stop reconciling; by default also stop every worker."""
+        self._stop.set()
+        if self._thread:
+            self._thread.join(10)
+        if terminate_workers:
+            with self._lock:
+                for name in list(self.replicas):
+                    for replica in self.replicas.pop(name):
+                        self._terminate(replica)
+
+    # ---------------------------------------------------------------- reconcile
+    def reconcile_once(self) -> None:
+        """One pass over every deployment."""
+        with self._lock:
+            wanted = {d.name: d for d in self.serving.list()}
+            for name in list(self.replicas):
+                deployment = wanted.get(name)
+                if deployment is None or deployment.status != "active":
+                    for replica in self.replicas.pop(name):
+                        self._terminate(replica)
+            for deployment in wanted.values():
+                if deployment.status == "active":
+                    self._reconcile(deployment)
+
+    def _reconcile(self, deployment: Any) -> None:
+        name, revision = deployment.name, deployment.revision
+        count = int(deployment.desired.get("replicas", 1))
+        running = self.replicas.setdefault(name, [])
+        now = time.monotonic()
+        for replica in list(running):
+            code = replica.process.poll()
+            if code is None:
+                continue
+            running.remove(replica)
+            if replica.stopping:
+                continue
+            slot = self.slots.setdefault((name, replica.index), Slot())
+            slot.crashes += 1
+            delay = min(MAX_BACKOFF, 2.0 ** (slot.crashes - 1))
+            slot.not_before = now + delay
+            self.serving.record_event(name, "crashed", f"replica {replica.index} (pid "
+                                      f"{replica.process.pid}) exited with code {code}; "
+                                      f"restarting in {delay:.0f} s",
+                                      {"replica": replica.index, "exit_code": code,
+                                       "revision": replica.revision})
+        for replica in running:
+            if not replica.ready and not replica.stopping:
+                self._check_ready(replica)
+        current = [r for r in running if r.revision == revision and not r.stopping]
+        have = {r.index for r in current}
+        for index in range(count):
+            slot = self.slots.setdefault((name, index), Slot())
+            if index in have or now < slot.not_before:
+                continue
+            replica = self._spawn(name, revision, index)
+            running.append(replica)
+            kind = "restarted" if slot.crashes else "started"
+            self.serving.record_event(name, kind, f"replica {index} of revision {revision} "
+                                      f"started (pid {replica.process.pid})",
+                                      {"replica": index, "revision": revision,
+                                       "pid": replica.process.pid})
+        for replica in current:
+            if replica.index >= count:
+                self._retire(replica)
+        ready_new = sum(1 for r in current if r.ready and r.index < count)
+        old = [r for r in running if r.revision != revision and not r.stopping]
+        if old and ready_new >= min(count, len(old)):
+            for replica in old:  # enough new replicas serve: retire the old ones
+                self._retire(replica)
+            self.serving.record_event(name, "updated", f"now serving revision {revision} "
+                                      f"with {ready_new} replica(s)", {"revision": revision})
+
+    def _spawn(self, name: str, revision: int, index: int) -> Replica:
+        cmd = [sys.executable, "-m", "mlops_jlab.serving.worker", name,
+               "--revision", str(revision), "--replica", str(index)]
+        os.makedirs(self.log_dir, exist_ok=True)
+        with open(os.path.join(self.log_dir, f"{name}-{index}.log"), "ab") as out:
+            process = subprocess.Popen(cmd, env=self.env, stdout=out, stderr=out,
+                                       start_new_session=True)
+        return Replica(name, revision, index, process)
+
+    def _check_ready(self, replica: Replica) -> None:
+        port = self.serving.get(replica.deployment).port
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health",
+                                        timeout=0.5) as response:
+                health = json.loads(response.read())
+        except OSError:
+            if time.monotonic() - replica.started > READY_TIMEOUT:
+                self._terminate(replica)
+            return
+        # the port is shared: only count it when this very process answered
+        if health.get("pid") == replica.process.pid:
+            replica.ready = True
+            self.slots[(replica.deployment, replica.index)] = Slot()
+            self.serving.record_event(replica.deployment, "ready",
+                                      f"replica {replica.index} of revision "
+                                      f"{replica.revision} is ready",
+                                      {"replica": replica.index, "revision": replica.revision,
+                                       "seconds": round(time.monotonic() - replica.started, 3)})
+
+    def _retire(self, replica: Replica) -> None:
+        replica.stopping = True
+        self._terminate(replica)
+
+    @staticmethod
+    def _terminate(replica: Replica) -> None:
+        replica.stopping = True
+        if replica.process.poll() is None:
+            replica.process.terminate()
+            try:
+                replica.process.wait(10)
+            except subprocess.TimeoutExpired:
+                replica.process.kill()
+
+    # ---------------------------------------------------------------- observed state
+    def observed(self, name: str) -> dict[str, Any]:
+        """Processes behind a deployment, as the controller sees them."""
+        with self._lock:
+            return {"replicas": [
+                {"index": r.index, "revision": r.revision, "pid": r.process.pid,
+                 "ready": r.ready, "alive": r.process.poll() is None}
+                for r in self.replicas.get(name, [])]}

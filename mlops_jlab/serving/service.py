@@ -1,0 +1,327 @@
+"""Deployments: desired state (revisions), events, tokens and the prediction log.
+
+The service only records what should run; the controller (:mod:`.controller`) makes
+worker processes match it. Every change is a new revision, so rollback is "make the
+previous revision's desired state current again" (itself a new revision).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import socket
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import Conflict, InvalidInput, NotFound, RuleViolation
+from ..registry import RegistryService
+from ..store import Database
+from ..store import schema as s
+from ..tracking.service import now_ms
+from .records import Deployment, DeploymentEvent
+
+ENVIRONMENTS = ("staging", "production")
+MAX_REPLICAS = 16
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def token_hash(token: str) -> str:
+    """How tokens are stored: sha256 hex (the plain token is shown once, at deploy)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (the kernel's choice)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def deployment_name(name: object) -> str:
+    """Deployment names are DNS-label-like: lowercase letters, digits and ``-``."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidInput(f"deployment name {name!r} is not allowed: use 1-63 lowercase "
+                           "letters, digits or '-', starting with a letter or digit",
+                           field="name")
+    return name
+
+
+def check_traffic(traffic: Sequence[Mapping[str, Any]]) -> list[dict[str, int]]:
+    """Traffic is a list of {version, weight}; weights are percentages summing to 100."""
+    if not isinstance(traffic, (list, tuple)) or not traffic:
+        raise InvalidInput("traffic must be a non-empty list of {version, weight}",
+                           field="traffic")
+    out: list[dict[str, int]] = []
+    for item in traffic:
+        version, weight = item.get("version"), item.get("weight")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise InvalidInput(f"traffic version must be a positive integer: {dict(item)}",
+                               field="traffic")
+        if isinstance(weight, bool) or not isinstance(weight, int) or not 0 < weight <= 100:
+            raise InvalidInput(f"traffic weight must be an integer percent 1-100: {dict(item)}",
+                               field="traffic")
+        out.append({"version": version, "weight": weight})
+    if sum(t["weight"] for t in out) != 100:
+        raise InvalidInput("traffic weights must add up to 100", field="traffic")
+    if len({t["version"] for t in out}) != len(out):
+        raise InvalidInput("each version may appear once in traffic", field="traffic")
+    return out
+
+
+class ServingService:
+    """Desired state of deployments over the registry's versions."""
+
+    def __init__(self, db: Database, registry: RegistryService) -> None:
+        self.db = db
+        self.registry = registry
+
+    # ---------------------------------------------------------------- desired state
+    def deploy(self, model: str, version: int | str, user: str, *, name: str | None = None,
+               environment: str = "staging", replicas: int = 1,
+               canary: tuple[int | str, int] | None = None, shadow: int | str | None = None,
+               port: int | None = None) -> tuple[Deployment, str | None]:
+        """Create (or update) a deployment serving ``model`` at ``version``.
+
+        ``canary=(version, percent)`` sends that share of requests to another version;
+        ``shadow`` also runs a version on every request and logs it without returning it.
+        Production requires the version to carry ``@production``. Returns the deployment
+        and, when it was created, its bearer token (shown only this once).
+        """
+        if environment not in ENVIRONMENTS:
+            raise InvalidInput(f"environment must be staging or production, got "
+                               f"{environment!r}", field="environment")
+        main = self._ready_version(model, version)
+        if environment == "production" and "production" not in main.aliases:
+            raise RuleViolation(
+                f"{model} v{main.version} does not carry @production: promote it through the "
+                "registry (validation, then set_alias) before deploying to production")
+        traffic = [{"version": main.version, "weight": 100}]
+        if canary is not None:
+            canary_version, percent = canary
+            other = self._ready_version(model, canary_version)
+            if isinstance(percent, bool) or not isinstance(percent, int) or \
+                    not 0 < percent < 100:
+                raise InvalidInput("canary percent must be an integer from 1 to 99",
+                                   field="canary")
+            if other.version == main.version:
+                raise InvalidInput("the canary must be another version", field="canary")
+            traffic = [{"version": main.version, "weight": 100 - percent},
+                       {"version": other.version, "weight": percent}]
+        desired = self._desired(model, traffic, shadow, replicas)
+        name = deployment_name(name or f"{model.lower().replace('.', '-').replace('_', '-')}"
+                                        f"-{environment}")
+        token = secrets.token_urlsafe(24)
+        created = now_ms()
+        try:
+            with self.db.write() as conn:
+                existing = conn.execute(select(s.deployments).where(
+                    s.deployments.c.name == name)).first()
+                if existing is not None:
+                    if existing.model != model:
+                        raise Conflict(f"deployment {name!r} serves {existing.model}, "
+                                       f"not {model}")
+                    if existing.environment != environment:
+                        raise Conflict(f"deployment {name!r} is {existing.environment}")
+                    self._new_revision(conn, name, desired, "deploy", user)
+                    conn.execute(update(s.deployments).where(s.deployments.c.name == name)
+                                 .values(status="active", updated_at=created))
+                    token_out = None
+                else:
+                    conn.execute(insert(s.deployments).values(
+                        name=name, model=model, environment=environment, status="active",
+                        port=port or free_port(), token_hash=token_hash(token), revision=1,
+                        created_at=created, created_by=user, updated_at=created))
+                    conn.execute(insert(s.deployment_revisions).values(
+                        deployment=name, revision=1, desired=desired, reason="deploy",
+                        created_at=created, created_by=user))
+                    token_out = token
+                self._event(conn, name, "deployed", f"{model} {self._describe(desired)} "
+                            f"by {user}", {"desired": desired})
+        except IntegrityError:
+            raise Conflict(f"deployment {name!r} was created concurrently; retry") from None
+        return self.get(name), token_out
+
+    def _ready_version(self, model: str, ref: int | str) -> Any:
+        version = self.registry.get_version(model, ref)
+        if version.status != "ready" or version.archived:
+            raise RuleViolation(f"{model} v{version.version} is "
+                                f"{'archived' if version.archived else version.status}")
+        return version
+
+    def _desired(self, model: str, traffic: list[dict[str, int]], shadow: int | str | None,
+                 replicas: int) -> dict[str, Any]:
+        if isinstance(replicas, bool) or not isinstance(replicas, int) or \
+                not 1 <= replicas <= MAX_REPLICAS:
+            raise InvalidInput(f"replicas must be an integer from 1 to {MAX_REPLICAS}",
+                               field="replicas")
+        for t in traffic:
+            self._ready_version(model, t["version"])
+        shadow_version = None
+        if shadow is not None:
+            shadow_version = self._ready_version(model, shadow).version
+            if shadow_version in {t["version"] for t in traffic}:
+                raise InvalidInput("the shadow version already takes live traffic",
+                                   field="shadow")
+        return {"traffic": traffic, "shadow": shadow_version, "replicas": replicas}
+
+    @staticmethod
+    def _describe(desired: Mapping[str, Any]) -> str:
+        parts = [f"v{t['version']} {t['weight']}%" for t in desired["traffic"]]
+        text = ", ".join(parts)
+        if desired.get("shadow"):
+            text += f", shadow v{desired['shadow']}"
+        return f"{text}, {desired['replicas']} replica(s)"
+
+    def _new_revision(self, conn: Connection, name: str, desired: Mapping[str, Any],
+                      reason: str, user: str) -> int:
+        revision = int(conn.execute(select(func.max(s.deployment_revisions.c.revision)).where(
+            s.deployment_revisions.c.deployment == name)).scalar() or 0) + 1
+        conn.execute(insert(s.deployment_revisions).values(
+            deployment=name, revision=revision, desired=dict(desired), reason=reason,
+            created_at=now_ms(), created_by=user))
+        conn.execute(update(s.deployments).where(s.deployments.c.name == name).values(
+            revision=revision, updated_at=now_ms()))
+        return revision
+
+    def update(self, name: str, user: str, *, traffic: Sequence[Mapping[str, Any]] | None = None,
+               replicas: int | None = None, shadow: int | str | None = None,
+               clear_shadow: bool = False) -> Deployment:
+        """Change traffic weights, replicas or the shadow version (a new revision)."""
+        current = self.get(name)
+        desired = dict(current.desired)
+        new_traffic = check_traffic(traffic) if traffic is not None else desired["traffic"]
+        new_shadow = None if clear_shadow else (shadow if shadow is not None
+                                                else desired.get("shadow"))
+        new_desired = self._desired(current.model, list(new_traffic), new_shadow,
+                                    replicas if replicas is not None else desired["replicas"])
+        if current.environment == "production":
+            production = self.registry.get_version(current.model, "production").version
+            if all(t["version"] != production for t in new_desired["traffic"]):
+                raise RuleViolation("a production deployment must keep serving @production")
+        with self.db.write() as conn:
+            self._row(conn, name)
+            self._new_revision(conn, name, new_desired, "update", user)
+            self._event(conn, name, "updated", f"{self._describe(new_desired)} by {user}",
+                        {"desired": new_desired})
+        return self.get(name)
+
+    def rollback(self, name: str, user: str) -> Deployment:
+        """Return to the desired state before the current one (as a new revision)."""
+        with self.db.write() as conn:
+            row = self._row(conn, name)
+            previous = conn.execute(select(s.deployment_revisions.c.desired).where(
+                s.deployment_revisions.c.deployment == name,
+                s.deployment_revisions.c.revision == row.revision - 1)).scalar()
+            if previous is None:
+                raise RuleViolation(f"deployment {name!r} has no earlier revision to roll back to")
+            self._new_revision(conn, name, previous, "rollback", user)
+            conn.execute(update(s.deployments).where(s.deployments.c.name == name)
+                         .values(status="active"))
+            self._event(conn, name, "rolled_back", f"to {self._describe(previous)} by {user}",
+                        {"desired": previous, "from_revision": row.revision})
+        return self.get(name)
+
+    def stop(self, name: str, user: str) -> Deployment:
+        """Stop serving (the deployment and its history stay; deploy again to restart)."""
+        with self.db.write() as conn:
+            self._row(conn, name)
+            conn.execute(update(s.deployments).where(s.deployments.c.name == name).values(
+                status="stopped", updated_at=now_ms()))
+            self._event(conn, name, "stopped", f"stopped by {user}", {})
+        return self.get(name)
+
+    # ---------------------------------------------------------------- reads
+    def _row(self, conn: Connection, name: str) -> Any:
+        row = conn.execute(select(s.deployments).where(
+            s.deployments.c.name == deployment_name(name))).first()
+        if row is None:
+            raise NotFound(f"deployment {name!r} does not exist")
+        return row
+
+    def get(self, name: str) -> Deployment:
+        """A deployment with its current desired state."""
+        with self.db.read() as conn:
+            row = self._row(conn, name)
+            desired = conn.execute(select(s.deployment_revisions.c.desired).where(
+                s.deployment_revisions.c.deployment == row.name,
+                s.deployment_revisions.c.revision == row.revision)).scalar()
+        return Deployment.from_row(row, desired)
+
+    def list(self, include_stopped: bool = True) -> list[Deployment]:
+        """Every deployment."""
+        with self.db.read() as conn:
+            q = select(s.deployments)
+            if not include_stopped:
+                q = q.where(s.deployments.c.status == "active")
+            rows = conn.execute(q.order_by(s.deployments.c.name)).all()
+            desired = {(r.deployment, r.revision): r.desired for r in conn.execute(
+                select(s.deployment_revisions)).all()}
+        return [Deployment.from_row(r, desired.get((r.name, r.revision))) for r in rows]
+
+    def desired_at(self, name: str, revision: int) -> dict[str, Any]:
+        """The desired state of one revision."""
+        with self.db.read() as conn:
+            desired = conn.execute(select(s.deployment_revisions.c.desired).where(
+                s.deployment_revisions.c.deployment == deployment_name(name),
+                s.deployment_revisions.c.revision == revision)).scalar()
+        if desired is None:
+            raise NotFound(f"deployment {name!r} has no revision {revision}")
+        return dict(desired)
+
+    def token_hash_of(self, name: str) -> str:
+        """The stored (hashed) bearer token, for workers to check requests against."""
+        with self.db.read() as conn:
+            return str(self._row(conn, name).token_hash)
+
+    def check_token(self, name: str, token: str | None) -> bool:
+        """Constant-time check of a bearer token."""
+        with self.db.read() as conn:
+            row = self._row(conn, name)
+        return bool(token) and hmac.compare_digest(row.token_hash, token_hash(str(token)))
+
+    # ---------------------------------------------------------------- events and logs
+    @staticmethod
+    def _event(conn: Connection, name: str, kind: str, message: str,
+               data: Mapping[str, Any]) -> None:
+        conn.execute(insert(s.deployment_events).values(
+            deployment=name, time=now_ms(), kind=kind, message=message, data=dict(data)))
+
+    def record_event(self, name: str, kind: str, message: str,
+                     data: Mapping[str, Any] | None = None) -> None:
+        """Append an event (the controller reports started/ready/crashed/restarted)."""
+        with self.db.write() as conn:
+            self._event(conn, name, kind, message, data or {})
+
+    def events(self, name: str, limit: int = 100) -> list[DeploymentEvent]:
+        """Newest events first."""
+        with self.db.read() as conn:
+            self._row(conn, name)
+            rows = conn.execute(select(s.deployment_events).where(
+                s.deployment_events.c.deployment == name)
+                .order_by(s.deployment_events.c.id.desc()).limit(limit)).all()
+        return [DeploymentEvent(r.time, r.kind, r.message, r.data or {}) for r in rows]
+
+    def log_predictions(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Append prediction log rows in one transaction (workers call this in batches)."""
+        if not rows:
+            return 0
+        with self.db.write() as conn:
+            conn.execute(insert(s.prediction_log), [dict(r) for r in rows])
+        return len(rows)
+
+    def predictions(self, name: str, limit: int = 1000,
+                    include_shadow: bool = True) -> list[dict[str, Any]]:
+        """Logged predictions of a deployment, newest first."""
+        with self.db.read() as conn:
+            q = select(s.prediction_log).where(s.prediction_log.c.deployment == name)
+            if not include_shadow:
+                q = q.where(s.prediction_log.c.shadow == 0)
+            rows = conn.execute(q.order_by(s.prediction_log.c.id.desc()).limit(limit)).all()
+        return [{"request_id": r.request_id, "version": r.version, "shadow": bool(r.shadow),
+                 "inputs": r.inputs, "outputs": r.outputs, "latency_ms": r.latency_ms,
+                 "time": r.time} for r in rows]

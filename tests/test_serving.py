@@ -1,0 +1,193 @@
+"""Serving: deployments' desired state, the worker's HTTP contract, the controller."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import mlops_jlab as mlops
+from mlops_jlab.errors import InvalidInput, RuleViolation
+from mlops_jlab.serving.controller import DeploymentController
+
+
+@pytest.fixture
+def cancer():
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    return X, y
+
+
+def _version(X, y, C=1.0):
+    with mlops.start_run(name=f"C={C}") as run:
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000)).fit(X, y)
+        run.log_model(model, input_example=X)
+    return mlops.register_model(run, "cancer")
+
+
+@pytest.fixture
+def serving(mlops_home):
+    return mlops.backend().serving
+
+
+@pytest.fixture
+def controller(mlops_home, serving):
+    ctl = DeploymentController(serving, log_dir=str(mlops_home / "logs"), interval=0.2)
+    ctl.start()
+    yield ctl
+    ctl.stop()
+
+
+def _post(url, body, token, raw=None, timeout=10):
+    data = raw if raw is not None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method="POST", headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def _wait(predicate, timeout=60.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    raise AssertionError("condition not reached in time")
+
+
+def _ready(controller, name, revision=None, count=1):
+    def check():
+        reps = controller.observed(name)["replicas"]
+        return sum(1 for r in reps if r["ready"] and r["alive"] and
+                   (revision is None or r["revision"] == revision)) >= count
+    _wait(check)
+
+
+def test_desired_state_revisions_and_rules(serving, cancer):
+    X, y = cancer
+    v1, v2 = _version(X, y), _version(X, y, C=0.1)
+    deployment, token = serving.deploy("cancer", 1, "alice", name="cancer-stg")
+    assert token and deployment.revision == 1 and deployment.status == "active"
+    assert deployment.desired == {"traffic": [{"version": 1, "weight": 100}], "shadow": None,
+                                  "replicas": 1}
+    assert serving.check_token("cancer-stg", token)
+    assert not serving.check_token("cancer-stg", token + "x")
+    updated = serving.update("cancer-stg", "alice", traffic=[{"version": 1, "weight": 90},
+                                                            {"version": 2, "weight": 10}])
+    assert updated.revision == 2
+    back = serving.rollback("cancer-stg", "alice")
+    assert back.revision == 3 and back.desired["traffic"] == [{"version": 1, "weight": 100}]
+    again, second_token = serving.deploy("cancer", 2, "alice", name="cancer-stg")
+    assert second_token is None and again.revision == 4  # same name: a new revision
+    with pytest.raises(RuleViolation, match="@production"):
+        serving.deploy("cancer", 2, "alice", environment="production")
+    for bad in ([{"version": 1, "weight": 50}], [{"version": 1, "weight": 100},
+                                                 {"version": 1, "weight": 0}]):
+        with pytest.raises(InvalidInput):
+            serving.update("cancer-stg", "alice", traffic=bad)
+    with pytest.raises(InvalidInput):
+        serving.deploy("cancer", 1, "alice", name="Bad_Name")
+    with pytest.raises(InvalidInput):
+        serving.deploy("cancer", 1, "alice", name="cancer-x", replicas=0)
+    kinds = [e.kind for e in serving.events("cancer-stg")]
+    assert kinds[:4] == ["deployed", "rolled_back", "updated", "deployed"]
+    assert v1.version == 1 and v2.version == 2
+
+
+def test_worker_serves_checks_inputs_and_logs(serving, controller, cancer):
+    X, y = cancer
+    _version(X, y)
+    deployment, token = serving.deploy("cancer", 1, "alice", name="cancer-web")
+    _ready(controller, "cancer-web")
+    url = deployment.url
+    rows = X.head(3)
+    status, body = _post(url, {"inputs": rows.to_dict(orient="records")}, token)
+    assert status == 200 and len(body["predictions"]) == 3 and body["model_version"] == 1
+    assert len(body["request_id"]) == 32
+    split = {"dataframe_split": {"columns": list(rows.columns), "data": rows.values.tolist()},
+             "params": {"proba": True}}
+    status, body = _post(url, split, token)
+    assert status == 200 and len(body["probabilities"][0]) == 2
+    assert _post(url, split, "wrong")[0] == 401
+    assert _post(url, None, token, raw=b"{nope")[0] == 400
+    assert _post(url, {"rows": []}, token)[0] == 400
+    bad = rows.drop(columns=[rows.columns[0]]).assign(extra=1).to_dict(orient="records")
+    status, body = _post(url, {"inputs": bad}, token)
+    assert status == 422 and len(body["problems"]) == 2
+    nan_row = rows.head(1).to_dict(orient="records")
+    nan_row[0][rows.columns[1]] = None
+    status, body = _post(url, {"inputs": nan_row}, token)
+    assert status == 422 and "non-finite" in body["message"]
+    huge = b'{"inputs": [' + b"0," * (6 * 1024 * 1024) + b"0]}"
+    assert _post(url, None, token, raw=huge)[0] == 413
+    _wait(lambda: len(serving.predictions("cancer-web")) >= 2, timeout=10)
+    logged = serving.predictions("cancer-web")
+    assert {p["version"] for p in logged} == {1} and logged[0]["latency_ms"] > 0
+    assert len(logged[-1]["inputs"]) == 3
+
+
+def test_canary_split_and_shadow(serving, controller, cancer):
+    X, y = cancer
+    _version(X, y)
+    _version(X, y, C=0.01)
+    _version(X, y, C=0.05)
+    deployment, token = serving.deploy("cancer", 1, "alice", name="cancer-canary",
+                                       canary=(2, 20), shadow=3)
+    _ready(controller, "cancer-canary")
+    record = X.head(1).to_dict(orient="records")
+    versions = [_post(deployment.url, {"inputs": record}, token)[1]["model_version"]
+                for _ in range(2000)]
+    share = versions.count(2) / len(versions)
+    assert 0.17 < share < 0.23, share  # 20 % within about 3.4 standard deviations
+    assert set(versions) == {1, 2}, "the shadow version never answers"
+    _wait(lambda: sum(p["shadow"] for p in serving.predictions("cancer-canary", 5000))
+          >= 2000, timeout=20)
+    shadows = [p for p in serving.predictions("cancer-canary", 5000) if p["shadow"]]
+    assert {p["version"] for p in shadows} == {3}
+
+
+def test_a_killed_worker_is_restarted(serving, controller, cancer):
+    X, y = cancer
+    _version(X, y)
+    deployment, token = serving.deploy("cancer", 1, "alice", name="cancer-crash")
+    _ready(controller, "cancer-crash")
+    pid = controller.observed("cancer-crash")["replicas"][0]["pid"]
+    os.kill(pid, signal.SIGKILL)
+    _wait(lambda: any(r["pid"] != pid and r["ready"] for r in
+                      controller.observed("cancer-crash")["replicas"]))
+    kinds = [e.kind for e in serving.events("cancer-crash")]
+    assert "crashed" in kinds and "restarted" in kinds
+    assert _post(deployment.url, {"inputs": X.head(1).to_dict(orient="records")},
+                 token)[0] == 200
+
+
+def test_stop_and_restore_on_a_new_controller(mlops_home, serving, cancer):
+    X, y = cancer
+    _version(X, y)
+    deployment, token = serving.deploy("cancer", 1, "alice", name="cancer-restore",
+                                       replicas=2)
+    first = DeploymentController(serving, log_dir=str(mlops_home / "logs"), interval=0.2)
+    first.start()
+    _ready(first, "cancer-restore", count=2)
+    first.stop()  # the server went away, workers with it
+    second = DeploymentController(serving, log_dir=str(mlops_home / "logs"), interval=0.2)
+    second.start()
+    try:
+        _ready(second, "cancer-restore", count=2)  # restored from the store
+        assert _post(deployment.url, {"inputs": X.head(1).to_dict(orient="records")},
+                     token)[0] == 200
+        serving.stop("cancer-restore", "alice")
+        _wait(lambda: not second.observed("cancer-restore")["replicas"])
+    finally:
+        second.stop()
