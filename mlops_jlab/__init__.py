@@ -52,6 +52,13 @@ from .client.registry import (
     validate,
 )
 from .client.run import Run
+from .client.serving import (
+    DeploymentHandle,
+    deploy,
+    deployments,
+    get_deployment,
+    rotate_token,
+)
 from .errors import (
     ConfigurationError,
     Conflict,
@@ -85,6 +92,7 @@ def load_ipython_extension(ipython: Any) -> None:
 __all__ = [
     "ConfigurationError",
     "Conflict",
+    "DeploymentHandle",
     "FilterError",
     "InvalidInput",
     "Lineage",
@@ -104,7 +112,10 @@ __all__ = [
     "create_experiment",
     "create_registered_model",
     "delete_alias",
+    "deploy",
+    "deployments",
     "end_run",
+    "get_deployment",
     "get_experiment",
     "get_model_version",
     "get_registered_model",
@@ -122,6 +133,7 @@ __all__ = [
     "log_param",
     "log_params",
     "register_model",
+    "rotate_token",
     "search_runs",
     "set_alias",
     "set_experiment",

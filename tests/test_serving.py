@@ -191,3 +191,47 @@ def test_stop_and_restore_on_a_new_controller(mlops_home, serving, cancer):
         _wait(lambda: not second.observed("cancer-restore")["replicas"])
     finally:
         second.stop()
+
+
+def test_python_api_deploys_with_an_embedded_controller(mlops_home, cancer):
+    from mlops_jlab.client import serving as api_serving
+
+    X, y = cancer
+    _version(X, y)
+    _version(X, y, C=0.05)
+    mlops.set_alias("cancer", "champion", 1)
+    try:
+        dep = mlops.deploy("cancer@champion", name="cancer-api")
+        answer = dep.predict(X.head(2), proba=True)
+        assert answer["model_version"] == 1 and len(answer["probabilities"]) == 2
+        with pytest.raises(InvalidInput) as info:
+            dep.predict([{"nope": 1}])
+        assert "422" in str(info.value)
+        dep.update(canary=(2, 50))
+        assert dep.info.desired["traffic"][1] == {"version": 2, "weight": 50}
+        seen = {dep.predict(X.head(1))["model_version"] for _ in range(60)}
+        assert seen == {1, 2}
+        dep.rollback()
+        assert dep.info.desired["traffic"] == [{"version": 1, "weight": 100}]
+        events = dep.events()
+        assert {"deployed", "updated", "rolled_back", "ready"} <= set(events["kind"])
+        listed = mlops.deployments()
+        assert listed.loc[0, "name"] == "cancer-api" and listed.loc[0, "traffic"] == "v1:100%"
+        fresh = mlops.rotate_token("cancer-api").wait_ready()
+        assert fresh.predict(X.head(1))["model_version"] == 1
+        def old_token_refused():
+            try:
+                dep.predict(X.head(1))
+            except InvalidInput as exc:
+                return "401" in str(exc)
+            return False
+
+        _wait(old_token_refused, timeout=15)  # once the old revision's worker is retired
+        dep.stop()
+        assert mlops.get_deployment("cancer-api").info.status == "stopped"
+        with pytest.raises(RuleViolation, match="@production"):
+            mlops.deploy("cancer/2", env="production", wait=False)
+    finally:
+        if api_serving._embedded is not None:
+            api_serving._embedded.stop()
+            api_serving._embedded = None

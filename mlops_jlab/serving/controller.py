@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -70,6 +71,8 @@ class DeploymentController:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.leading = False
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -84,7 +87,9 @@ class DeploymentController:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                self.reconcile_once()
+                self.leading = self.serving.acquire_lease(self.holder)
+                if self.leading:
+                    self.reconcile_once()
             except Exception:  # keep reconciling; the next pass may succeed
                 log.exception("mlops_jlab: reconcile failed")
             self._stop.wait(self.interval)
@@ -99,6 +104,10 @@ class DeploymentController:
                 for name in list(self.replicas):
                     for replica in self.replicas.pop(name):
                         self._terminate(replica)
+        try:
+            self.serving.release_lease(self.holder)
+        except Exception:
+            log.warning("mlops_jlab: could not release the controller lease", exc_info=True)
 
     # ---------------------------------------------------------------- reconcile
     def reconcile_once(self) -> None:

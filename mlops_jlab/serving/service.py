@@ -263,6 +263,23 @@ class ServingService:
                 select(s.deployment_revisions)).all()}
         return [Deployment.from_row(r, desired.get((r.name, r.revision))) for r in rows]
 
+    def rotate_token(self, name: str, user: str) -> str:
+        """Replace the bearer token; returns the new one (shown only this once).
+
+        Running workers keep the token they started with until their next restart;
+        the controller restarts them because the revision changes."""
+        token = secrets.token_urlsafe(24)
+        with self.db.write() as conn:
+            row = self._row(conn, name)
+            conn.execute(update(s.deployments).where(s.deployments.c.name == row.name)
+                         .values(token_hash=token_hash(token)))
+            desired = conn.execute(select(s.deployment_revisions.c.desired).where(
+                s.deployment_revisions.c.deployment == row.name,
+                s.deployment_revisions.c.revision == row.revision)).scalar()
+            self._new_revision(conn, row.name, desired, "rotate_token", user)
+            self._event(conn, row.name, "token_rotated", f"new token issued by {user}", {})
+        return token
+
     def desired_at(self, name: str, revision: int) -> dict[str, Any]:
         """The desired state of one revision."""
         with self.db.read() as conn:
@@ -283,6 +300,40 @@ class ServingService:
         with self.db.read() as conn:
             row = self._row(conn, name)
         return bool(token) and hmac.compare_digest(row.token_hash, token_hash(str(token)))
+
+    # ---------------------------------------------------------------- controller lease
+    def acquire_lease(self, holder: str, ttl_ms: int = 5000) -> bool:
+        """Take or renew the single controller lease; False while another holder's is live.
+
+        Exactly one controller (the Jupyter server's, ``mlops-jlab serve``, or one
+        embedded in a kernel) reconciles a store at a time.
+        """
+        now = now_ms()
+        with self.db.write() as conn:
+            row = conn.execute(select(s.controller_lease).where(
+                s.controller_lease.c.id == 1)).first()
+            if row is None:
+                conn.execute(insert(s.controller_lease).values(
+                    id=1, holder=holder, expires_at=now + ttl_ms))
+                return True
+            if row.holder != holder and row.expires_at > now:
+                return False
+            conn.execute(update(s.controller_lease).where(s.controller_lease.c.id == 1)
+                         .values(holder=holder, expires_at=now + ttl_ms))
+            return True
+
+    def release_lease(self, holder: str) -> None:
+        """Give the lease up at shutdown so another controller takes over at once."""
+        with self.db.write() as conn:
+            conn.execute(s.controller_lease.delete().where(
+                s.controller_lease.c.id == 1, s.controller_lease.c.holder == holder))
+
+    def lease_holder(self) -> str | None:
+        """Who reconciles now (None when nobody holds a live lease)."""
+        with self.db.read() as conn:
+            row = conn.execute(select(s.controller_lease).where(
+                s.controller_lease.c.id == 1)).first()
+        return row.holder if row is not None and row.expires_at > now_ms() else None
 
     # ---------------------------------------------------------------- events and logs
     @staticmethod

@@ -292,7 +292,18 @@ def main(argv: list[str] | None = None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        parent = os.getppid()
+
+        async def watch_parent() -> None:
+            # a worker never outlives its controller: no orphan keeps serving old state
+            while not stop.is_set():
+                if os.getppid() != parent:
+                    stop.set()
+                await asyncio.sleep(1.0)
+
+        watcher = asyncio.create_task(watch_parent())
         await stop.wait()
+        watcher.cancel()
         await runner.cleanup()
 
     asyncio.run(serve())

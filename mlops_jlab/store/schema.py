@@ -244,3 +244,11 @@ prediction_log = Table(
     Index("ix_prediction_log_deployment_time", "deployment", "time"),
     Index("ix_prediction_log_request", "request_id"),
 )
+
+controller_lease = Table(
+    "controller_lease",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("holder", String(128), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)

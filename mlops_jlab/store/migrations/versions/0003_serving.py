@@ -16,6 +16,13 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
+        "controller_lease",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("holder", sa.String(length=128), nullable=False),
+        sa.Column("expires_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_controller_lease")),
+    )
+    op.create_table(
         "prediction_log",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("deployment", sa.String(length=128), nullable=False),
@@ -91,6 +98,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("controller_lease")
     op.drop_table("deployment_revisions")
     with op.batch_alter_table("deployment_events", schema=None) as batch_op:
         batch_op.drop_index("ix_deployment_events_deployment_time")

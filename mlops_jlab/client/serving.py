@@ -1,0 +1,216 @@
+"""Python API of serving: ``mlops.deploy(...)`` and the deployment handle."""
+
+from __future__ import annotations
+
+import atexit
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InvalidInput, MlopsError, RuleViolation
+from ..serving.controller import DeploymentController
+from ..serving.records import Deployment
+from .api import backend
+
+_REF = re.compile(r"^(?:models:/)?(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))?$")
+_embedded: DeploymentController | None = None
+
+
+def _ensure_controller() -> str:
+    """Use the running controller (Jupyter server or ``mlops-jlab serve``), or start one
+    in this process when none holds the lease (papermill, scripts)."""
+    global _embedded
+    b = backend()
+    holder = b.serving.lease_holder()
+    if holder is not None:
+        return holder
+    if _embedded is None:
+        _embedded = DeploymentController(b.serving, log_dir=str(b.settings.home / "logs"))
+        _embedded.start()
+        atexit.register(_embedded.stop)
+    return _embedded.holder
+
+
+def parse_model_ref(model: str, version: int | str | None) -> tuple[str, int | str]:
+    """``"churn"``, ``"churn@staging"``, ``"churn/3"`` or ``"models:/churn@production"``."""
+    match = _REF.match(model) if isinstance(model, str) else None
+    if not match:
+        raise InvalidInput(f"cannot read model reference {model!r}: use NAME, NAME@ALIAS, "
+                           "NAME/VERSION or models:/NAME@ALIAS")
+    ref = match.group("alias") or match.group("version") or version
+    return match.group("name"), ref if ref is not None else "latest"
+
+
+class DeploymentHandle:
+    """A deployment: its endpoint, token, status and events; predict, update, roll back."""
+
+    def __init__(self, name: str, token: str | None = None) -> None:
+        self.name = name
+        self.token = token
+
+    def __repr__(self) -> str:
+        return f"<Deployment {self.name} {self.url}>"
+
+    @property
+    def info(self) -> Deployment:
+        return backend().serving.get(self.name)
+
+    @property
+    def url(self) -> str:
+        return self.info.url
+
+    def status(self) -> dict[str, Any]:
+        """Desired state, status, and what the worker port answers right now."""
+        info = self.info
+        out = info.to_dict()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{info.port}/v1/health",
+                                        timeout=1) as response:
+                out["health"] = json.loads(response.read())
+        except OSError as exc:
+            out["health"] = {"status": "unreachable", "error": str(exc)}
+        return out
+
+    def events(self, limit: int = 50) -> pd.DataFrame:
+        """Newest events first: time, kind, message."""
+        rows = [e.to_dict() for e in backend().serving.events(self.name, limit)]
+        frame = pd.DataFrame(rows, columns=["time", "kind", "message", "data"])
+        frame["time"] = pd.to_datetime(frame["time"], unit="ms", utc=True)
+        return frame
+
+    def wait_ready(self, timeout: float = 60.0) -> DeploymentHandle:
+        """Block until a worker of the current revision is ready; explain a failure."""
+        serving = backend().serving
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            revision = serving.get(self.name).revision
+            for event in serving.events(self.name, 200):
+                if event.kind == "ready" and event.data.get("revision") == revision:
+                    return self
+            time.sleep(0.1)
+        crashes = [e.message for e in serving.events(self.name, 20) if e.kind == "crashed"]
+        log_tail = self._log_tail()
+        raise RuleViolation(
+            f"deployment {self.name} is not ready after {timeout:.0f} s"
+            + (f"; last crash: {crashes[0]}" if crashes else "")
+            + (f"\nworker log:\n{log_tail}" if log_tail else ""))
+
+    def _log_tail(self, lines: int = 15) -> str:
+        path = Path(backend().settings.home) / "logs" / f"{self.name}-0.log"
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def predict(self, rows: Any, proba: bool = False, timeout: float = 30.0) -> dict[str, Any]:
+        """POST rows (DataFrame, records or one dict) to the endpoint; the JSON answer."""
+        if self.token is None:
+            raise InvalidInput(f"the token of {self.name} is not known here: "
+                               "use mlops.rotate_token(name) to issue a new one")
+        if isinstance(rows, pd.DataFrame):
+            records = rows.to_dict(orient="records")
+        elif isinstance(rows, dict):
+            records = [rows]
+        else:
+            records = list(rows)
+        body: dict[str, Any] = {"inputs": records}
+        if proba:
+            body["params"] = {"proba": True}
+        request = urllib.request.Request(
+            self.url, data=json.dumps(body, default=float).encode(), method="POST",
+            headers={"Content-Type": "application/json",
+                     "Authorization": f"Bearer {self.token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return dict(json.loads(response.read()))
+        except urllib.error.HTTPError as exc:
+            detail = json.loads(exc.read() or b"{}")
+            raise InvalidInput(f"{exc.code}: {detail.get('message', exc.reason)}",
+                               status=exc.code, problems=detail.get("problems")) from None
+
+    def update(self, *, traffic: list[dict[str, int]] | None = None,
+               canary: tuple[int, int] | None = None, replicas: int | None = None,
+               shadow: int | None = None, clear_shadow: bool = False,
+               wait: bool = True) -> DeploymentHandle:
+        """Change traffic (or ``canary=(version, percent)``), replicas or shadow."""
+        b = backend()
+        if canary is not None:
+            current = b.serving.get(self.name).desired["traffic"][0]["version"]
+            version, percent = canary
+            traffic = [{"version": current, "weight": 100 - percent},
+                       {"version": version, "weight": percent}]
+        b.serving.update(self.name, b.user, traffic=traffic, replicas=replicas, shadow=shadow,
+                         clear_shadow=clear_shadow)
+        return self.wait_ready() if wait else self
+
+    def rollback(self, wait: bool = True) -> DeploymentHandle:
+        """Return to the previous desired state."""
+        b = backend()
+        b.serving.rollback(self.name, b.user)
+        return self.wait_ready() if wait else self
+
+    def stop(self) -> None:
+        """Stop serving (history is kept)."""
+        b = backend()
+        b.serving.stop(self.name, b.user)
+
+    def curl(self) -> str:
+        """A ready-to-paste curl command with the input example."""
+        token = self.token or "<token>"
+        return (f"curl -s {self.url} -H 'Authorization: Bearer {token}' "
+                "-H 'Content-Type: application/json' -d '{\"inputs\": [{...}]}'")
+
+
+def deploy(model: str, version: int | str | None = None, *, name: str | None = None,
+           env: str = "staging", replicas: int = 1, canary: tuple[int | str, int] | None = None,
+           shadow: int | str | None = None, wait: bool = True,
+           timeout: float = 60.0) -> DeploymentHandle:
+    """Serve a registered model version as a REST endpoint.
+
+    ``model`` is ``NAME``, ``NAME@ALIAS``, ``NAME/VERSION`` or ``models:/NAME@ALIAS``.
+    Production (``env="production"``) needs the version to carry ``@production``.
+    Waits until a worker answers (``wait=False`` returns at once).
+    """
+    b = backend()
+    model_name, ref = parse_model_ref(model, version)
+    deployment, token = b.serving.deploy(model_name, ref, b.user, name=name, environment=env,
+                                         replicas=replicas, canary=canary, shadow=shadow)
+    _ensure_controller()
+    handle = DeploymentHandle(deployment.name, token)
+    return handle.wait_ready(timeout) if wait else handle
+
+
+def get_deployment(name: str, token: str | None = None) -> DeploymentHandle:
+    """A handle on an existing deployment."""
+    backend().serving.get(name)
+    return DeploymentHandle(name, token)
+
+
+def rotate_token(name: str) -> DeploymentHandle:
+    """Issue a new bearer token (the old one stops working at once)."""
+    b = backend()
+    token = b.serving.rotate_token(name, b.user)
+    return DeploymentHandle(name, token)
+
+
+def deployments() -> pd.DataFrame:
+    """Every deployment: name, model, environment, status, revision, traffic, url."""
+    rows = []
+    for d in backend().serving.list():
+        rows.append({"name": d.name, "model": d.model, "environment": d.environment,
+                     "status": d.status, "revision": d.revision,
+                     "traffic": ", ".join(f"v{t['version']}:{t['weight']}%"
+                                          for t in d.desired.get("traffic", [])),
+                     "shadow": d.desired.get("shadow"), "replicas": d.desired.get("replicas"),
+                     "url": d.url})
+    return pd.DataFrame(rows, columns=["name", "model", "environment", "status", "revision",
+                                       "traffic", "shadow", "replicas", "url"])
+
+
+__all__ = ["DeploymentHandle", "MlopsError", "deploy", "deployments", "get_deployment",
+           "rotate_token"]
