@@ -65,7 +65,7 @@ class LocalBackend:
         artifacts = open_artifact_store(settings.artifacts)
         self.tracking = TrackingService(self.db, artifacts)
         self.registry = RegistryService(self.db, artifacts, self.tracking)
-        self.serving = ServingService(self.db, self.registry)
+        self.serving = ServingService(self.db, self.registry, settings.home)
         self.metrics = MetricBuffer(self.write_metrics)
 
     # experiments

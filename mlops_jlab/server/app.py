@@ -6,11 +6,13 @@ import os
 from dataclasses import dataclass
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 
 from .. import config
 from .._version import __version__
 from ..registry import RegistryService
+from ..serving import ServingService
+from ..serving.controller import DeploymentController
 from ..store import Database
 from ..store.artifacts import open_artifact_store
 from ..tracking import TrackingService
@@ -23,6 +25,8 @@ class Services:
 
     tracking: TrackingService
     registry: RegistryService
+    serving: ServingService
+    controller: DeploymentController | None
     root_dir: str | None
 
 
@@ -42,6 +46,10 @@ class MlopsJlab(ExtensionApp):
                         help="Artifact root, folder or fsspec URL (default "
                              "$MLOPS_JLAB_ARTIFACTS or <home>/artifacts)")
 
+    run_controller = Bool(True, config=True,
+                          help="Run the deployment controller in this server (serves the "
+                               "deployments of the store)")
+
     def initialize_settings(self) -> None:
         settings = config.resolve(home=self.home or None, db_url=self.db_url or None,
                                   artifacts=self.artifacts or None)
@@ -55,10 +63,23 @@ class MlopsJlab(ExtensionApp):
         tracking = TrackingService(db, artifacts)
         registry = RegistryService(db, artifacts, tracking)
         registry.sweep_pending()
-        services = Services(tracking, registry, getattr(self.serverapp, "root_dir", None))
+        serving = ServingService(db, registry, settings.home)
+        controller = DeploymentController(serving, log_dir=str(settings.home / "logs")) \
+            if self.run_controller else None
+        services = Services(tracking, registry, serving, controller,
+                            getattr(self.serverapp, "root_dir", None))
+        if controller is not None:
+            controller.start()  # restores every active deployment
         self.settings.update({"mlops_services": services})
         self.log.info("mlops_jlab %s: database %s, artifacts %s", __version__,
                       settings.db_url, settings.artifacts)
+
+    async def stop_extension(self) -> None:
+        """Stop the controller and its workers with the server (they are restored on the
+        next start)."""
+        services = self.settings.get("mlops_services")
+        if services is not None and services.controller is not None:
+            services.controller.stop()
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(ROUTES)

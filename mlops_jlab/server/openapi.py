@@ -187,6 +187,53 @@ PATHS.update({
                                  **_errors(400, 403, 404)}}},
 })
 
+_DEP = _p("name", "deployment name")
+
+PATHS.update({
+    "/mlops/api/deployments": {
+        "get": {"summary": "List deployments (desired and observed state)",
+                "tags": ["serving"],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "deployments": {"type": "array", "items": _ref("Deployment")}}}),
+                    **_errors(403)}},
+        "post": {"summary": "Deploy a model version (creates or updates by name)",
+                 "tags": ["serving"],
+                 "requestBody": _body({"type": "object", "required": ["model"], "properties": {
+                     "model": {"type": "string"}, "version": {"type": ["integer", "string"]},
+                     "name": {"type": "string"},
+                     "environment": {"type": "string", "enum": ["staging", "production"]},
+                     "replicas": {"type": "integer"},
+                     "canary": {"type": "object", "properties": {
+                         "version": {"type": "integer"}, "percent": {"type": "integer"}}},
+                     "shadow": {"type": "integer"}}}),
+                 "responses": {"201": _json(_ref("Deployment"),
+                                            "Created; includes the bearer token once"),
+                               **_errors(400, 403, 404, 409, 422)}}},
+    "/mlops/api/deployments/{name}": {
+        "get": {"summary": "One deployment", "tags": ["serving"], "parameters": [_DEP],
+                "responses": {"200": _json(_ref("Deployment")), **_errors(400, 403, 404)}},
+        "patch": {"summary": "Change traffic, replicas or shadow; or roll back",
+                  "tags": ["serving"], "parameters": [_DEP],
+                  "requestBody": _body({"type": "object", "properties": {
+                      "traffic": {"type": "array", "items": _OBJ},
+                      "replicas": {"type": "integer"}, "shadow": {"type": ["integer", "null"]},
+                      "rollback": {"type": "boolean"}}}),
+                  "responses": {"200": _json(_ref("Deployment")),
+                                **_errors(400, 403, 404, 422)}},
+        "delete": {"summary": "Stop serving (history kept)", "tags": ["serving"],
+                   "parameters": [_DEP],
+                   "responses": {"200": _json(_ref("Deployment")), **_errors(400, 403, 404)}}},
+    "/mlops/api/deployments/{name}/events": {
+        "get": {"summary": "Events, newest first", "tags": ["serving"],
+                "parameters": [_DEP, _q("limit", "1-1000", {"type": "integer"})],
+                "responses": {"200": _json(_OBJ), **_errors(400, 403, 404)}}},
+    "/mlops/api/deployments/{name}/predict": {
+        "post": {"summary": "Predict through Jupyter auth (same body as the worker's "
+                            "/v1/predict)", "tags": ["serving"], "parameters": [_DEP],
+                 "requestBody": _body(_OBJ),
+                 "responses": {"200": _json(_OBJ), **_errors(400, 403, 404, 422)}}},
+})
+
 _RUN_PROPS: dict[str, Any] = {
     "id": {"type": "string"}, "name": {"type": "string"},
     "experiment_id": {"type": "string"}, "experiment_name": {"type": "string"},
@@ -202,6 +249,11 @@ _RUN_PROPS: dict[str, Any] = {
 }
 
 SCHEMAS: dict[str, Any] = {
+    "Deployment": {"type": "object", "properties": {
+        "name": {"type": "string"}, "model": {"type": "string"},
+        "environment": {"type": "string"}, "status": {"type": "string"},
+        "port": {"type": "integer"}, "revision": {"type": "integer"}, "url": {"type": "string"},
+        "desired": _OBJ, "observed": _OBJ, "token": {"type": "string"}}},
     "RegisteredModel": {"type": "object", "properties": {
         "name": {"type": "string"}, "description": {"type": "string"}, "tags": _OBJ,
         "created_at": {"type": "integer"}, "created_by": {"type": "string"},

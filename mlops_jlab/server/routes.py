@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .deployments import DeploymentHandler, DeploymentsHandler, EventsHandler, PredictHandler
 from .experiments import ExperimentHandler, ExperimentsHandler
 from .meta import OpenApiHandler, VersionHandler
 from .models import (
@@ -38,4 +39,8 @@ ROUTES = [
     (rf"{API}/models/{_MODEL}/versions/{_REF}/lineage", LineageHandler),
     (rf"{API}/models/{_MODEL}/versions/{_REF}/validations", ValidationsHandler),
     (rf"{API}/models/{_MODEL}/aliases/(?P<alias>[^/]+)", AliasHandler),
+    (rf"{API}/deployments", DeploymentsHandler),
+    (rf"{API}/deployments/(?P<name>[^/]+)", DeploymentHandler),
+    (rf"{API}/deployments/(?P<name>[^/]+)/events", EventsHandler),
+    (rf"{API}/deployments/(?P<name>[^/]+)/predict", PredictHandler),
 ]

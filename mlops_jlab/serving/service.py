@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import secrets
 import socket
@@ -23,6 +24,7 @@ from ..registry import RegistryService
 from ..store import Database
 from ..store import schema as s
 from ..tracking.service import now_ms
+from .keys import internal_token, serving_key
 from .records import Deployment, DeploymentEvent
 
 ENVIRONMENTS = ("staging", "production")
@@ -76,9 +78,17 @@ def check_traffic(traffic: Sequence[Mapping[str, Any]]) -> list[dict[str, int]]:
 class ServingService:
     """Desired state of deployments over the registry's versions."""
 
-    def __init__(self, db: Database, registry: RegistryService) -> None:
+    def __init__(self, db: Database, registry: RegistryService,
+                 home: str | os.PathLike[str] | None = None) -> None:
         self.db = db
         self.registry = registry
+        self.home = home
+
+    def internal_token(self, name: str) -> str:
+        """The server-to-worker credential (see :mod:`.keys`)."""
+        if self.home is None:
+            raise RuleViolation("serving needs a home folder for its host key")
+        return internal_token(serving_key(self.home), deployment_name(name))
 
     # ---------------------------------------------------------------- desired state
     def deploy(self, model: str, version: int | str, user: str, *, name: str | None = None,

@@ -1,0 +1,139 @@
+"""``/mlops/api/deployments``: desired state, events and predictions through Jupyter auth."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from tornado import httpclient, web
+
+from ..errors import InvalidInput, RuleViolation
+from .base import MlopsHandler
+
+
+class ServingHandler(MlopsHandler):
+    """Base of the deployment handlers."""
+
+    auth_resource = "mlops:serving"
+
+    @property
+    def serving(self) -> Any:
+        return self.mlops.serving
+
+    def present(self, deployment: Any) -> dict[str, Any]:
+        out = deployment.to_dict()
+        controller = self.mlops.controller
+        if controller is not None:
+            out["observed"] = controller.observed(deployment.name)
+        return out
+
+
+def _int(body: dict[str, Any], key: str) -> int | None:
+    value = body.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise InvalidInput(f"{key} must be an integer", field=key)
+    return value
+
+
+class DeploymentsHandler(ServingHandler):
+    """``GET`` lists; ``POST {"model", "version"?, "name"?, "environment"?, "replicas"?,
+    "canary"?: {"version", "percent"}, "shadow"?}`` deploys (201, with the token once)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        items = await self.call(self.serving.list)
+        self.reply({"deployments": [self.present(d) for d in items]})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body()
+        model = body.get("model")
+        if not isinstance(model, str):
+            raise InvalidInput("model (string) is required", field="model")
+        canary = body.get("canary")
+        if canary is not None:
+            if not isinstance(canary, dict):
+                raise InvalidInput("canary must be {version, percent}", field="canary")
+            canary = (canary.get("version"), canary.get("percent"))
+        version = body.get("version", "latest")
+        deployment, token = await self.call(
+            self.serving.deploy, model, version, self.username, name=body.get("name"),
+            environment=body.get("environment", "staging"),
+            replicas=_int(body, "replicas") or 1, canary=canary, shadow=body.get("shadow"))
+        out = self.present(deployment)
+        if token:
+            out["token"] = token
+        self.reply(out, status=201)
+
+
+class DeploymentHandler(ServingHandler):
+    """``GET``; ``PATCH {"traffic"?, "replicas"?, "shadow"?, "rollback"?: true}``;
+    ``DELETE`` stops it."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        self.reply(self.present(await self.call(self.serving.get, name)))
+
+    @web.authenticated
+    @authorized
+    async def patch(self, name: str) -> None:
+        body = self.json_body()
+        if body.get("rollback") is True:
+            deployment = await self.call(self.serving.rollback, name, self.username)
+        else:
+            shadow = body.get("shadow", None)
+            deployment = await self.call(
+                self.serving.update, name, self.username, traffic=body.get("traffic"),
+                replicas=_int(body, "replicas"), shadow=shadow if shadow else None,
+                clear_shadow="shadow" in body and not shadow)
+        self.reply(self.present(deployment))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, name: str) -> None:
+        self.reply(self.present(await self.call(self.serving.stop, name, self.username)))
+
+
+class EventsHandler(ServingHandler):
+    """``GET /deployments/{name}/events?limit=``: newest first."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        events = await self.call(self.serving.events, name, self.query_int("limit", 100, 1,
+                                                                             1000))
+        self.reply({"events": [e.to_dict() for e in events]})
+
+
+class PredictHandler(ServingHandler):
+    """``POST /deployments/{name}/predict``: the worker's contract, behind Jupyter auth.
+
+    The server forwards the body to the worker port with the deployment's own
+    credentials, so notebook users never handle the worker token.
+    """
+
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        deployment = await self.call(self.serving.get, name)
+        if deployment.status != "active":
+            raise RuleViolation(f"deployment {name} is {deployment.status}")
+        token = await self.call(self.serving.internal_token, name)
+        client = httpclient.AsyncHTTPClient()
+        try:
+            response = await client.fetch(
+                f"http://127.0.0.1:{deployment.port}/v1/predict", method="POST",
+                body=self.request.body or b"{}", raise_error=False, request_timeout=60,
+                headers={"Content-Type": "application/json",
+                         "Authorization": f"Bearer {token}"})
+        except OSError as exc:
+            raise RuleViolation(f"deployment {name} is not reachable: {exc}") from None
+        if response.code == 599:
+            raise RuleViolation(f"deployment {name} is not answering (is it ready?)")
+        self.set_status(response.code)
+        self.set_header("Content-Type", "application/json")
+        self.finish(response.body or json.dumps({}).encode())
