@@ -166,3 +166,29 @@ def test_a_trailing_semicolon_hides_the_value(shell):
     magic = shell.find_cell_magic("mlops_train")
     assert magic("--name quiet", "a = 20\na + 1;\n") is None
     assert shell.user_ns["a"] == 20
+
+
+def test_mlops_deploy_magic(shell):
+    from mlops_jlab.client import serving as api_serving
+
+    result = _cell(shell, """%%mlops_train --name served --register iris-served
+from sklearn.linear_model import LogisticRegression
+clf = LogisticRegression(max_iter=500).fit(X_train, y_train)
+""")
+    assert result.success, result.error_in_exec
+    magic = shell.find_line_magic("mlops_deploy")
+    try:
+        handle = magic("iris-served@latest --name iris-served --timeout 60")
+        assert handle.token and handle.predict(shell.user_ns["X_test"].head(2))["predictions"]
+        with pytest.raises(UsageError, match="@production"):
+            magic("iris-served/1 --env production")
+        with pytest.raises(UsageError, match="VERSION:PERCENT"):
+            magic("iris-served --canary 2")
+        with pytest.raises(UsageError, match="needs MODEL"):
+            magic("--replicas 2")
+        magic("--name iris-served --stop")
+        assert mlops.get_deployment("iris-served").info.status == "stopped"
+    finally:
+        if api_serving._embedded is not None:
+            api_serving._embedded.stop()
+            api_serving._embedded = None

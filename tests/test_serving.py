@@ -235,3 +235,27 @@ def test_python_api_deploys_with_an_embedded_controller(mlops_home, cancer):
         if api_serving._embedded is not None:
             api_serving._embedded.stop()
             api_serving._embedded = None
+
+
+def test_cli_serve_runs_the_controller_and_lists(mlops_home, serving, cancer):
+    import subprocess
+    import sys
+
+    X, y = cancer
+    _version(X, y)
+    deployment, token = serving.deploy("cancer", 1, "alice", name="cancer-cli")
+    proc = subprocess.Popen([sys.executable, "-m", "mlops_jlab.cli", "serve", "--interval",
+                             "0.2"], env=dict(os.environ), stdout=subprocess.PIPE, text=True)
+    try:
+        _wait(lambda: any(e.kind == "ready" for e in serving.events("cancer-cli")))
+        assert _post(deployment.url, {"inputs": X.head(1).to_dict(orient="records")},
+                     token)[0] == 200
+        listed = subprocess.run([sys.executable, "-m", "mlops_jlab.cli", "deployments", "list"],
+                                capture_output=True, text=True, check=True)
+        assert "cancer-cli" in listed.stdout and "v1:100%" in listed.stdout
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    assert proc.returncode == 0
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"http://127.0.0.1:{deployment.port}/v1/health", timeout=2)

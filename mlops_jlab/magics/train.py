@@ -258,4 +258,7 @@ class TrainMagics(Magics):
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext mlops_jlab`` registers the magics."""
+    from .deploy import DeployMagics
+
     ipython.register_magics(TrainMagics)
+    ipython.register_magics(DeployMagics)

@@ -7,6 +7,7 @@ previous revision's desired state current again" (itself a new revision).
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import os
@@ -262,7 +263,7 @@ class ServingService:
                 s.deployment_revisions.c.revision == row.revision)).scalar()
         return Deployment.from_row(row, desired)
 
-    def list(self, include_stopped: bool = True) -> list[Deployment]:
+    def list(self, include_stopped: bool = True) -> builtins.list[Deployment]:
         """Every deployment."""
         with self.db.read() as conn:
             q = select(s.deployments)
@@ -286,7 +287,7 @@ class ServingService:
             desired = conn.execute(select(s.deployment_revisions.c.desired).where(
                 s.deployment_revisions.c.deployment == row.name,
                 s.deployment_revisions.c.revision == row.revision)).scalar()
-            self._new_revision(conn, row.name, desired, "rotate_token", user)
+            self._new_revision(conn, row.name, dict(desired or {}), "rotate_token", user)
             self._event(conn, row.name, "token_rotated", f"new token issued by {user}", {})
         return token
 
@@ -358,7 +359,7 @@ class ServingService:
         with self.db.write() as conn:
             self._event(conn, name, kind, message, data or {})
 
-    def events(self, name: str, limit: int = 100) -> list[DeploymentEvent]:
+    def events(self, name: str, limit: int = 100) -> builtins.list[DeploymentEvent]:
         """Newest events first."""
         with self.db.read() as conn:
             self._row(conn, name)
@@ -376,7 +377,7 @@ class ServingService:
         return len(rows)
 
     def predictions(self, name: str, limit: int = 1000,
-                    include_shadow: bool = True) -> list[dict[str, Any]]:
+                    include_shadow: bool = True) -> builtins.list[dict[str, Any]]:
         """Logged predictions of a deployment, newest first."""
         with self.db.read() as conn:
             q = select(s.prediction_log).where(s.prediction_log.c.deployment == name)

@@ -123,7 +123,7 @@ class Worker:
     @web.middleware
     async def _errors(self, request: web.Request, handler: Any) -> web.StreamResponse:
         try:
-            return await handler(request)  # type: ignore[no-any-return]
+            return await handler(request)
         except web.HTTPRequestEntityTooLarge:
             return _error(413, "too_large", f"request body is over {self.max_body} bytes")
         except web.HTTPException as exc:
@@ -264,7 +264,7 @@ def build_worker(name: str, revision: int, replica: int) -> tuple[Worker, int]:
     from ..client.api import backend
 
     b = backend()
-    serving = b.serving  # type: ignore[attr-defined]
+    serving = b.serving
     deployment = serving.get(name)
     desired = serving.desired_at(name, revision)
     versions = {t["version"] for t in desired["traffic"]}

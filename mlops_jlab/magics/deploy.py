@@ -1,0 +1,86 @@
+"""``%mlops_deploy``: serve a registered model version from a cell."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import HTML, display
+
+from ..client import serving as api
+from ..errors import MlopsError
+
+
+def _canary(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    version, sep, percent = text.partition(":")
+    if not sep or not version.isdigit() or not percent.isdigit():
+        raise UsageError(f"--canary {text!r}: expected VERSION:PERCENT, e.g. 3:10")
+    return int(version), int(percent)
+
+
+def _card(handle: api.DeploymentHandle, title: str) -> str:
+    info = handle.info
+    traffic = " · ".join(f"v{t['version']} {t['weight']}%" for t in info.desired["traffic"])
+    shadow = f" · shadow v{info.desired['shadow']}" if info.desired.get("shadow") else ""
+    token = (f"<div><b>token</b> <code>{escape(handle.token)}</code> "
+             "<span style='color:#888'>(shown once; store it)</span></div>"
+             if handle.token else "")
+    return (
+        "<div style='border:1px solid #ddd;border-left:4px solid #2e7d32;border-radius:4px;"
+        "padding:6px 10px;font-size:12px;max-width:760px'>"
+        f"<div><b>{escape(info.name)}</b> {escape(title)} · {escape(info.environment)} · "
+        f"{escape(info.model)} {escape(traffic)}{escape(shadow)} · "
+        f"{info.desired['replicas']} replica(s) · revision {info.revision}</div>"
+        f"<div><b>endpoint</b> <code>{escape(info.url)}</code></div>{token}"
+        f"<pre style='margin:4px 0'>{escape(handle.curl())}</pre></div>")
+
+
+@magics_class
+class DeployMagics(Magics):
+    """The ``%mlops_deploy`` line magic."""
+
+    @magic_arguments()
+    @argument("model", nargs="?", help="MODEL, MODEL@ALIAS or MODEL/VERSION")
+    @argument("--name", "-n", help="deployment name (default MODEL-ENV)")
+    @argument("--env", default="staging", choices=["staging", "production"])
+    @argument("--replicas", type=int, default=1)
+    @argument("--canary", metavar="VERSION:PERCENT", help="send PERCENT of requests to VERSION")
+    @argument("--shadow", type=int, metavar="VERSION", help="also run VERSION, log, never return")
+    @argument("--stop", action="store_true", help="stop the deployment --name (or MODEL-ENV)")
+    @argument("--rollback", action="store_true", help="return --name to its previous state")
+    @argument("--timeout", type=float, default=60.0, help="seconds to wait until ready")
+    @line_magic
+    def mlops_deploy(self, line: str) -> Any:
+        """Deploy a registered model version as a REST endpoint; see ``%mlops_deploy?``."""
+        try:
+            args = parse_argstring(self.mlops_deploy, line)
+        except SystemExit as exc:
+            raise UsageError(f"%mlops_deploy: bad arguments {line!r}") from exc
+        try:
+            if args.stop or args.rollback:
+                name = args.name or (f"{api.parse_model_ref(args.model, None)[0].lower()}-"
+                                     f"{args.env}" if args.model else None)
+                if not name:
+                    raise UsageError("--stop/--rollback need --name (or MODEL)")
+                handle = api.get_deployment(name)
+                if args.stop:
+                    handle.stop()
+                    print(f"stopped {name}")
+                    return None
+                handle.rollback(wait=True)
+                display(HTML(_card(handle, "rolled back")))
+                return handle
+            if not args.model:
+                raise UsageError("%mlops_deploy needs MODEL[@ALIAS|/VERSION]")
+            handle = api.deploy(args.model, name=args.name, env=args.env,
+                                replicas=args.replicas, canary=_canary(args.canary),
+                                shadow=args.shadow, wait=True, timeout=args.timeout)
+        except MlopsError as exc:
+            raise UsageError(f"%mlops_deploy: {exc}") from exc
+        display(HTML(_card(handle, "ready")))
+        return handle
