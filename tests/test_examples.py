@@ -39,3 +39,11 @@ def test_example_runs_with_papermill(notebook, mlops_home, tmp_path, monkeypatch
         assert "production" not in versions[3].aliases
         executed = out.read_text()
         assert "refused:" in executed and "cannot become @production" in executed
+    if notebook.stem == "deploy":
+        mlops.configure()
+        dep = mlops.get_deployment("cancer-demo")
+        assert dep.info.status == "stopped"
+        kinds = set(dep.events()["kind"])
+        assert {"deployed", "ready", "updated", "rolled_back", "stopped"} <= kinds
+        executed = out.read_text()
+        assert "missing column" in executed and "422" in executed
