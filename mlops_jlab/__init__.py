@@ -30,6 +30,7 @@ from .client.api import (
     set_tags,
     start_run,
 )
+from .client.batch import batch_predict
 from .client.registry import (
     Lineage,
     VersionComparison,
@@ -107,6 +108,7 @@ __all__ = [
     "active_run",
     "archive_model_version",
     "backend",
+    "batch_predict",
     "compare_versions",
     "configure",
     "create_experiment",
