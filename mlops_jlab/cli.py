@@ -43,6 +43,16 @@ def _deployments_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .client.api import backend
+    from .serving.export import export_deployment
+
+    b = backend()
+    out = export_deployment(b.serving, b.registry, args.name, args.directory)
+    print(f"wrote {out}: start it with `PORT=8080 sh {out}/start.sh`, or build its Dockerfile")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(prog="mlops-jlab", description=__doc__)
@@ -57,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     listing = deps_commands.add_parser("list", help="list deployments")
     listing.add_argument("--brief", action="store_true", help="leave out the URL column")
     listing.set_defaults(func=_deployments_list)
+    export = commands.add_parser("export-deployment", help="write a self-contained bundle "
+                                 "(models, requirements, start script, Dockerfile, Kubernetes)")
+    export.add_argument("name")
+    export.add_argument("directory")
+    export.set_defaults(func=_export)
     return parser
 
 

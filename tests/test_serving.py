@@ -259,3 +259,46 @@ def test_cli_serve_runs_the_controller_and_lists(mlops_home, serving, cancer):
     assert proc.returncode == 0
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(f"http://127.0.0.1:{deployment.port}/v1/health", timeout=2)
+
+
+def test_exported_bundle_serves_with_its_start_script(mlops_home, serving, cancer, tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    X, y = cancer
+    _version(X, y)
+    _, token = serving.deploy("cancer", 1, "alice", name="cancer-export")
+    bundle = tmp_path / "bundle"
+    done = subprocess.run([sys.executable, "-m", "mlops_jlab.cli", "export-deployment",
+                           "cancer-export", str(bundle)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    for name in ("start.sh", "Dockerfile", "kubernetes.yaml", "requirements.txt",
+                 "deployment.json", "models/1/manifest.json", "models/1/model.skops"):
+        assert (bundle / name).exists(), name
+    assert "scikit-learn==" in (bundle / "requirements.txt").read_text()
+    assert token not in (bundle / "deployment.json").read_text()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "PYTHON": sys.executable}
+    proc = subprocess.Popen(["sh", str(bundle / "start.sh")], env=env)
+    try:
+        url = f"http://127.0.0.1:{port}/v1/predict"
+
+        def answers():
+            try:
+                return _post(url, {"inputs": X.head(2).to_dict(orient="records")}, token,
+                             timeout=2)[0] == 200
+            except OSError:
+                return False
+
+        _wait(answers, timeout=30)
+        assert _post(url, {"inputs": X.head(1).to_dict(orient="records")}, "bad")[0] == 401
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    assert (bundle / "predictions.jsonl").read_text().count("\n") >= 1
+    failed = subprocess.run([sys.executable, "-m", "mlops_jlab.cli", "export-deployment",
+                             "cancer-export", str(bundle)], capture_output=True, text=True)
+    assert failed.returncode == 2 and "not empty" in failed.stderr

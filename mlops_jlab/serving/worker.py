@@ -278,15 +278,49 @@ def build_worker(name: str, revision: int, replica: int) -> tuple[Worker, int]:
     return worker, deployment.port
 
 
+def build_bundle_worker(bundle: str, replica: int) -> Worker:
+    """A worker for an exported bundle: models from its folders (hashes verified),
+    predictions logged as JSON lines to ``predictions.jsonl`` beside them."""
+    import json
+    from pathlib import Path
+
+    from ..models.loader import load_folder
+
+    root = Path(bundle)
+    spec = json.loads((root / "deployment.json").read_text())
+    desired = spec["desired"]
+    versions = {t["version"] for t in desired["traffic"]}
+    if desired.get("shadow"):
+        versions.add(desired["shadow"])
+    models = {v: load_folder(str(root / "models" / str(v))) for v in sorted(versions)}
+    log_path = root / "predictions.jsonl"
+
+    def log_sink(rows: list[dict[str, Any]]) -> None:
+        with open(log_path, "ab") as out:
+            for row in rows:
+                out.write(orjson.dumps(row) + b"\n")
+
+    max_body = int(os.environ.get("MLOPS_JLAB_MAX_BODY", DEFAULT_MAX_BODY))
+    return Worker(spec["name"], spec["revision"], replica, models, desired["traffic"],
+                  desired.get("shadow"), spec["token_sha256"], log_sink, max_body)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of a replica process."""
     parser = argparse.ArgumentParser(prog="mlops_jlab.serving.worker")
-    parser.add_argument("deployment")
-    parser.add_argument("--revision", type=int, required=True)
+    parser.add_argument("deployment", nargs="?")
+    parser.add_argument("--revision", type=int)
     parser.add_argument("--replica", type=int, default=0)
+    parser.add_argument("--bundle", help="serve an exported bundle folder instead")
+    parser.add_argument("--port", type=int, help="port (bundles; default from the store)")
     parser.add_argument("--host", default=os.environ.get("MLOPS_JLAB_SERVE_HOST", "127.0.0.1"))
     args = parser.parse_args(argv)
-    worker, port = build_worker(args.deployment, args.revision, args.replica)
+    if args.bundle:
+        worker, port = build_bundle_worker(args.bundle, args.replica), args.port or 8080
+    else:
+        if not args.deployment or args.revision is None:
+            parser.error("DEPLOYMENT and --revision are required (or --bundle DIR)")
+        worker, port = build_worker(args.deployment, args.revision, args.replica)
     sock = reuse_port_socket(port, args.host)
 
     async def serve() -> None:
@@ -301,8 +335,8 @@ def main(argv: list[str] | None = None) -> None:
         parent = os.getppid()
 
         async def watch_parent() -> None:
-            # a worker never outlives its controller: no orphan keeps serving old state
-            while not stop.is_set():
+            # a controller's worker never outlives it: no orphan keeps serving old state
+            while not stop.is_set() and not args.bundle:
                 if os.getppid() != parent:
                     stop.set()
                 await asyncio.sleep(1.0)
