@@ -302,3 +302,66 @@ def test_exported_bundle_serves_with_its_start_script(mlops_home, serving, cance
     failed = subprocess.run([sys.executable, "-m", "mlops_jlab.cli", "export-deployment",
                              "cancer-export", str(bundle)], capture_output=True, text=True)
     assert failed.returncode == 2 and "not empty" in failed.stderr
+
+
+class _Load:
+    """Clients sending predictions over keep-alive connections until stopped."""
+
+    def __init__(self, port, token, body, clients=2):
+        import threading
+
+        self.port, self.token, self.body = port, token, json.dumps(body)
+        self.ok = 0
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
+
+    def _run(self):
+        import http.client
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        while not self._stop.is_set():
+            try:
+                conn.request("POST", "/v1/predict", self.body, {
+                    "Content-Type": "application/json",
+                    "Authorization": f"Bearer {self.token}"})
+                response = conn.getresponse()
+                response.read()
+                if response.status == 200:
+                    self.ok += 1
+                else:
+                    self.failures.append(f"status {response.status}")
+                if response.getheader("Connection", "").lower() == "close":
+                    conn.close()  # the worker is draining: reconnect to another
+            except (OSError, http.client.HTTPException) as exc:
+                self.failures.append(f"{type(exc).__name__}: {exc}")
+                conn.close()
+
+    def __enter__(self):
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for t in self._threads:
+            t.join(15)
+
+
+def test_rolling_updates_under_load_fail_no_request(serving, controller, cancer):
+    X, y = cancer
+    _version(X, y)
+    _version(X, y, C=0.2)
+    deployment, token = serving.deploy("cancer", 1, "alice", name="cancer-roll", replicas=2)
+    _ready(controller, "cancer-roll", count=2)
+    body = {"inputs": X.head(1).to_dict(orient="records")}
+    with _Load(deployment.port, token, body) as load:
+        time.sleep(1.0)
+        for traffic in ([{"version": 2, "weight": 100}], [{"version": 1, "weight": 100}]):
+            revision = serving.update("cancer-roll", "alice", traffic=traffic).revision
+            _ready(controller, "cancer-roll", revision=revision, count=2)
+            _wait(lambda rev=revision: all(r["revision"] == rev for r in
+                                           controller.observed("cancer-roll")["replicas"]))
+            time.sleep(1.5)  # the retired workers drain
+    assert load.failures == [], load.failures[:5]
+    assert load.ok > 50

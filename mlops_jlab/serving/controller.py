@@ -16,7 +16,7 @@ start it restores every active deployment from the store.
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
 import os
 import socket
@@ -24,7 +24,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +46,7 @@ class Replica:
     started: float = field(default_factory=time.monotonic)
     ready: bool = False
     stopping: bool = False
+    ready_file: str = ""
 
 
 @dataclass
@@ -72,6 +72,8 @@ class DeploymentController:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.sockets: dict[str, socket.socket] = {}
+        self.host = self.env.get("MLOPS_JLAB_SERVE_HOST", "127.0.0.1")
         self.leading = False
 
     # ---------------------------------------------------------------- lifecycle
@@ -104,6 +106,8 @@ class DeploymentController:
                 for name in list(self.replicas):
                     for replica in self.replicas.pop(name):
                         self._terminate(replica)
+                for name in list(self.sockets):
+                    self._close_socket(name)
         try:
             self.serving.release_lease(self.holder)
         except Exception:
@@ -119,6 +123,7 @@ class DeploymentController:
                 if deployment is None or deployment.status != "active":
                     for replica in self.replicas.pop(name):
                         self._terminate(replica)
+                    self._close_socket(name)
             for deployment in wanted.values():
                 if deployment.status == "active":
                     self._reconcile(deployment)
@@ -171,27 +176,49 @@ class DeploymentController:
             self.serving.record_event(name, "updated", f"now serving revision {revision} "
                                       f"with {ready_new} replica(s)", {"revision": revision})
 
+    def _listening(self, name: str) -> socket.socket:
+        """The deployment's listening socket, opened once and shared by every worker
+        (pre-fork): retiring a worker never drops connections waiting to be accepted."""
+        sock = self.sockets.get(name)
+        if sock is None:
+            from .worker import reuse_port_socket
+
+            sock = reuse_port_socket(self.serving.get(name).port, self.host)
+            sock.set_inheritable(True)
+            self.sockets[name] = sock
+        return sock
+
+    def _close_socket(self, name: str) -> None:
+        sock = self.sockets.pop(name, None)
+        if sock is not None:
+            sock.close()
+
     def _spawn(self, name: str, revision: int, index: int) -> Replica:
-        cmd = [sys.executable, "-m", "mlops_jlab.serving.worker", name,
-               "--revision", str(revision), "--replica", str(index)]
+        fd = self._listening(name).fileno()
         os.makedirs(self.log_dir, exist_ok=True)
+        ready_file = os.path.join(self.log_dir, f"{name}-{index}-r{revision}.ready")
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(ready_file)
+        cmd = [sys.executable, "-m", "mlops_jlab.serving.worker", name,
+               "--revision", str(revision), "--replica", str(index), "--fd", str(fd),
+               "--ready-file", ready_file]
         with open(os.path.join(self.log_dir, f"{name}-{index}.log"), "ab") as out:
             process = subprocess.Popen(cmd, env=self.env, stdout=out, stderr=out,
-                                       start_new_session=True)
-        return Replica(name, revision, index, process)
+                                       start_new_session=True, pass_fds=(fd,))
+        return Replica(name, revision, index, process, ready_file=ready_file)
 
     def _check_ready(self, replica: Replica) -> None:
-        port = self.serving.get(replica.deployment).port
+        # the worker writes its pid to the ready file once it accepts connections
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health",
-                                        timeout=0.5) as response:
-                health = json.loads(response.read())
-        except OSError:
+            with open(replica.ready_file) as f:
+                pid = int(f.read().strip() or 0)
+        except (OSError, ValueError):
             if time.monotonic() - replica.started > READY_TIMEOUT:
                 self._terminate(replica)
             return
-        # the port is shared: only count it when this very process answered
-        if health.get("pid") == replica.process.pid:
+        if pid == replica.process.pid:
+            with contextlib.suppress(OSError):
+                os.remove(replica.ready_file)
             replica.ready = True
             self.slots[(replica.deployment, replica.index)] = Slot()
             self.serving.record_event(replica.deployment, "ready",

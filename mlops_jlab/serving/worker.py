@@ -39,6 +39,7 @@ from ..models.signature import enforce_signature
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 FLUSH_SECONDS = 0.5
+DRAIN_SECONDS = 1.0
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
@@ -107,6 +108,7 @@ class Worker:
         self.max_body = max_body
         self.pending_logs: list[dict[str, Any]] = []
         self.served = 0
+        self.draining = False
         self._versions = [t["version"] for t in traffic]
         self._weights = [t["weight"] for t in traffic]
 
@@ -123,11 +125,14 @@ class Worker:
     @web.middleware
     async def _errors(self, request: web.Request, handler: Any) -> web.StreamResponse:
         try:
-            return await handler(request)
+            response: web.StreamResponse = await handler(request)
         except web.HTTPRequestEntityTooLarge:
-            return _error(413, "too_large", f"request body is over {self.max_body} bytes")
+            response = _error(413, "too_large", f"request body is over {self.max_body} bytes")
         except web.HTTPException as exc:
-            return _error(exc.status, "http", exc.reason)
+            response = _error(exc.status, "http", exc.reason)
+        if self.draining:
+            response.force_close()  # keep-alive clients reconnect to another worker
+        return response
 
     def _authorized(self, request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
@@ -313,6 +318,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--replica", type=int, default=0)
     parser.add_argument("--bundle", help="serve an exported bundle folder instead")
     parser.add_argument("--port", type=int, help="port (bundles; default from the store)")
+    parser.add_argument("--fd", type=int, help="accept on this inherited listening socket")
+    parser.add_argument("--ready-file", help="write this process's pid here once serving")
     parser.add_argument("--host", default=os.environ.get("MLOPS_JLAB_SERVE_HOST", "127.0.0.1"))
     args = parser.parse_args(argv)
     if args.bundle:
@@ -321,13 +328,20 @@ def main(argv: list[str] | None = None) -> None:
         if not args.deployment or args.revision is None:
             parser.error("DEPLOYMENT and --revision are required (or --bundle DIR)")
         worker, port = build_worker(args.deployment, args.revision, args.replica)
-    sock = reuse_port_socket(port, args.host)
+    if args.fd is not None:
+        sock = socket.socket(fileno=args.fd)  # the controller's shared listening socket
+        sock.setblocking(False)
+    else:
+        sock = reuse_port_socket(port, args.host)
 
     async def serve() -> None:
         runner = web.AppRunner(worker.app(), access_log=None)
         await runner.setup()
         site = web.SockSite(runner, sock)
         await site.start()
+        if args.ready_file:
+            with open(args.ready_file, "w") as ready:
+                ready.write(str(os.getpid()))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -344,6 +358,11 @@ def main(argv: list[str] | None = None) -> None:
         watcher = asyncio.create_task(watch_parent())
         await stop.wait()
         watcher.cancel()
+        # drain: stop accepting (the socket stays open in the other workers), answer what
+        # is in flight with Connection: close, then shut down
+        worker.draining = True
+        await site.stop()
+        await asyncio.sleep(DRAIN_SECONDS)
         await runner.cleanup()
 
     asyncio.run(serve())
