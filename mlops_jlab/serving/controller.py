@@ -6,8 +6,10 @@ One reconcile pass, for every deployment:
   on its own is a crash: an event is stored and it is restarted after a backoff that
   doubles (1 s up to 30 s) while it keeps crashing. New workers are health-checked
   before they count as ready.
-- a new revision: start its workers next to the old ones (they share the port through
-  ``SO_REUSEPORT``), and stop old workers only once enough new ones are ready.
+- a new revision: start its workers next to the old ones (all accept on one listening
+  socket the controller opened and handed down, so retiring a worker never drops a
+  queued connection), and stop old workers, which drain first, once enough new ones
+  are ready.
 - stopped (or gone): stop its workers.
 
 The same controller runs inside the Jupyter server and in ``mlops-jlab serve``; on
