@@ -12,6 +12,7 @@ from IPython.display import HTML, display
 
 from ..client import serving as api
 from ..errors import MlopsError
+from ..serving.service import default_name
 
 
 def _canary(text: str | None) -> tuple[int, int] | None:
@@ -63,8 +64,8 @@ class DeployMagics(Magics):
             raise UsageError(f"%mlops_deploy: bad arguments {line!r}") from exc
         try:
             if args.stop or args.rollback:
-                name = args.name or (f"{api.parse_model_ref(args.model, None)[0].lower()}-"
-                                     f"{args.env}" if args.model else None)
+                name = args.name or (default_name(api.parse_model_ref(args.model, None)[0],
+                                                  args.env) if args.model else None)
                 if not name:
                     raise UsageError("--stop/--rollback need --name (or MODEL)")
                 handle = api.get_deployment(name)

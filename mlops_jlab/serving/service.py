@@ -54,6 +54,11 @@ def deployment_name(name: object) -> str:
     return name
 
 
+def default_name(model: str, environment: str) -> str:
+    """The deployment name used when none is given: ``<model>-<environment>``."""
+    return f"{model.lower().replace('.', '-').replace('_', '-')}-{environment}"
+
+
 def check_traffic(traffic: Sequence[Mapping[str, Any]]) -> list[dict[str, int]]:
     """Traffic is a list of {version, weight}; weights are percentages summing to 100."""
     if not isinstance(traffic, (list, tuple)) or not traffic:
@@ -124,8 +129,7 @@ class ServingService:
             traffic = [{"version": main.version, "weight": 100 - percent},
                        {"version": other.version, "weight": percent}]
         desired = self._desired(model, traffic, shadow, replicas)
-        name = deployment_name(name or f"{model.lower().replace('.', '-').replace('_', '-')}"
-                                        f"-{environment}")
+        name = deployment_name(name or default_name(model, environment))
         token = secrets.token_urlsafe(24)
         created = now_ms()
         try:
