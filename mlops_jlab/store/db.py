@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from ..errors import ConfigurationError
+from . import codec
 
 _WRITE = "mlops_write"
 BUSY_TIMEOUT_MS = 60_000
@@ -42,6 +43,7 @@ def _sqlite_engine(url: str) -> Engine:
         url,
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
         poolclass=NullPool if parsed.database in (None, "", ":memory:") else None,
+        json_serializer=codec.dumps, json_deserializer=codec.loads,
     )
 
     @event.listens_for(engine, "connect")
@@ -78,7 +80,9 @@ class Database:
             self.engine = _sqlite_engine(url)
         else:
             try:
-                self.engine = create_engine(url, pool_pre_ping=True)
+                self.engine = create_engine(url, pool_pre_ping=True,
+                                            json_serializer=codec.dumps,
+                                            json_deserializer=codec.loads)
             except Exception as exc:
                 raise ConfigurationError(
                     f"cannot open database {url!r}: {exc}"
