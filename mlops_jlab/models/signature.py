@@ -60,7 +60,8 @@ def input_example(X: Any, rows: int = 5) -> dict[str, Any] | None:
                      for row in data]}
 
 
-def _kind(dtype: str) -> str:
+def column_kind(dtype: str) -> str:
+    """The kind of a dtype name: int, float, bool, datetime or text."""
     d = dtype.lower()
     if d.startswith(("int", "uint")):
         return "int"
@@ -109,12 +110,15 @@ def enforce_signature(signature: Signature, data: Any) -> pd.DataFrame:
         if name not in frame.columns:
             continue
         series = frame[name]
-        want, have = _kind(col["dtype"]), _kind(str(series.dtype))
+        want, have = column_kind(col["dtype"]), column_kind(str(series.dtype))
         if want == have:
             out[name] = series
             continue
         if (want, have) in _SAFE:
             out[name] = series.astype(col["dtype"])
+            continue
+        if (want, have) == ("int", "float") and _integral(series):
+            out[name] = series.astype(col["dtype"])  # 3.0 is 3 (JSON clients send both)
             continue
         if want in ("int", "float") and have == "text":
             converted = pd.to_numeric(series, errors="coerce")
@@ -126,3 +130,8 @@ def enforce_signature(signature: Signature, data: Any) -> pd.DataFrame:
         raise SchemaMismatch("input does not match the model signature: " +
                              "; ".join(problems), problems=problems)
     return pd.DataFrame(out, columns=expected, index=frame.index)
+
+
+def _integral(series: pd.Series) -> bool:
+    values = series.to_numpy(dtype=float)
+    return bool(np.isfinite(values).all() and (values == np.trunc(values)).all())

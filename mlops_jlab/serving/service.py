@@ -10,11 +10,12 @@ from __future__ import annotations
 import builtins
 import hashlib
 import hmac
+import logging
 import os
 import re
 import secrets
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -89,6 +90,17 @@ class ServingService:
         self.db = db
         self.registry = registry
         self.home = home
+        #: called with a deployment's name after its desired state changed (a
+        #: controller in this process subscribes, to act without waiting for its poll)
+        self.listeners: builtins.list[Callable[[str], None]] = []
+
+    def _changed(self, name: str) -> None:
+        for listener in builtins.list(self.listeners):
+            try:
+                listener(name)
+            except Exception:  # a listener never undoes a committed change
+                logging.getLogger(__name__).warning("deployment listener failed",
+                                                    exc_info=True)
 
     def internal_token(self, name: str) -> str:
         """The server-to-worker credential (see :mod:`.keys`)."""
@@ -159,6 +171,7 @@ class ServingService:
                             f"by {user}", {"desired": desired})
         except IntegrityError:
             raise Conflict(f"deployment {name!r} was created concurrently; retry") from None
+        self._changed(name)
         return self.get(name), token_out
 
     def _ready_version(self, model: str, ref: int | str) -> Any:
@@ -223,6 +236,7 @@ class ServingService:
             self._new_revision(conn, name, new_desired, "update", user)
             self._event(conn, name, "updated", f"{self._describe(new_desired)} by {user}",
                         {"desired": new_desired})
+        self._changed(name)
         return self.get(name)
 
     def rollback(self, name: str, user: str) -> Deployment:
@@ -239,6 +253,7 @@ class ServingService:
                          .values(status="active"))
             self._event(conn, name, "rolled_back", f"to {self._describe(previous)} by {user}",
                         {"desired": previous, "from_revision": row.revision})
+        self._changed(name)
         return self.get(name)
 
     def stop(self, name: str, user: str) -> Deployment:
@@ -248,6 +263,7 @@ class ServingService:
             conn.execute(update(s.deployments).where(s.deployments.c.name == name).values(
                 status="stopped", updated_at=now_ms()))
             self._event(conn, name, "stopped", f"stopped by {user}", {})
+        self._changed(name)
         return self.get(name)
 
     # ---------------------------------------------------------------- reads
@@ -274,8 +290,13 @@ class ServingService:
             if not include_stopped:
                 q = q.where(s.deployments.c.status == "active")
             rows = conn.execute(q.order_by(s.deployments.c.name)).all()
-            desired = {(r.deployment, r.revision): r.desired for r in conn.execute(
-                select(s.deployment_revisions)).all()}
+            current = select(s.deployment_revisions.c.deployment,
+                             s.deployment_revisions.c.revision,
+                             s.deployment_revisions.c.desired).join(
+                s.deployments, (s.deployments.c.name == s.deployment_revisions.c.deployment)
+                & (s.deployments.c.revision == s.deployment_revisions.c.revision))
+            desired = {(r.deployment, r.revision): r.desired
+                       for r in conn.execute(current).all()}
         return [Deployment.from_row(r, desired.get((r.name, r.revision))) for r in rows]
 
     def rotate_token(self, name: str, user: str) -> str:
@@ -293,6 +314,7 @@ class ServingService:
                 s.deployment_revisions.c.revision == row.revision)).scalar()
             self._new_revision(conn, row.name, dict(desired or {}), "rotate_token", user)
             self._event(conn, row.name, "token_rotated", f"new token issued by {user}", {})
+        self._changed(row.name)
         return token
 
     def desired_at(self, name: str, revision: int) -> dict[str, Any]:
@@ -373,7 +395,11 @@ class ServingService:
         return [DeploymentEvent(r.time, r.kind, r.message, r.data or {}) for r in rows]
 
     def log_predictions(self, rows: Sequence[Mapping[str, Any]]) -> int:
-        """Append prediction log rows in one transaction (workers call this in batches)."""
+        """Append prediction log rows in one transaction (workers call this in batches).
+
+        ``inputs`` is stored in the column-split form ``{"columns": [...], "data":
+        [[...]]}`` (numpy arrays allowed: the store serializes them).
+        """
         if not rows:
             return 0
         with self.db.write() as conn:
@@ -389,5 +415,13 @@ class ServingService:
                 q = q.where(s.prediction_log.c.shadow == 0)
             rows = conn.execute(q.order_by(s.prediction_log.c.id.desc()).limit(limit)).all()
         return [{"request_id": r.request_id, "version": r.version, "shadow": bool(r.shadow),
-                 "inputs": r.inputs, "outputs": r.outputs, "latency_ms": r.latency_ms,
-                 "time": r.time} for r in rows]
+                 "inputs": _records(r.inputs), "outputs": r.outputs,
+                 "latency_ms": r.latency_ms, "time": r.time} for r in rows]
+
+
+def _records(inputs: Any) -> Any:
+    """Logged inputs as records (the log stores the column-split form)."""
+    if isinstance(inputs, dict) and "columns" in inputs and "data" in inputs:
+        columns = inputs["columns"]
+        return [dict(zip(columns, row, strict=False)) for row in inputs["data"]]
+    return inputs

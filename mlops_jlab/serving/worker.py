@@ -7,6 +7,8 @@ deployment's port with ``SO_REUSEPORT`` so replicas share it, and serves:
 - ``POST /v1/predict`` with ``{"inputs": [{col: v}, ...]}``, MLflow's
   ``{"dataframe_split": {"columns": [...], "data": [[...]]}}`` or
   ``{"dataframe_records": [...]}``; ``"params": {"proba": true}`` adds probabilities.
+  An Arrow IPC stream (``Content-Type: application/vnd.apache.arrow.stream``, with
+  ``?proba=true``) carries big batches without text to parse.
 - ``GET /v1/health`` and ``GET /v1/metadata``.
 
 Canary and shadow are decided here, per request. Predictions are logged through a
@@ -19,7 +21,6 @@ import argparse
 import asyncio
 import hashlib
 import hmac
-import math
 import os
 import random
 import signal
@@ -30,63 +31,27 @@ from typing import Any
 
 import numpy as np
 import orjson
-import pandas as pd
 from aiohttp import web
 
 from ..errors import SchemaMismatch
 from ..models.loaded import LoadedModel
-from ..models.signature import enforce_signature
+from ..store import codec
+from .inputs import InputPlan, Inputs, silence_feature_name_warnings
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 FLUSH_SECONDS = 0.5
 DRAIN_SECONDS = 1.0
+ARROW_STREAM = "application/vnd.apache.arrow.stream"
+FLUSHER = web.AppKey("flusher", asyncio.Task)
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY),
-                        status=status, content_type="application/json")
+    return web.Response(body=codec.dumps_bytes(body), status=status,
+                        content_type="application/json")
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> web.Response:
     return _json({"error": code, "message": message, **extra}, status)
-
-
-def parse_inputs(body: Any) -> pd.DataFrame:
-    """The request's rows as a DataFrame; ValueError names what is wrong."""
-    if not isinstance(body, dict):
-        raise ValueError("the body must be a JSON object")
-    if "inputs" in body or "dataframe_records" in body:
-        rows = body.get("inputs", body.get("dataframe_records"))
-        if isinstance(rows, dict):
-            rows = [rows]
-        if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
-            raise ValueError("'inputs' must be a non-empty list of objects {column: value}")
-        return pd.DataFrame.from_records(rows)
-    if "dataframe_split" in body:
-        split = body["dataframe_split"]
-        if not isinstance(split, dict) or not isinstance(split.get("columns"), list) or \
-                not isinstance(split.get("data"), list) or not split["data"]:
-            raise ValueError("'dataframe_split' needs 'columns' (list) and 'data' "
-                             "(non-empty list of rows)")
-        if any(not isinstance(r, list) or len(r) != len(split["columns"]) for r in split["data"]):
-            raise ValueError("every row of 'dataframe_split.data' must have one value per "
-                             "column")
-        return pd.DataFrame(split["data"], columns=split["columns"])
-    raise ValueError("expected 'inputs', 'dataframe_split' or 'dataframe_records'")
-
-
-def non_finite_problems(frame: pd.DataFrame) -> list[str]:
-    """Numeric columns holding NaN or ±inf (not allowed as model inputs)."""
-    problems = []
-    for col in frame.columns:
-        series = frame[col]
-        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-            bad = int((~np.isfinite(series.to_numpy(dtype=float))).sum())
-            if bad:
-                problems.append(f"column {col!r} has {bad} non-finite value(s)")
-        elif series.isna().any():
-            problems.append(f"column {col!r} has {int(series.isna().sum())} missing value(s)")
-    return problems
 
 
 class Worker:
@@ -106,7 +71,8 @@ class Worker:
         self.internal_token = internal_token
         self.log_sink = log_sink
         self.max_body = max_body
-        self.pending_logs: list[dict[str, Any]] = []
+        self.plans = {v: InputPlan(m) for v, m in models.items()}
+        self.pending_logs: list[tuple[Any, ...]] = []
         self.served = 0
         self.draining = False
         self._versions = [t["version"] for t in traffic]
@@ -130,6 +96,8 @@ class Worker:
             response = _error(413, "too_large", f"request body is over {self.max_body} bytes")
         except web.HTTPException as exc:
             response = _error(exc.status, "http", exc.reason)
+        except Exception as exc:  # never a plain-text traceback page
+            response = _error(500, "worker_error", f"{type(exc).__name__}: {exc}")
         if self.draining:
             response.force_close()  # keep-alive clients reconnect to another worker
         return response
@@ -165,71 +133,79 @@ class Worker:
         if not self._authorized(request):
             return _error(401, "unauthorized", "missing or wrong bearer token")
         raw = await request.read()
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            return _error(400, "bad_json", f"body is not valid JSON: {exc}")
-        try:
-            frame = parse_inputs(body)
-        except ValueError as exc:
-            return _error(400, "bad_request", str(exc))
-        params = body.get("params") or {}
+        arrow = request.content_type == ARROW_STREAM
+        body: Any = None
+        if arrow:  # binary columns: no text to parse (params in the query string)
+            proba = request.query.get("proba", "").lower() in ("1", "true", "yes")
+        else:
+            try:
+                body = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                return _error(400, "bad_json", f"body is not valid JSON: {exc}")
+            params = body.get("params") if isinstance(body, dict) else None
+            proba = isinstance(params, dict) and bool(params.get("proba"))
         version = random.choices(self._versions, self._weights)[0] \
             if len(self._versions) > 1 else self._versions[0]
         model = self.models[version]
+        plan = self.plans[version]
         try:
-            inputs = enforce_signature(model.signature, frame) if model.signature else frame
+            inputs = plan.prepare_arrow(raw) if arrow else plan.prepare(body)
+        except ValueError as exc:
+            return _error(400, "bad_request", str(exc))
         except SchemaMismatch as exc:
             return _error(422, "schema_mismatch", exc.message, problems=exc.problems)
-        problems = non_finite_problems(inputs)
-        if problems:
-            return _error(422, "schema_mismatch", "input has values the model cannot take: "
-                          + "; ".join(problems), problems=problems)
-        prepared = inputs.to_numpy() if model.signature and \
-            model.signature.input_kind == "ndarray" else inputs
-        predictions = np.asarray(model.model.predict(prepared))
-        out: dict[str, Any] = {"predictions": predictions.tolist(), "model_version": version,
-                               "request_id": uuid.uuid4().hex}
-        if params.get("proba"):
-            if not hasattr(model.model, "predict_proba"):
-                return _error(422, "no_proba", "this model has no predict_proba")
-            out["probabilities"] = np.asarray(model.model.predict_proba(prepared)).tolist()
+        if proba and not hasattr(model.model, "predict_proba"):
+            return _error(422, "no_proba", "this model has no predict_proba")
+        try:
+            predictions = np.asarray(model.model.predict(inputs.model_input))
+            out: dict[str, Any] = {"predictions": predictions, "model_version": version,
+                                   "request_id": uuid.uuid4().hex}
+            if proba:
+                out["probabilities"] = np.asarray(
+                    model.model.predict_proba(inputs.model_input))
+        except Exception as exc:  # the rows passed the signature, the model refused them
+            return _error(422, "model_error", f"model version {version} could not predict "
+                          f"these rows: {type(exc).__name__}: {exc}")
         latency = (time.perf_counter() - started) * 1000
         self.served += 1
-        self._log(out["request_id"], version, False, frame, out["predictions"], latency)
+        self.pending_logs.append((out["request_id"], version, False, inputs, predictions,
+                                  latency, time.time()))
         if self.shadow is not None:
-            self._run_shadow(out["request_id"], frame)
+            self._run_shadow(out["request_id"], inputs)
         return _json(out)
 
-    def _run_shadow(self, request_id: str, frame: pd.DataFrame) -> None:
-        model = self.models[self.shadow]  # type: ignore[index]
+    def _run_shadow(self, request_id: str, inputs: Inputs) -> None:
+        shadow = self.shadow or 0
 
-        def shadow() -> None:
+        def run() -> None:
             started = time.perf_counter()
             try:
-                inputs = enforce_signature(model.signature, frame) if model.signature else frame
-                outputs: Any = np.asarray(model.model.predict(inputs)).tolist()
+                # the shadow gets the same checked rows, shaped for it
+                prepared = self.plans[shadow].prepare(
+                    {"dataframe_split": {"columns": inputs.columns,
+                                         "data": inputs.values.tolist()}})
+                outputs: Any = np.asarray(self.models[shadow].model.predict(
+                    prepared.model_input))
             except Exception as exc:  # the shadow's failure never touches the live answer
                 outputs = {"error": f"{type(exc).__name__}: {exc}"}
-            self._log(request_id, self.shadow or 0, True, frame, outputs,
-                      (time.perf_counter() - started) * 1000)
+            self.pending_logs.append((request_id, shadow, True, inputs, outputs,
+                                      (time.perf_counter() - started) * 1000, time.time()))
 
-        asyncio.get_running_loop().call_soon(shadow)
+        asyncio.get_running_loop().call_soon(run)
 
-    def _log(self, request_id: str, version: int, shadow: bool, frame: pd.DataFrame,
-             outputs: Any, latency_ms: float) -> None:
-        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-        self.pending_logs.append({
-            "deployment": self.deployment, "request_id": request_id, "version": version,
-            "shadow": 1 if shadow else 0, "inputs": _finite(records), "outputs": outputs,
-            "latency_ms": latency_ms, "time": int(time.time() * 1000)})
+    def log_rows(self, entries: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        """Prediction-log rows of pending entries (built in the flusher's thread)."""
+        return [{"deployment": self.deployment, "request_id": request_id, "version": version,
+                 "shadow": 1 if shadow else 0, "inputs": inputs.log_form(),
+                 "outputs": outputs, "latency_ms": latency, "time": int(at * 1000)}
+                for request_id, version, shadow, inputs, outputs, latency, at in entries]
 
     # ---------------------------------------------------------------- log flushing
     async def _start_flusher(self, app: web.Application) -> None:
-        app["flusher"] = asyncio.create_task(self._flush_loop())
+        app[FLUSHER] = asyncio.create_task(self._flush_loop())
 
     async def _stop_flusher(self, app: web.Application) -> None:
-        app["flusher"].cancel()
+        app[FLUSHER].cancel()
         await self.flush()
 
     async def _flush_loop(self) -> None:
@@ -243,14 +219,10 @@ class Worker:
             return
         batch, self.pending_logs = self.pending_logs, []
         try:
-            await asyncio.get_running_loop().run_in_executor(None, self.log_sink, batch)
+            await asyncio.get_running_loop().run_in_executor(
+                None, lambda: self.log_sink(self.log_rows(batch)))
         except Exception:
             self.pending_logs[:0] = batch  # keep them; retry on the next tick
-
-
-def _finite(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-             for k, v in r.items()} for r in records]
 
 
 def reuse_port_socket(port: int, host: str = "127.0.0.1") -> socket.socket:
@@ -303,11 +275,20 @@ def build_bundle_worker(bundle: str, replica: int) -> Worker:
     def log_sink(rows: list[dict[str, Any]]) -> None:
         with open(log_path, "ab") as out:
             for row in rows:
-                out.write(orjson.dumps(row) + b"\n")
+                out.write(codec.dumps_bytes(row) + b"\n")
 
     max_body = int(os.environ.get("MLOPS_JLAB_MAX_BODY", DEFAULT_MAX_BODY))
     return Worker(spec["name"], spec["revision"], replica, models, desired["traffic"],
                   desired.get("shadow"), spec["token_sha256"], log_sink, max_body)
+
+
+def prepare_process() -> None:
+    """Process-wide settings of a worker: inputs reach models already checked (finite,
+    columns in the fitted order), so scikit-learn need not check them again."""
+    import sklearn
+
+    sklearn.set_config(assume_finite=True)
+    silence_feature_name_warnings()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -322,6 +303,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ready-file", help="write this process's pid here once serving")
     parser.add_argument("--host", default=os.environ.get("MLOPS_JLAB_SERVE_HOST", "127.0.0.1"))
     args = parser.parse_args(argv)
+    prepare_process()
     if args.bundle:
         worker, port = build_bundle_worker(args.bundle, args.replica), args.port or 8080
     else:
@@ -365,7 +347,18 @@ def main(argv: list[str] | None = None) -> None:
         await asyncio.sleep(DRAIN_SECONDS)
         await runner.cleanup()
 
-    asyncio.run(serve())
+    run_event_loop(serve())
+
+
+def run_event_loop(main: Any) -> None:
+    """Run the worker's event loop: uvloop where installed (a faster loop for the same
+    asyncio code), else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,127 @@
+"""The worker's HTTP answers, in-process (aiohttp test server, no controller)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+
+import pandas as pd
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+from mlops_jlab.models.loaded import LoadedModel
+from mlops_jlab.models.signature import infer_signature
+from mlops_jlab.serving.worker import Worker
+
+TOKEN = "t0ken"
+# the worker process silences it (prepare_process); here the models get matrices in-process
+pytestmark = pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+
+
+def _worker(model, X, logged):
+    manifest = {"signature": infer_signature(X).to_dict(), "model_class": "x"}
+    return Worker("w", 1, 0, {1: LoadedModel(model, manifest)},
+                  [{"version": 1, "weight": 100}], None,
+                  hashlib.sha256(TOKEN.encode()).hexdigest(), logged.extend)
+
+
+def _post_all(worker, bodies):
+    async def go():
+        client = TestClient(TestServer(worker.app()))
+        await client.start_server()
+        try:
+            out = []
+            for body in bodies:
+                resp = await client.post("/v1/predict", json=body,
+                                         headers={"Authorization": f"Bearer {TOKEN}"})
+                out.append((resp.status, resp.content_type, await resp.json()))
+            await worker.flush()
+            return out
+        finally:
+            await client.close()
+    return asyncio.run(go())
+
+
+def test_a_model_that_raises_gives_a_json_422_naming_the_error():
+    X = pd.DataFrame({"city": ["a", "b"] * 5, "x": [float(i) for i in range(10)]})
+    model = make_pipeline(ColumnTransformer([("c", OneHotEncoder(), ["city"])],
+                                            remainder="passthrough"),
+                          LogisticRegression()).fit(X, [0, 1] * 5)
+    logged: list = []
+    (ok, bad) = _post_all(_worker(model, X, logged), [
+        {"inputs": [{"city": "a", "x": 1.0}]},
+        {"inputs": [{"city": "zzz", "x": 1.0}]},  # passes the signature, unknown category
+    ])
+    assert ok[0] == 200 and ok[2]["predictions"] == [int(model.predict(X.head(1))[0])]
+    status, content_type, body = bad
+    assert status == 422 and content_type == "application/json"
+    assert body["error"] == "model_error" and "ValueError" in body["message"]
+    assert len(logged) == 1 and logged[0]["inputs"]["columns"] == ["city", "x"]
+
+
+def test_proba_on_a_regressor_is_refused_and_predictions_are_logged_column_split():
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 2.0]})
+    model = LinearRegression().fit(X, [0.0, 1.0, 2.0, 3.5])
+    logged: list = []
+    (refused, ok) = _post_all(_worker(model, X, logged), [
+        {"inputs": [{"a": 1.0, "b": 2.0}], "params": {"proba": True}},
+        {"dataframe_split": {"columns": ["a", "b"], "data": [[1.0, 2.0], [3.0, 4.0]]}},
+    ])
+    assert refused[0] == 422 and refused[2]["error"] == "no_proba"
+    assert ok[0] == 200 and len(ok[2]["predictions"]) == 2
+    (row,) = logged
+    assert row["inputs"]["columns"] == ["a", "b"]
+    assert row["inputs"]["data"].tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert row["outputs"].tolist() == ok[2]["predictions"] and row["version"] == 1
+
+
+def _arrow(frame: pd.DataFrame) -> bytes:
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _post_raw_all(worker, requests):
+    async def go():
+        client = TestClient(TestServer(worker.app()))
+        await client.start_server()
+        try:
+            out = []
+            for path, data, content_type in requests:
+                resp = await client.post(path, data=data, headers={
+                    "Authorization": f"Bearer {TOKEN}", "Content-Type": content_type})
+                out.append((resp.status, await resp.json()))
+            return out
+        finally:
+            await client.close()
+    return asyncio.run(go())
+
+
+def test_arrow_bodies_answer_like_json_ones():
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0] * 3, "b": [1.0, 0.0, 1.0, 2.0] * 3})
+    model = LogisticRegression().fit(X, [0, 1, 1, 0] * 3)
+    arrow = "application/vnd.apache.arrow.stream"
+    (plain, reordered, proba, missing, nan, garbage) = _post_raw_all(
+        _worker(model, X, []), [
+            ("/v1/predict", _arrow(X), arrow),
+            ("/v1/predict", _arrow(X[["b", "a"]]), arrow),
+            ("/v1/predict?proba=true", _arrow(X.head(2)), arrow),
+            ("/v1/predict", _arrow(X[["a"]]), arrow),
+            ("/v1/predict", _arrow(X.head(1).assign(a=float("nan"))), arrow),
+            ("/v1/predict", b"not arrow", arrow),
+        ])
+    expected = model.predict(X).tolist()
+    assert plain == (200, {**plain[1], "predictions": expected})
+    assert reordered[0] == 200 and reordered[1]["predictions"] == expected
+    assert proba[0] == 200 and len(proba[1]["probabilities"]) == 2
+    assert missing[0] == 422 and missing[1]["problems"] == ["missing column 'b'"]
+    assert nan[0] == 422 and "non-finite" in nan[1]["message"]
+    assert garbage[0] == 400 and "Arrow" in garbage[1]["message"]
