@@ -27,14 +27,20 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Union
 
 from .service import ServingService
+from .zygote import CHILD_FD, ForkedProcess, shared_zygote
+
+WorkerProcess = Union["subprocess.Popen[bytes]", ForkedProcess]
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
 READY_TIMEOUT = 60.0
+LEASE_RENEW_SECONDS = 1.0  # the lease lives 5 s
+STARTING_TICK = 0.02
+
 
 
 @dataclass
@@ -44,7 +50,7 @@ class Replica:
     deployment: str
     revision: int
     index: int
-    process: subprocess.Popen[bytes]
+    process: WorkerProcess
     started: float = field(default_factory=time.monotonic)
     ready: bool = False
     stopping: bool = False
@@ -63,7 +69,7 @@ class DeploymentController:
     """Reconciles deployments into worker processes."""
 
     def __init__(self, serving: ServingService, log_dir: str,
-                 env: dict[str, str] | None = None, interval: float = 0.5) -> None:
+                 env: dict[str, str] | None = None, interval: float = 0.25) -> None:
         self.serving = serving
         self.log_dir = log_dir
         self.env = {**os.environ, **(env or {})}
@@ -71,6 +77,7 @@ class DeploymentController:
         self.replicas: dict[str, list[Replica]] = {}
         self.slots: dict[tuple[str, int], Slot] = {}
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -84,23 +91,46 @@ class DeploymentController:
         if self._thread and self._thread.is_alive():
             return
         self._stop.clear()
+        if self._on_change not in self.serving.listeners:
+            self.serving.listeners.append(self._on_change)
+        shared_zygote()  # start preloading now, before the first worker is wanted
         self._thread = threading.Thread(target=self._loop, name="mlops-deployments",
                                         daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
+        renewed = float("-inf")
         while not self._stop.is_set():
             try:
-                self.leading = self.serving.acquire_lease(self.holder)
+                now = time.monotonic()
+                if now - renewed >= LEASE_RENEW_SECONDS:
+                    self.leading = self.serving.acquire_lease(self.holder)
+                    renewed = now
                 if self.leading:
                     self.reconcile_once()
             except Exception:  # keep reconciling; the next pass may succeed
                 log.exception("mlops_jlab: reconcile failed")
-            self._stop.wait(self.interval)
+            # while a worker starts, look for its ready file often
+            self._wake.wait(STARTING_TICK if self._starting() else self.interval)
+            self._wake.clear()
+
+    def wake(self) -> None:
+        """Reconcile now (desired state changed in this process)."""
+        self._wake.set()
+
+    def _on_change(self, _name: str) -> None:
+        self.wake()
+
+    def _starting(self) -> bool:
+        return any(not r.ready and not r.stopping
+                   for replicas in list(self.replicas.values()) for r in replicas)
 
     def stop(self, terminate_workers: bool = True) -> None:
         """Stop reconciling; by default also stop every worker."""
         self._stop.set()
+        self._wake.set()
+        with contextlib.suppress(ValueError):
+            self.serving.listeners.remove(self._on_change)
         if self._thread:
             self._thread.join(10)
         if terminate_workers:
@@ -196,17 +226,31 @@ class DeploymentController:
             sock.close()
 
     def _spawn(self, name: str, revision: int, index: int) -> Replica:
-        fd = self._listening(name).fileno()
+        sock = self._listening(name)
         os.makedirs(self.log_dir, exist_ok=True)
         ready_file = os.path.join(self.log_dir, f"{name}-{index}-r{revision}.ready")
         with contextlib.suppress(FileNotFoundError):
             os.remove(ready_file)
-        cmd = [sys.executable, "-m", "mlops_jlab.serving.worker", name,
-               "--revision", str(revision), "--replica", str(index), "--fd", str(fd),
-               "--ready-file", ready_file]
-        with open(os.path.join(self.log_dir, f"{name}-{index}.log"), "ab") as out:
-            process = subprocess.Popen(cmd, env=self.env, stdout=out, stderr=out,
-                                       start_new_session=True, pass_fds=(fd,))
+        log_path = os.path.join(self.log_dir, f"{name}-{index}.log")
+        args = [name, "--revision", str(revision), "--replica", str(index),
+                "--ready-file", ready_file]
+        process: WorkerProcess | None = None
+        zygote = shared_zygote()
+        if zygote is not None:
+            try:  # forked from a preloaded process: no imports on the way to ready
+                process = zygote.spawn("mlops_jlab.serving.worker",
+                                       [*args, "--fd", str(CHILD_FD)], self.env, log_path,
+                                       sock)
+            except (OSError, RuntimeError):
+                log.warning("mlops_jlab: worker zygote unavailable; starting %s directly",
+                            name, exc_info=True)
+        if process is None:
+            fd = sock.fileno()
+            with open(log_path, "ab") as out:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "mlops_jlab.serving.worker", *args,
+                     "--fd", str(fd)], env=self.env, stdout=out, stderr=out,
+                    start_new_session=True, pass_fds=(fd,))
         return Replica(name, revision, index, process, ready_file=ready_file)
 
     def _check_ready(self, replica: Replica) -> None:
