@@ -204,6 +204,9 @@ def test_python_api_deploys_with_an_embedded_controller(mlops_home, cancer):
         dep = mlops.deploy("cancer@champion", name="cancer-api")
         answer = dep.predict(X.head(2), proba=True)
         assert answer["model_version"] == 1 and len(answer["probabilities"]) == 2
+        as_arrow = dep.predict(X.head(50), proba=True, arrow=True)
+        assert as_arrow["predictions"] == dep.predict(X.head(50), arrow=False)["predictions"]
+        assert len(as_arrow["probabilities"]) == 50
         with pytest.raises(InvalidInput) as info:
             dep.predict([{"nope": 1}])
         assert "422" in str(info.value)

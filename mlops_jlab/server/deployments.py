@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -124,14 +125,21 @@ class PredictHandler(ServingHandler):
             raise RuleViolation(f"deployment {name} is {deployment.status}")
         token = await self.call(self.serving.internal_token, name)
         client = httpclient.AsyncHTTPClient()
-        try:
-            response = await client.fetch(
-                f"http://127.0.0.1:{deployment.port}/v1/predict", method="POST",
-                body=self.request.body or b"{}", raise_error=False, request_timeout=60,
-                headers={"Content-Type": "application/json",
-                         "Authorization": f"Bearer {token}"})
-        except OSError as exc:
-            raise RuleViolation(f"deployment {name} is not reachable: {exc}") from None
+        for attempt in (1, 2):
+            try:
+                response = await client.fetch(
+                    f"http://127.0.0.1:{deployment.port}/v1/predict", method="POST",
+                    body=self.request.body or b"{}", raise_error=False, request_timeout=60,
+                    headers={"Content-Type": "application/json",
+                             "Authorization": f"Bearer {token}"})
+            except OSError as exc:
+                if attempt == 1:  # a replica died mid-request: another one takes it
+                    await asyncio.sleep(0.05)
+                    continue
+                raise RuleViolation(f"deployment {name} is not reachable: {exc}") from None
+            if response.code != 599 or attempt == 2:
+                break
+            await asyncio.sleep(0.05)  # a prediction is safe to repeat
         if response.code == 599:
             raise RuleViolation(f"deployment {name} is not answering (is it ready?)")
         self.set_status(response.code)
