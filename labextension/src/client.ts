@@ -160,6 +160,26 @@ export interface ModelVersion {
   validation: ValidationSummary | null;
 }
 
+/**
+ * A few rows of a model's training input in the column-split form (the manifest's
+ * `input_example`).
+ */
+export interface InputExample {
+  columns: string[];
+  data: unknown[][];
+}
+
+/**
+ * The `manifest.json` of a model folder (read through the run's artifacts route);
+ * only the fields the frontend uses.
+ */
+export interface ModelManifest {
+  flavor?: string;
+  signature?: ModelSignature | null;
+  input_example?: InputExample | null;
+  [key: string]: unknown;
+}
+
 /** `PATCH models/{name}/versions/{v}` */
 export interface ModelVersionPatch {
   description?: string;
@@ -217,6 +237,111 @@ export interface AliasAssignment {
   version: number;
 }
 
+export type DeploymentStatus = 'active' | 'stopped';
+export type DeploymentEnvironment = 'staging' | 'production';
+
+/** One entry of a deployment's traffic split (weights are percents summing to 100). */
+export interface TrafficSplit {
+  version: number;
+  weight: number;
+}
+
+/** The desired state of a deployment (its current revision). */
+export interface DeploymentDesired {
+  traffic: TrafficSplit[];
+  shadow?: number | null;
+  replicas: number;
+}
+
+/** A worker process the controller observes. */
+export interface ObservedReplica {
+  index: number;
+  revision: number;
+  pid: number | null;
+  ready: boolean;
+  alive: boolean;
+}
+
+/** A deployment (`GET deployments/{name}`). */
+export interface Deployment {
+  name: string;
+  model: string;
+  environment: DeploymentEnvironment | string;
+  status: DeploymentStatus | string;
+  port: number;
+  revision: number;
+  /** The worker's predict URL (needs the deployment's bearer token). */
+  url: string;
+  desired: DeploymentDesired;
+  /**
+   * The replicas when this Jupyter server runs the deployment controller; an empty
+   * object (no `replicas`) when it does not. Read it with `observedReplicas()`.
+   */
+  observed?: { replicas?: ObservedReplica[] } | null;
+  created_at: EpochMs;
+  created_by: string;
+  updated_at: EpochMs;
+  /** Only in the answer of the POST that created the deployment. */
+  token?: string;
+}
+
+export type DeploymentEventKind =
+  | 'deployed'
+  | 'updated'
+  | 'rolled_back'
+  | 'stopped'
+  | 'started'
+  | 'ready'
+  | 'crashed'
+  | 'restarted'
+  | 'token_rotated';
+
+/** `GET deployments/{name}/events` (newest first). */
+export interface DeploymentEvent {
+  time: EpochMs;
+  kind: DeploymentEventKind | string;
+  message: string;
+  data: Record<string, any> | null;
+}
+
+/** `POST deployments`. */
+export interface DeployRequest {
+  model: string;
+  /** A version number or an alias; the latest version by default. */
+  version?: number | string;
+  name?: string;
+  environment?: DeploymentEnvironment;
+  replicas?: number;
+  canary?: { version: number | string; percent: number };
+  shadow?: number;
+}
+
+/** `PATCH deployments/{name}`: a change of the desired state, or a rollback. */
+export type DeploymentPatch =
+  | {
+      traffic?: TrafficSplit[];
+      replicas?: number;
+      /** A version to mirror requests to, or null to stop shadowing. */
+      shadow?: number | null;
+    }
+  | { rollback: true };
+
+/** The body of `POST deployments/{name}/predict` (one of the three input forms). */
+export interface PredictRequest {
+  inputs?: Record<string, unknown>[];
+  dataframe_split?: { columns: string[]; data: unknown[][] };
+  dataframe_records?: Record<string, unknown>[];
+  params?: { proba?: boolean; [key: string]: unknown };
+}
+
+/** The worker's answer to a prediction request. */
+export interface PredictResponse {
+  predictions: unknown[];
+  probabilities?: unknown[];
+  model_version: number;
+  request_id: string;
+}
+
 /**
  * The query of `GET runs`.
  */
@@ -247,10 +372,18 @@ export class MlopsApiError extends Error implements ApiError {
     readonly status: number,
     readonly error: string,
     message: string,
-    readonly position?: number
+    readonly position?: number,
+    /** The parsed JSON body of the answer, when it had one (e.g. `problems`). */
+    readonly body?: Record<string, unknown>
   ) {
     super(message);
     this.name = 'MlopsApiError';
+  }
+
+  /** The body's `problems` (each mismatch of a `schema_mismatch`), else empty. */
+  get problems(): string[] {
+    const problems = this.body?.problems;
+    return Array.isArray(problems) ? problems.map(p => String(p)) : [];
   }
 
   /** True when the server extension is not there (route unknown or server unreachable). */
@@ -293,10 +426,15 @@ export async function errorFromResponse(
     // ignore: no body
   }
   let body: Partial<ApiError> & { reason?: string } = {};
+  let parsed: Record<string, unknown> | undefined;
   try {
-    body = text ? JSON.parse(text) : {};
+    const value: unknown = text ? JSON.parse(text) : undefined;
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      parsed = value as Record<string, unknown>;
+      body = parsed;
+    }
   } catch {
-    body = {};
+    // not JSON (an HTML error page, a proxy's text): keep the status text
   }
   const code =
     typeof body.error === 'string' && body.error
@@ -309,7 +447,7 @@ export async function errorFromResponse(
     `HTTP ${response.status}`;
   const position =
     typeof body.position === 'number' ? body.position : undefined;
-  return new MlopsApiError(response.status, code, message, position);
+  return new MlopsApiError(response.status, code, message, position, parsed);
 }
 
 /**
@@ -350,6 +488,16 @@ export class MlopsClient {
     return URLExt.join(
       this.url('runs', runId, 'artifacts'),
       ...path.split('/').map(p => encodeURIComponent(p))
+    );
+  }
+
+  /**
+   * The `manifest.json` of a model folder stored in a run
+   * (`GET runs/{run_id}/artifacts/{model_path}/manifest.json`).
+   */
+  modelManifest(runId: string, modelPath: string): Promise<ModelManifest> {
+    return this._get<ModelManifest>(
+      this.artifactUrl(runId, `${modelPath.replace(/\/+$/, '')}/manifest.json`)
     );
   }
 
@@ -479,6 +627,66 @@ export class MlopsClient {
       this.url('models', name, 'versions', String(version), 'validations')
     );
     return answer.validations ?? [];
+  }
+
+  /** `GET deployments` */
+  async listDeployments(): Promise<Deployment[]> {
+    const answer = await this._get<{ deployments: Deployment[] }>(
+      this.url('deployments')
+    );
+    return answer.deployments ?? [];
+  }
+
+  /** `GET deployments/{name}` */
+  getDeployment(name: string): Promise<Deployment> {
+    return this._get<Deployment>(this.url('deployments', name));
+  }
+
+  /** `POST deployments` (201; the answer carries the worker token, once). */
+  deploy(request: DeployRequest): Promise<Deployment> {
+    return this._request<Deployment>('POST', this.url('deployments'), request);
+  }
+
+  /**
+   * `PATCH deployments/{name}`: traffic, replicas, shadow, or `{rollback: true}`.
+   * Bad weights reject with a 400 `bad_request`; a rule the change breaks (an
+   * unusable version, no earlier revision to roll back to) with a 422 `invalid`.
+   */
+  patchDeployment(name: string, patch: DeploymentPatch): Promise<Deployment> {
+    return this._request<Deployment>(
+      'PATCH',
+      this.url('deployments', name),
+      patch
+    );
+  }
+
+  /** `DELETE deployments/{name}`: stops serving (200, the stopped deployment; the history is kept). */
+  stopDeployment(name: string): Promise<Deployment> {
+    return this._request<Deployment>('DELETE', this.url('deployments', name));
+  }
+
+  /** `GET deployments/{name}/events?limit=` (newest first) */
+  async deploymentEvents(
+    name: string,
+    limit?: number
+  ): Promise<DeploymentEvent[]> {
+    const answer = await this._get<{ events: DeploymentEvent[] }>(
+      this.url('deployments', name, 'events') + buildQuery({ limit })
+    );
+    return answer.events ?? [];
+  }
+
+  /**
+   * `POST deployments/{name}/predict`: the worker's contract through Jupyter auth.
+   * A schema mismatch rejects with a 422 `schema_mismatch` whose `problems` list each
+   * mismatch; a stopped or unreachable deployment with a 422 `invalid`.
+   */
+  predict(name: string, body: PredictRequest): Promise<PredictResponse> {
+    return this._request<PredictResponse>(
+      'POST',
+      this.url('deployments', name, 'predict'),
+      body
+    );
   }
 
   private _get<T>(url: string): Promise<T> {

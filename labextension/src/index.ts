@@ -1,5 +1,5 @@
 /**
- * mlops-jlab: the MLOps side panel, run detail tabs and model version tabs.
+ * mlops-jlab: the MLOps side panel, run detail, model version and deployment tabs.
  */
 import {
   ILayoutRestorer,
@@ -10,12 +10,14 @@ import {
   ICommandPalette,
   IThemeManager,
   MainAreaWidget,
+  ReactWidget,
   WidgetTracker
 } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { MessageLoop } from '@lumino/messaging';
 
 import { MlopsClient } from './client';
+import { DeploymentWidget } from './deployment';
 import { mlopsIcon } from './icons';
 import { MlopsModel } from './model';
 import { ModelVersionWidget } from './modelversion';
@@ -30,12 +32,13 @@ export namespace CommandIDs {
   export const refresh = 'mlops:refresh';
   export const openRun = 'mlops:open-run';
   export const openModelVersion = 'mlops:open-model-version';
+  export const openDeployment = 'mlops:open-deployment';
 }
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description:
-    'Notebook-native MLOps: experiments, runs and models side panel, run and model version tabs.',
+    'Notebook-native MLOps: experiments, runs, models and deployments side panel; run, model version and deployment tabs.',
   autoStart: true,
   optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry, IThemeManager],
   activate: (
@@ -67,31 +70,54 @@ const plugin: JupyterFrontEndPlugin<void> = {
       model.setCurrentRun(widget?.content.runId ?? null);
     });
 
-    const openRun = async (runId: string) => {
-      const existing = tracker.find(w => w.content.runId === runId);
+    /**
+     * Show the tab whose content matches (and refresh it), or else create one with
+     * the given id, CSS class and first label, and show it.
+     */
+    const openTab = async <
+      T extends ReactWidget & { refresh(): Promise<void> }
+    >(
+      widgetTracker: WidgetTracker<MainAreaWidget<T>>,
+      matches: (content: T) => boolean,
+      create: () => T,
+      tab: { id: string; className: string; label: string }
+    ): Promise<MainAreaWidget<T>> => {
+      const existing = widgetTracker.find(w => matches(w.content));
       if (existing) {
         app.shell.activateById(existing.id);
         void existing.content.refresh();
         return existing;
       }
-      const content = new RunDetailWidget({
-        runId,
-        client,
-        commands: app.commands,
-        refreshInterval: () => refreshInterval,
-        themeChanged: themeManager?.themeChanged ?? null
-      });
-      const widget = new MainAreaWidget({ content });
-      widget.id = `mlops-run-${runId}`;
-      widget.addClass('mlops-RunDetailTab');
+      const widget = new MainAreaWidget<T>({ content: create() });
+      widget.id = tab.id;
+      widget.addClass(tab.className);
       widget.title.icon = mlopsIcon;
-      widget.title.label = `Run ${runId.slice(0, 8)}`;
+      widget.title.label = tab.label;
       widget.title.closable = true;
-      await tracker.add(widget);
+      await widgetTracker.add(widget);
       app.shell.add(widget, 'main');
       app.shell.activateById(widget.id);
       return widget;
     };
+
+    const openRun = (runId: string) =>
+      openTab(
+        tracker,
+        content => content.runId === runId,
+        () =>
+          new RunDetailWidget({
+            runId,
+            client,
+            commands: app.commands,
+            refreshInterval: () => refreshInterval,
+            themeChanged: themeManager?.themeChanged ?? null
+          }),
+        {
+          id: `mlops-run-${runId}`,
+          className: 'mlops-RunDetailTab',
+          label: `Run ${runId.slice(0, 8)}`
+        }
+      );
 
     const versionTracker = new WidgetTracker<
       MainAreaWidget<ModelVersionWidget>
@@ -119,39 +145,60 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     };
 
-    const openModelVersion = async (name: string, version: number) => {
-      const existing = versionTracker.find(
-        w => w.content.modelName === name && w.content.version === version
+    const openModelVersion = (name: string, version: number) =>
+      openTab(
+        versionTracker,
+        content => content.modelName === name && content.version === version,
+        () =>
+          new ModelVersionWidget({
+            name,
+            version,
+            client,
+            commands: app.commands,
+            refreshInterval: () => refreshInterval,
+            onChanged: onVersionChanged
+          }),
+        {
+          id: `mlops-model-version-${encodeURIComponent(name)}-${version}`,
+          className: 'mlops-ModelVersionTab',
+          label: `${name} ${formatVersion(version)}`
+        }
       );
-      if (existing) {
-        app.shell.activateById(existing.id);
-        void existing.content.refresh();
-        return existing;
-      }
-      const content = new ModelVersionWidget({
-        name,
-        version,
-        client,
-        commands: app.commands,
-        refreshInterval: () => refreshInterval,
-        onChanged: onVersionChanged
-      });
-      const widget = new MainAreaWidget({ content });
-      widget.id = `mlops-model-version-${encodeURIComponent(name)}-${version}`;
-      widget.addClass('mlops-ModelVersionTab');
-      widget.title.icon = mlopsIcon;
-      widget.title.label = `${name} ${formatVersion(version)}`;
-      widget.title.closable = true;
-      await versionTracker.add(widget);
-      app.shell.add(widget, 'main');
-      app.shell.activateById(widget.id);
-      return widget;
-    };
+
+    const deploymentTracker = new WidgetTracker<
+      MainAreaWidget<DeploymentWidget>
+    >({
+      namespace: 'mlops-deployment'
+    });
+    deploymentTracker.currentChanged.connect((_, widget) => {
+      model.setCurrentDeployment(widget?.content.deploymentName ?? null);
+    });
+
+    const openDeployment = (name: string) =>
+      openTab(
+        deploymentTracker,
+        content => content.deploymentName === name,
+        () =>
+          new DeploymentWidget({
+            name,
+            client,
+            commands: app.commands,
+            refreshInterval: () => refreshInterval,
+            // Traffic, rollback or stop: the panel's row changes too.
+            onChanged: () => void model.refreshDeployments()
+          }),
+        {
+          id: `mlops-deployment-${encodeURIComponent(name)}`,
+          className: 'mlops-DeploymentTab',
+          label: `Deployment ${name}`
+        }
+      );
 
     const panel = createPanel(
       model,
       runId => void openRun(runId),
-      (name, version) => void openModelVersion(name, version)
+      (name, version) => void openModelVersion(name, version),
+      name => void openDeployment(name)
     );
     panelVisible = () => panel.isVisible;
     app.shell.add(panel, 'left', { rank: 650 });
@@ -166,6 +213,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
         command: CommandIDs.openModelVersion,
         args: w => ({ name: w.content.modelName, version: w.content.version }),
         name: w => `${w.content.modelName}/${w.content.version}`
+      });
+      void restorer.restore(deploymentTracker, {
+        command: CommandIDs.openDeployment,
+        args: w => ({ name: w.content.deploymentName }),
+        name: w => w.content.deploymentName
       });
     }
     // Refresh as soon as the panel is shown again (polling pauses while hidden).
@@ -187,12 +239,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     app.commands.addCommand(CommandIDs.refresh, {
       label: 'MLOps: Refresh',
-      caption: 'Reload experiments, runs, models and open tabs',
+      caption: 'Reload experiments, runs, models, deployments and open tabs',
       execute: async () => {
         await model.refresh();
         const tabs: Promise<void>[] = [];
         tracker.forEach(w => tabs.push(w.content.refresh()));
         versionTracker.forEach(w => tabs.push(w.content.refresh()));
+        deploymentTracker.forEach(w => tabs.push(w.content.refresh()));
         await Promise.all(tabs);
       }
     });
@@ -228,6 +281,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
           ? Number(ref)
           : (await client.getVersion(name, String(ref))).version;
         return openModelVersion(name, version);
+      }
+    });
+    app.commands.addCommand(CommandIDs.openDeployment, {
+      label: args =>
+        args['name']
+          ? `MLOps: Open deployment ${args['name']}`
+          : 'MLOps: Open deployment',
+      caption: 'Open the tab of a deployment (args: {"name": "…"})',
+      execute: async args => {
+        const name = args['name'] as string | undefined;
+        if (!name) {
+          throw new Error('mlops:open-deployment needs a name argument');
+        }
+        return openDeployment(name);
       }
     });
     if (palette) {

@@ -6,6 +6,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
+  Deployment,
   Experiment,
   MlopsApiError,
   MlopsClient,
@@ -129,6 +130,49 @@ export class MlopsModel {
     if (!sameData(current, this._currentModelVersion)) {
       this._currentModelVersion = current;
       this._emit();
+    }
+  }
+
+  /** Deployments; `null` until first loaded. */
+  get deployments(): Deployment[] | null {
+    return this._deployments;
+  }
+  /** Why the deployments could not be loaded (the rest of the panel still works). */
+  get deploymentsError(): string | null {
+    return this._deploymentsError;
+  }
+  /** The deployment whose tab is the current one (highlighted in the panel). */
+  get currentDeployment(): string | null {
+    return this._currentDeployment;
+  }
+  setCurrentDeployment(name: string | null): void {
+    if (name !== this._currentDeployment) {
+      this._currentDeployment = name;
+      this._emit();
+    }
+  }
+
+  /** Reload the deployments; re-renders only when something changed. */
+  async refreshDeployments(): Promise<void> {
+    try {
+      const deployments = await this.client.listDeployments();
+      const changed =
+        !sameData(deployments, this._deployments) ||
+        this._deploymentsError !== null;
+      this._deployments = deployments;
+      this._deploymentsError = null;
+      if (changed) {
+        this._emit();
+      }
+    } catch (reason) {
+      const message =
+        reason instanceof MlopsApiError && reason.isUnavailable
+          ? `Serving is not available on this server (${reason.message}).`
+          : messageOf(reason);
+      if (message !== this._deploymentsError) {
+        this._deploymentsError = message;
+        this._emit();
+      }
     }
   }
 
@@ -310,7 +354,11 @@ export class MlopsModel {
         return;
       }
     }
-    await Promise.all([this._refreshRuns(), this.refreshModels()]);
+    await Promise.all([
+      this._refreshRuns(),
+      this.refreshModels(),
+      this.refreshDeployments()
+    ]);
   }
 
   /** Load the versions of a model; returns whether anything changed. */
@@ -509,6 +557,9 @@ export class MlopsModel {
   private _versions = new Map<string, ModelVersion[]>();
   private _versionsErrors = new Map<string, string>();
   private _currentModelVersion: { name: string; version: number } | null = null;
+  private _deployments: Deployment[] | null = null;
+  private _deploymentsError: string | null = null;
+  private _currentDeployment: string | null = null;
   private _disposed = false;
 }
 

@@ -10,11 +10,23 @@ import * as React from 'react';
 import {
   Lineage,
   LineageNode,
-  MlopsApiError,
   MlopsClient,
   ModelVersion,
   ValidationReport
 } from './client';
+import {
+  EmptyInline,
+  ErrorBanner,
+  Fact,
+  KeyValueTable,
+  loadErrorMessage,
+  MetricsTable,
+  NotLoaded,
+  onEnterOrSpace,
+  PollTimer,
+  Section,
+  sortedEntries
+} from './common';
 import { formatMetric, formatRelative, formatTime, shortId } from './format';
 import {
   edgeLabel,
@@ -24,15 +36,9 @@ import {
   truncateLabel
 } from './lineage';
 import { messageOf } from './model';
-import { AliasChips, ValidationBadgeView, VersionStatus } from './panel';
+import { PlainAliasChips, ValidationBadgeView, VersionStatus } from './panel';
 import { sameData } from './query';
-import {
-  aliasInputError,
-  formatRuleValue,
-  formatVersion,
-  sortAliases
-} from './registry';
-import { KeyValueTable, Section } from './rundetail';
+import { aliasInputError, formatRuleValue, formatVersion } from './registry';
 
 export class ModelVersionWidget extends ReactWidget {
   constructor(options: ModelVersionWidget.IOptions) {
@@ -41,7 +47,10 @@ export class ModelVersionWidget extends ReactWidget {
     this.version = options.version;
     this._client = options.client;
     this._commands = options.commands;
-    this._refreshInterval = options.refreshInterval;
+    this._timer = new PollTimer(
+      () => void this.refresh(),
+      options.refreshInterval
+    );
     this._onChanged = options.onChanged ?? (() => undefined);
     this.addClass('mlops-ModelVersion');
     this.title.label = `${this.modelName} ${formatVersion(this.version)}`;
@@ -100,20 +109,17 @@ export class ModelVersionWidget extends ReactWidget {
       if (this.isDisposed) {
         return;
       }
-      this._error =
-        reason instanceof MlopsApiError && reason.status === 404
-          ? `Model version ${name} ${formatVersion(version)} was not found: ${reason.message}`
-          : messageOf(reason);
+      this._error = loadErrorMessage(
+        reason,
+        `Model version ${name} ${formatVersion(version)}`
+      );
       this.update();
     }
     this._schedule();
   }
 
   dispose(): void {
-    if (this._timer !== null) {
-      clearTimeout(this._timer);
-      this._timer = null;
-    }
+    this._timer.stop();
     super.dispose();
   }
 
@@ -167,31 +173,17 @@ export class ModelVersionWidget extends ReactWidget {
 
   /** While the version is pending (files being verified), poll. */
   private _schedule(): void {
-    if (this._timer !== null) {
-      clearTimeout(this._timer);
-      this._timer = null;
-    }
-    const seconds = this._refreshInterval();
-    if (this.isDisposed || seconds <= 0 || this._detail?.status !== 'pending') {
-      return;
-    }
-    this._timer = setTimeout(() => {
-      this._timer = null;
-      void this.refresh();
-    }, seconds * 1000);
+    this._timer.schedule(
+      !this.isDisposed && this._detail?.status === 'pending'
+    );
   }
 
   protected render(): JSX.Element {
-    if (this._error && !this._detail) {
-      return (
-        <div className="mlops-Banner mlops-Banner-error">{this._error}</div>
-      );
-    }
     if (!this._detail) {
       return (
-        <div className="mlops-Empty mlops-Muted">
+        <NotLoaded error={this._error}>
           Loading {this.modelName} {formatVersion(this.version)}…
-        </div>
+        </NotLoaded>
       );
     }
     return (
@@ -219,7 +211,6 @@ export class ModelVersionWidget extends ReactWidget {
 
   private _client: MlopsClient;
   private _commands: CommandRegistry;
-  private _refreshInterval: () => number;
   private _onChanged: (widget: ModelVersionWidget) => void;
   private _detail: ModelVersion | null = null;
   private _validations: ValidationReport[] = [];
@@ -229,7 +220,7 @@ export class ModelVersionWidget extends ReactWidget {
   private _error: string | null = null;
   private _busy = false;
   private _actionError: string | null = null;
-  private _timer: ReturnType<typeof setTimeout> | null = null;
+  private _timer: PollTimer;
 }
 
 export namespace ModelVersionWidget {
@@ -265,18 +256,12 @@ function ModelVersionView(props: {
   const outputs = Array.isArray(d.signature?.outputs)
     ? d.signature!.outputs
     : [];
-  const metrics = Object.entries(d.metrics ?? {}).sort(([a], [b]) =>
-    a.localeCompare(b)
-  );
-  const files = Object.entries(d.files ?? {}).sort(([a], [b]) =>
-    a.localeCompare(b)
-  );
+  const metrics = sortedEntries(d.metrics);
+  const files = sortedEntries(d.files);
   const [latest, ...earlier] = props.validations;
   return (
     <div className="mlops-RunDetailBody mlops-ModelVersionBody">
-      {props.error && (
-        <div className="mlops-Banner mlops-Banner-error">{props.error}</div>
-      )}
+      {props.error && <ErrorBanner>{props.error}</ErrorBanner>}
       <header className="mlops-RunHeader">
         <div className="mlops-RunTitleRow">
           <h1 className="mlops-RunTitle mlops-VersionTitle">
@@ -315,66 +300,51 @@ function ModelVersionView(props: {
           onRemove={props.onRemoveAlias}
         />
         <dl className="mlops-RunFacts">
-          <div>
-            <dt>Created</dt>
-            <dd title={formatTime(d.created_at)}>
-              {formatRelative(d.created_at)} by {d.created_by || '—'}
-            </dd>
-          </div>
-          <div>
-            <dt>Run</dt>
-            <dd>
-              {d.run_id ? (
-                <a
-                  className="mlops-Link mlops-VersionRunLink"
-                  href="#"
-                  title={`Open run ${d.run_id}`}
-                  onClick={ev => {
-                    ev.preventDefault();
-                    props.openRun(d.run_id!);
-                  }}
-                >
-                  <code>{shortId(d.run_id, 12)}</code>
-                </a>
-              ) : (
-                '—'
-              )}
-            </dd>
-          </div>
+          <Fact label="Created" title={formatTime(d.created_at)}>
+            {formatRelative(d.created_at)} by {d.created_by || '—'}
+          </Fact>
+          <Fact label="Run">
+            {d.run_id ? (
+              <a
+                className="mlops-Link mlops-VersionRunLink"
+                href="#"
+                title={`Open run ${d.run_id}`}
+                onClick={ev => {
+                  ev.preventDefault();
+                  props.openRun(d.run_id!);
+                }}
+              >
+                <code>{shortId(d.run_id, 12)}</code>
+              </a>
+            ) : (
+              '—'
+            )}
+          </Fact>
           {d.flavor && (
-            <div>
-              <dt>Flavor</dt>
-              <dd>
-                {d.flavor}
-                {d.serializer ? ` / ${d.serializer}` : ''}
-                {d.unsafe_serializer && (
-                  <span
-                    className="mlops-UnsafeFlag"
-                    title="Loading this model runs arbitrary code (pickle-like serializer)"
-                  >
-                    {' '}
-                    unsafe
-                  </span>
-                )}
-              </dd>
-            </div>
+            <Fact label="Flavor">
+              {d.flavor}
+              {d.serializer ? ` / ${d.serializer}` : ''}
+              {d.unsafe_serializer && (
+                <span
+                  className="mlops-UnsafeFlag"
+                  title="Loading this model runs arbitrary code (pickle-like serializer)"
+                >
+                  {' '}
+                  unsafe
+                </span>
+              )}
+            </Fact>
           )}
           {d.model_class && (
-            <div>
-              <dt>Class</dt>
-              <dd>
-                <code title={d.model_class}>
-                  {d.model_class.split('.').pop()}
-                </code>
-              </dd>
-            </div>
+            <Fact label="Class">
+              <code title={d.model_class}>
+                {d.model_class.split('.').pop()}
+              </code>
+            </Fact>
           )}
-          <div>
-            <dt>Path in run</dt>
-            <dd>
-              <code>{d.model_path}</code>
-            </dd>
-          </div>
+          <Fact label="Path in run">
+            <code>{d.model_path}</code>
+          </Fact>
         </dl>
       </header>
 
@@ -382,7 +352,7 @@ function ModelVersionView(props: {
         {d.description ? (
           <p className="mlops-Description">{d.description}</p>
         ) : (
-          <div className="mlops-Muted mlops-EmptyInline">No description.</div>
+          <EmptyInline>No description.</EmptyInline>
         )}
       </Section>
 
@@ -410,9 +380,7 @@ function ModelVersionView(props: {
               </table>
             </div>
           ) : (
-            <div className="mlops-Muted mlops-EmptyInline">
-              No signature recorded.
-            </div>
+            <EmptyInline>No signature recorded.</EmptyInline>
           )}
           {d.signature?.input_kind && (
             <div className="mlops-Muted mlops-Note">
@@ -424,16 +392,7 @@ function ModelVersionView(props: {
           )}
         </Section>
         <Section title="Metrics" count={metrics.length}>
-          <KeyValueTable
-            numeric
-            rows={metrics.map(([k, v]) => [
-              k,
-              <span key={k} title={String(v)}>
-                {formatMetric(v)}
-              </span>
-            ])}
-            empty="No metrics snapshot."
-          />
+          <MetricsTable metrics={metrics} empty="No metrics snapshot." />
         </Section>
       </div>
 
@@ -460,7 +419,7 @@ function ModelVersionView(props: {
             </tbody>
           </table>
         ) : (
-          <div className="mlops-Muted mlops-EmptyInline">No files.</div>
+          <EmptyInline>No files.</EmptyInline>
         )}
       </Section>
 
@@ -492,13 +451,13 @@ function ModelVersionView(props: {
           </>
         ) : (
           !props.validationsError && (
-            <div className="mlops-Muted mlops-EmptyInline">
+            <EmptyInline>
               Not validated yet: run{' '}
               <code>
                 mlops.validate(&quot;{d.name}&quot;, {d.version}, data=(X, y))
               </code>
               . The <code>production</code> alias needs a passing report.
-            </div>
+            </EmptyInline>
           )
         )}
       </Section>
@@ -536,11 +495,8 @@ function AliasEditor(props: {
     <div className="mlops-AliasEditor">
       <span className="mlops-AliasLabel">Aliases</span>
       {props.aliases.length ? (
-        <AliasChips
-          aliases={sortAliases(props.aliases).map(alias => ({
-            alias,
-            label: alias
-          }))}
+        <PlainAliasChips
+          aliases={props.aliases}
           onRemove={props.onRemove}
           busy={props.busy}
         />
@@ -611,11 +567,7 @@ function ReportSummary(props: {
 
 function ReportTable({ report }: { report: ValidationReport }): JSX.Element {
   if (!report.results.length) {
-    return (
-      <div className="mlops-Muted mlops-EmptyInline">
-        No rules were checked.
-      </div>
-    );
+    return <EmptyInline>No rules were checked.</EmptyInline>;
   }
   return (
     <table className="mlops-Table mlops-ReportTable">
@@ -703,9 +655,7 @@ export function LineageView(props: {
   const selected =
     layout.nodes.find(p => p.node.id === selectedId)?.node ?? null;
   if (!layout.nodes.length) {
-    return (
-      <div className="mlops-Muted mlops-EmptyInline">No lineage recorded.</div>
-    );
+    return <EmptyInline>No lineage recorded.</EmptyInline>;
   }
   const activate = (p: PositionedNode) => {
     const node = p.node;
@@ -776,12 +726,7 @@ export function LineageView(props: {
                 aria-label={nodeTooltip(p.node)}
                 aria-disabled={action === 'disabled'}
                 onClick={() => activate(p)}
-                onKeyDown={ev => {
-                  if (ev.key === 'Enter' || ev.key === ' ') {
-                    ev.preventDefault();
-                    activate(p);
-                  }
-                }}
+                onKeyDown={onEnterOrSpace(() => activate(p))}
               >
                 <title>{nodeTooltip(p.node)}</title>
                 <rect

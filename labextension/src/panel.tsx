@@ -14,7 +14,21 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { Experiment, ModelVersion, RegisteredModel, Run } from './client';
+import {
+  Deployment,
+  Experiment,
+  ModelVersion,
+  RegisteredModel,
+  Run
+} from './client';
+import {
+  observedReplicas,
+  replicaSummary,
+  statusLight,
+  statusLightTitle,
+  trafficSummary
+} from './deployments';
+import { ErrorBanner, onEnter, onEnterOrSpace } from './common';
 import {
   formatDuration,
   formatMetric,
@@ -53,13 +67,17 @@ model = RandomForestClassifier().fit(X_train, y_train)`;
 export const REGISTER_API_SNIPPET = `import mlops_jlab as mlops
 mlops.register_model(run, "churn")`;
 
+export const DEPLOY_SNIPPET = `import mlops_jlab as mlops
+dep = mlops.deploy("MODEL@staging")`;
+
 /**
  * Build the side panel.
  */
 export function createPanel(
   model: MlopsModel,
   openRun: (runId: string) => void,
-  openVersion: (name: string, version: number) => void
+  openVersion: (name: string, version: number) => void,
+  openDeployment: (name: string) => void
 ): SidePanel {
   const panel = new SidePanel();
   panel.id = PANEL_ID;
@@ -116,10 +134,20 @@ export function createPanel(
   models.title.label = 'Models';
   panel.addWidget(models);
 
+  const deployments = ReactWidget.create(
+    <UseSignal signal={model.changed}>
+      {() => <DeploymentsView model={model} openDeployment={openDeployment} />}
+    </UseSignal>
+  );
+  deployments.addClass('mlops-Section');
+  deployments.addClass('mlops-DeploymentsSection');
+  deployments.title.label = 'Deployments';
+  panel.addWidget(deployments);
+
   // Give the runs table most of the height.
   const content = panel.content as any;
   if (typeof content.setRelativeSizes === 'function') {
-    content.setRelativeSizes([1, 3, 2]);
+    content.setRelativeSizes([1, 3, 2, 1.5]);
   }
   return panel;
 }
@@ -131,14 +159,14 @@ function PanelHeader({ model }: { model: MlopsModel }): JSX.Element {
     <div>
       <h2 className="mlops-PanelTitle">MLOps</h2>
       {server.kind === 'missing' && (
-        <div className="mlops-Banner mlops-Banner-error" role="alert">
+        <ErrorBanner role="alert">
           <strong>The mlops_jlab server extension is not running</strong>
           <p>
             Install it with <code>pip install mlops_jlab</code> and restart
             JupyterLab.
           </p>
           <p className="mlops-Muted">Details: {server.detail}</p>
-        </div>
+        </ErrorBanner>
       )}
       {server.kind === 'mismatch' && (
         <div className="mlops-Banner mlops-Banner-warn" role="alert">
@@ -151,9 +179,7 @@ function PanelHeader({ model }: { model: MlopsModel }): JSX.Element {
         </div>
       )}
       {model.error && server.kind !== 'missing' && (
-        <div className="mlops-Banner mlops-Banner-error" role="alert">
-          {model.error}
-        </div>
+        <ErrorBanner role="alert">{model.error}</ErrorBanner>
       )}
     </div>
   );
@@ -219,12 +245,7 @@ function ExperimentItem(props: {
       tabIndex={0}
       title={`${e.name}\ncreated ${formatTime(e.created_at)} by ${e.created_by}`}
       onClick={props.onSelect}
-      onKeyDown={ev => {
-        if (ev.key === 'Enter' || ev.key === ' ') {
-          ev.preventDefault();
-          props.onSelect();
-        }
-      }}
+      onKeyDown={onEnterOrSpace(props.onSelect)}
     >
       <span className="mlops-ExperimentName">{e.name}</span>
       <span className="mlops-ExperimentMeta">
@@ -497,11 +518,7 @@ function RunsTable(props: {
                 tabIndex={0}
                 title={`Open run ${run.name || run.id}`}
                 onClick={() => props.openRun(run.id)}
-                onKeyDown={ev => {
-                  if (ev.key === 'Enter') {
-                    props.openRun(run.id);
-                  }
-                }}
+                onKeyDown={onEnter(() => props.openRun(run.id))}
               >
                 {columns.map(col => (
                   <td key={col.id} className={col.className}>
@@ -571,6 +588,24 @@ export function AliasChips(props: {
   );
 }
 
+/** The aliases of one version as chips, sorted, each labelled with its name. */
+export function PlainAliasChips(props: {
+  aliases: string[];
+  onRemove?: (alias: string) => void;
+  busy?: boolean;
+}): JSX.Element | null {
+  return (
+    <AliasChips
+      aliases={sortAliases(props.aliases).map(alias => ({
+        alias,
+        label: alias
+      }))}
+      onRemove={props.onRemove}
+      busy={props.busy}
+    />
+  );
+}
+
 /** The validation badge of a version: ✓ passed, ✗ failed, or grey "not validated". */
 export function ValidationBadgeView(props: {
   validation: { passed: boolean; created_at?: number | null } | null;
@@ -599,11 +634,13 @@ export function VersionStatus({ status }: { status: string }): JSX.Element {
   );
 }
 
-function ModelsView(props: {
-  model: MlopsModel;
+/** Opening a run or a model version in its tab, passed down the Models section. */
+interface IOpeners {
   openRun: (runId: string) => void;
   openVersion: (name: string, version: number) => void;
-}): JSX.Element {
+}
+
+function ModelsView(props: IOpeners & { model: MlopsModel }): JSX.Element {
   const { model } = props;
   const models = model.models;
   if (model.server.kind === 'missing') {
@@ -616,9 +653,7 @@ function ModelsView(props: {
   if (model.modelsError && models === null) {
     return (
       <div className="mlops-Empty">
-        <div className="mlops-Banner mlops-Banner-error" role="alert">
-          {model.modelsError}
-        </div>
+        <ErrorBanner role="alert">{model.modelsError}</ErrorBanner>
       </div>
     );
   }
@@ -641,9 +676,7 @@ function ModelsView(props: {
   return (
     <>
       {model.modelsError && (
-        <div className="mlops-Banner mlops-Banner-error" role="alert">
-          {model.modelsError}
-        </div>
+        <ErrorBanner role="alert">{model.modelsError}</ErrorBanner>
       )}
       <ul className="mlops-ModelList" aria-label="Registered models">
         {models.map(m => (
@@ -660,12 +693,9 @@ function ModelsView(props: {
   );
 }
 
-function ModelItem(props: {
-  model: MlopsModel;
-  registered: RegisteredModel;
-  openRun: (runId: string) => void;
-  openVersion: (name: string, version: number) => void;
-}): JSX.Element {
+function ModelItem(
+  props: IOpeners & { model: MlopsModel; registered: RegisteredModel }
+): JSX.Element {
   const { model, registered: m } = props;
   const expanded = model.isModelExpanded(m.name);
   const Caret = expanded ? caretDownIcon : caretRightIcon;
@@ -679,12 +709,7 @@ function ModelItem(props: {
         tabIndex={0}
         title={`${m.name}${m.description ? `\n${m.description}` : ''}\ncreated ${formatTime(m.created_at)} by ${m.created_by}`}
         onClick={toggle}
-        onKeyDown={ev => {
-          if (ev.key === 'Enter' || ev.key === ' ') {
-            ev.preventDefault();
-            toggle();
-          }
-        }}
+        onKeyDown={onEnterOrSpace(toggle)}
       >
         <Caret.react tag="span" className="mlops-Caret" />
         <span className="mlops-ModelName">{m.name}</span>
@@ -705,12 +730,9 @@ function ModelItem(props: {
   );
 }
 
-function VersionList(props: {
-  model: MlopsModel;
-  name: string;
-  openRun: (runId: string) => void;
-  openVersion: (name: string, version: number) => void;
-}): JSX.Element {
+function VersionList(
+  props: IOpeners & { model: MlopsModel; name: string }
+): JSX.Element {
   const { model, name } = props;
   const versions = model.versionsOf(name);
   const error = model.versionsError(name);
@@ -750,13 +772,9 @@ function VersionList(props: {
   );
 }
 
-function VersionRow(props: {
-  version: ModelVersion;
-  now: number;
-  current: boolean;
-  openRun: (runId: string) => void;
-  openVersion: (name: string, version: number) => void;
-}): JSX.Element {
+function VersionRow(
+  props: IOpeners & { version: ModelVersion; now: number; current: boolean }
+): JSX.Element {
   const { version: v } = props;
   const open = () => props.openVersion(v.name, v.version);
   return (
@@ -766,21 +784,12 @@ function VersionRow(props: {
       tabIndex={0}
       title={`Open ${v.name} ${formatVersion(v.version)}`}
       onClick={open}
-      onKeyDown={ev => {
-        if (ev.key === 'Enter') {
-          open();
-        }
-      }}
+      onKeyDown={onEnter(open)}
     >
       <span className="mlops-VersionNumber">{formatVersion(v.version)}</span>
       <VersionStatus status={v.status} />
       <ValidationBadgeView validation={v.validation} />
-      <AliasChips
-        aliases={sortAliases(v.aliases ?? []).map(alias => ({
-          alias,
-          label: alias
-        }))}
-      />
+      <PlainAliasChips aliases={v.aliases ?? []} />
       <span className="mlops-Spacer" />
       {v.run_id && (
         <a
@@ -802,6 +811,133 @@ function VersionRow(props: {
       >
         {formatShortTime(v.created_at, props.now)}
       </span>
+    </li>
+  );
+}
+
+/** The status light of a deployment (green, amber, red, grey). */
+export function StatusLight({
+  deployment
+}: {
+  deployment: Pick<Deployment, 'status' | 'observed'>;
+}): JSX.Element {
+  const light = statusLight(deployment);
+  const title = statusLightTitle(deployment);
+  return (
+    <span
+      className={`mlops-StatusLight mlops-light-${light}`}
+      data-light={light}
+      title={title}
+      aria-label={title}
+    />
+  );
+}
+
+/** The environment badge of a deployment: staging, production. */
+export function EnvironmentBadge({ env }: { env: string }): JSX.Element {
+  return (
+    <span
+      className={`mlops-EnvBadge mlops-env-${env}`}
+      title={`environment: ${env}`}
+    >
+      {env}
+    </span>
+  );
+}
+
+function DeploymentsView(props: {
+  model: MlopsModel;
+  openDeployment: (name: string) => void;
+}): JSX.Element {
+  const { model } = props;
+  const deployments = model.deployments;
+  if (model.server.kind === 'missing') {
+    return (
+      <div className="mlops-Empty mlops-Muted">
+        Deployments appear here once the server extension is running.
+      </div>
+    );
+  }
+  if (model.deploymentsError && deployments === null) {
+    return (
+      <div className="mlops-Empty">
+        <ErrorBanner role="alert">{model.deploymentsError}</ErrorBanner>
+      </div>
+    );
+  }
+  if (deployments === null) {
+    return <div className="mlops-Empty mlops-Muted">Loading…</div>;
+  }
+  if (deployments.length === 0) {
+    return (
+      <div className="mlops-Empty mlops-EmptyDeployments">
+        <p>
+          <strong>No deployments yet.</strong> Serve a registered model as a
+          REST endpoint:
+        </p>
+        <Snippet text={DEPLOY_SNIPPET} />
+      </div>
+    );
+  }
+  return (
+    <>
+      {model.deploymentsError && (
+        <ErrorBanner role="alert">{model.deploymentsError}</ErrorBanner>
+      )}
+      <ul className="mlops-DeploymentList" aria-label="Deployments">
+        {deployments.map(d => (
+          <DeploymentRow
+            key={d.name}
+            deployment={d}
+            current={d.name === model.currentDeployment}
+            open={() => props.openDeployment(d.name)}
+          />
+        ))}
+      </ul>
+    </>
+  );
+}
+
+function DeploymentRow(props: {
+  deployment: Deployment;
+  current: boolean;
+  open: () => void;
+}): JSX.Element {
+  const { deployment: d } = props;
+  const traffic = trafficSummary(d.desired?.traffic);
+  return (
+    <li
+      className={`mlops-DeploymentRow${props.current ? ' mlops-mod-current' : ''}${d.status !== 'active' ? ' mlops-mod-stopped' : ''}`}
+      data-deployment={d.name}
+      tabIndex={0}
+      title={`Open deployment ${d.name} (${d.status}, revision ${d.revision})`}
+      onClick={props.open}
+      onKeyDown={onEnter(props.open)}
+    >
+      <StatusLight deployment={d} />
+      <span className="mlops-DeploymentMain">
+        <span className="mlops-DeploymentName">{d.name}</span>
+        <span className="mlops-Muted mlops-DeploymentTraffic" title={traffic}>
+          {d.model} {traffic}
+        </span>
+      </span>
+      <EnvironmentBadge env={d.environment} />
+      {d.status === 'active' ? (
+        <span
+          className="mlops-Badge mlops-DeploymentReplicas"
+          title={
+            observedReplicas(d)
+              ? 'replicas ready / desired'
+              : 'desired replicas (this server does not run the controller)'
+          }
+        >
+          {replicaSummary(d)}
+        </span>
+      ) : (
+        <span className={`mlops-DeploymentStatus mlops-dstatus-${d.status}`}>
+          {d.status}
+        </span>
+      )}
     </li>
   );
 }

@@ -4,19 +4,26 @@
 import { ReactWidget } from '@jupyterlab/apputils';
 import { CommandRegistry } from '@lumino/commands';
 import { ISignal } from '@lumino/signaling';
-import {
-  caretDownIcon,
-  caretRightIcon,
-  notebookIcon
-} from '@jupyterlab/ui-components';
+import { notebookIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { MetricHistory, MlopsApiError, MlopsClient, RunDetail } from './client';
+import { MetricHistory, MlopsClient, RunDetail } from './client';
 import { FinalValuesChart, SeriesCharts } from './chart';
+import {
+  EmptyInline,
+  ErrorBanner,
+  Fact,
+  KeyValueTable,
+  loadErrorMessage,
+  MetricsTable,
+  NotLoaded,
+  PollTimer,
+  Section,
+  sortedEntries
+} from './common';
 import {
   formatBytes,
   formatDuration,
-  formatMetric,
   formatTime,
   runDuration,
   shortId
@@ -30,7 +37,10 @@ export class RunDetailWidget extends ReactWidget {
     this.runId = options.runId;
     this._client = options.client;
     this._commands = options.commands;
-    this._refreshInterval = options.refreshInterval;
+    this._timer = new PollTimer(
+      () => void this.refresh(),
+      options.refreshInterval
+    );
     this.addClass('mlops-RunDetail');
     options.themeChanged?.connect(() => {
       this._themeVersion++;
@@ -80,48 +90,28 @@ export class RunDetailWidget extends ReactWidget {
       if (this.isDisposed) {
         return;
       }
-      this._error =
-        reason instanceof MlopsApiError && reason.status === 404
-          ? `Run ${this.runId} was not found: ${reason.message}`
-          : String(reason instanceof Error ? reason.message : reason);
+      this._error = loadErrorMessage(reason, `Run ${this.runId}`);
       this.update();
     }
     this._schedule();
   }
 
   dispose(): void {
-    if (this._timer !== null) {
-      clearTimeout(this._timer);
-      this._timer = null;
-    }
+    this._timer.stop();
     super.dispose();
   }
 
   /** While the run is running, poll for new metrics. */
   private _schedule(): void {
-    if (this._timer !== null) {
-      clearTimeout(this._timer);
-      this._timer = null;
-    }
-    const seconds = this._refreshInterval();
-    if (this.isDisposed || seconds <= 0 || this._detail?.status !== 'running') {
-      return;
-    }
-    this._timer = setTimeout(() => {
-      this._timer = null;
-      void this.refresh();
-    }, seconds * 1000);
+    this._timer.schedule(
+      !this.isDisposed && this._detail?.status === 'running'
+    );
   }
 
   protected render(): JSX.Element {
-    if (this._error && !this._detail) {
-      return (
-        <div className="mlops-Banner mlops-Banner-error">{this._error}</div>
-      );
-    }
     if (!this._detail) {
       return (
-        <div className="mlops-Empty mlops-Muted">Loading run {this.runId}…</div>
+        <NotLoaded error={this._error}>Loading run {this.runId}…</NotLoaded>
       );
     }
     return (
@@ -140,12 +130,11 @@ export class RunDetailWidget extends ReactWidget {
 
   private _client: MlopsClient;
   private _commands: CommandRegistry;
-  private _refreshInterval: () => number;
   private _detail: RunDetail | null = null;
   private _histories: MetricHistory[] = [];
   private _error: string | null = null;
   private _themeVersion = 0;
-  private _timer: ReturnType<typeof setTimeout> | null = null;
+  private _timer: PollTimer;
 }
 
 export namespace RunDetailWidget {
@@ -159,77 +148,6 @@ export namespace RunDetailWidget {
   }
 }
 
-export function Section(props: {
-  title: string;
-  count?: number;
-  defaultOpen?: boolean;
-  className?: string;
-  children: React.ReactNode;
-}): JSX.Element {
-  const [open, setOpen] = React.useState(props.defaultOpen ?? true);
-  const Caret = open ? caretDownIcon : caretRightIcon;
-  return (
-    <section className={`mlops-DetailSection ${props.className ?? ''}`}>
-      <h3
-        className="mlops-DetailSectionTitle"
-        role="button"
-        aria-expanded={open}
-        tabIndex={0}
-        onClick={() => setOpen(!open)}
-        onKeyDown={ev => {
-          if (ev.key === 'Enter' || ev.key === ' ') {
-            ev.preventDefault();
-            setOpen(!open);
-          }
-        }}
-      >
-        <Caret.react tag="span" className="mlops-Caret" />
-        {props.title}
-        {props.count !== undefined && (
-          <span className="mlops-Badge">{props.count}</span>
-        )}
-      </h3>
-      {open && <div className="mlops-DetailSectionBody">{props.children}</div>}
-    </section>
-  );
-}
-
-export function KeyValueTable(props: {
-  rows: [string, React.ReactNode][];
-  empty: string;
-  numeric?: boolean;
-  /** Flow many rows into several columns. */
-  grid?: boolean;
-}): JSX.Element {
-  if (!props.rows.length) {
-    return <div className="mlops-Muted mlops-EmptyInline">{props.empty}</div>;
-  }
-  if (props.grid) {
-    return (
-      <dl className="mlops-KVGrid">
-        {props.rows.map(([k, v]) => (
-          <div key={k} className="mlops-KVGridItem">
-            <dt title={k}>{k}</dt>
-            <dd>{v}</dd>
-          </div>
-        ))}
-      </dl>
-    );
-  }
-  return (
-    <table className="mlops-KVTable">
-      <tbody>
-        {props.rows.map(([k, v]) => (
-          <tr key={k}>
-            <th title={k}>{k}</th>
-            <td className={props.numeric ? 'mlops-col-num' : ''}>{v}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
 function RunDetailView(props: {
   detail: RunDetail;
   histories: MetricHistory[];
@@ -240,23 +158,15 @@ function RunDetailView(props: {
 }): JSX.Element {
   const d = props.detail;
   const notebookPath = d.source?.notebook_path ?? null;
-  const params = Object.entries(d.params ?? {}).sort(([a], [b]) =>
-    a.localeCompare(b)
-  );
-  const metrics = Object.entries(d.metrics ?? {}).sort(([a], [b]) =>
-    a.localeCompare(b)
-  );
+  const params = sortedEntries(d.params);
+  const metrics = sortedEntries(d.metrics);
   const tags = Object.entries(d.tags ?? {});
-  const packages = Object.entries(d.environment?.packages ?? {}).sort(
-    ([a], [b]) => a.localeCompare(b)
-  );
+  const packages = sortedEntries(d.environment?.packages);
   const series = props.histories.filter(h => h.history.length > 1);
   const singles = props.histories.filter(h => h.history.length === 1);
   return (
     <div className="mlops-RunDetailBody">
-      {props.error && (
-        <div className="mlops-Banner mlops-Banner-error">{props.error}</div>
-      )}
+      {props.error && <ErrorBanner>{props.error}</ErrorBanner>}
       <header className="mlops-RunHeader">
         <div className="mlops-RunTitleRow">
           <StatusDot status={d.status} />
@@ -280,53 +190,32 @@ function RunDetailView(props: {
           </button>
         </div>
         <dl className="mlops-RunFacts">
-          <div>
-            <dt>Experiment</dt>
-            <dd>{d.experiment_name}</dd>
-          </div>
-          <div>
-            <dt>User</dt>
-            <dd>{d.user || '—'}</dd>
-          </div>
-          <div>
-            <dt>Started</dt>
-            <dd>{formatTime(d.start_time)}</dd>
-          </div>
-          <div>
-            <dt>Duration</dt>
-            <dd>{formatDuration(runDuration(d))}</dd>
-          </div>
-          <div>
-            <dt>Run id</dt>
-            <dd>
-              <code title={d.id}>{shortId(d.id, 12)}</code>
-            </dd>
-          </div>
+          <Fact label="Experiment">{d.experiment_name}</Fact>
+          <Fact label="User">{d.user || '—'}</Fact>
+          <Fact label="Started">{formatTime(d.start_time)}</Fact>
+          <Fact label="Duration">{formatDuration(runDuration(d))}</Fact>
+          <Fact label="Run id">
+            <code title={d.id}>{shortId(d.id, 12)}</code>
+          </Fact>
           {notebookPath && (
-            <div>
-              <dt>Notebook</dt>
-              <dd title={d.source?.notebook_abspath ?? notebookPath}>
-                {notebookPath}
-              </dd>
-            </div>
+            <Fact
+              label="Notebook"
+              title={d.source?.notebook_abspath ?? notebookPath}
+            >
+              {notebookPath}
+            </Fact>
           )}
           {d.source?.git_commit && (
-            <div>
-              <dt>Git commit</dt>
-              <dd>
-                <code title={d.source.git_commit}>
-                  {shortId(d.source.git_commit, 10)}
-                </code>
-              </dd>
-            </div>
+            <Fact label="Git commit">
+              <code title={d.source.git_commit}>
+                {shortId(d.source.git_commit, 10)}
+              </code>
+            </Fact>
           )}
           {d.parent_run_id && (
-            <div>
-              <dt>Parent run</dt>
-              <dd>
-                <code>{shortId(d.parent_run_id, 12)}</code>
-              </dd>
-            </div>
+            <Fact label="Parent run">
+              <code>{shortId(d.parent_run_id, 12)}</code>
+            </Fact>
           )}
         </dl>
       </header>
@@ -339,16 +228,7 @@ function RunDetailView(props: {
 
       <Section title="Metrics" count={metrics.length}>
         <div className="mlops-Columns">
-          <KeyValueTable
-            numeric
-            rows={metrics.map(([k, v]) => [
-              k,
-              <span key={k} title={String(v)}>
-                {formatMetric(v)}
-              </span>
-            ])}
-            empty="No metrics logged."
-          />
+          <MetricsTable metrics={metrics} empty="No metrics logged." />
           {singles.length > 0 && (
             <FinalValuesChart
               histories={singles}
@@ -379,7 +259,7 @@ function RunDetailView(props: {
             ))}
           </div>
         ) : (
-          <div className="mlops-Muted mlops-EmptyInline">No tags.</div>
+          <EmptyInline>No tags.</EmptyInline>
         )}
       </Section>
 
@@ -423,9 +303,7 @@ function RunDetailView(props: {
             </tbody>
           </table>
         ) : (
-          <div className="mlops-Muted mlops-EmptyInline">
-            No input datasets recorded.
-          </div>
+          <EmptyInline>No input datasets recorded.</EmptyInline>
         )}
       </Section>
 
@@ -463,7 +341,7 @@ function RunDetailView(props: {
             </tbody>
           </table>
         ) : (
-          <div className="mlops-Muted mlops-EmptyInline">No artifacts.</div>
+          <EmptyInline>No artifacts.</EmptyInline>
         )}
       </Section>
 
@@ -484,9 +362,7 @@ function RunDetailView(props: {
             <KeyValueTable rows={packages} empty="No packages recorded." />
           </>
         ) : (
-          <div className="mlops-Muted mlops-EmptyInline">
-            No environment recorded.
-          </div>
+          <EmptyInline>No environment recorded.</EmptyInline>
         )}
       </Section>
 

@@ -286,3 +286,137 @@ test('a refused production alias is a 422 with the server message', async () => 
     }
   );
 });
+
+test('deployment routes build encoded path segments and JSON bodies', async () => {
+  const { client, calls } = fakeClient(url => {
+    if (url.endsWith('/events?limit=20')) {
+      return json({ events: [{ time: 1, kind: 'ready', message: 'ok' }] });
+    }
+    if (url.endsWith('/deployments')) {
+      return json({ deployments: [{ name: 'a' }] }, 200);
+    }
+    return json({ name: 'a b', predictions: [0] });
+  });
+  const base = 'http://localhost:8888/lab-base/mlops/api/deployments';
+  assert.deepEqual(await client.listDeployments(), [{ name: 'a' }]);
+  await client.getDeployment('a b/c');
+  await client.deploy({ model: 'iris', version: 'staging', replicas: 2 });
+  await client.patchDeployment('a b', {
+    traffic: [
+      { version: 1, weight: 90 },
+      { version: 2, weight: 10 }
+    ]
+  });
+  await client.patchDeployment('a b', { rollback: true });
+  await client.stopDeployment('a b');
+  const events = await client.deploymentEvents('a b', 20);
+  await client.predict('a b', { inputs: [{ x: 0 }] });
+  assert.deepEqual(
+    calls.map(c => [c.init.method, c.url, c.init.body ?? null]),
+    [
+      ['GET', base, null],
+      ['GET', `${base}/a%20b%2Fc`, null],
+      [
+        'POST',
+        base,
+        JSON.stringify({ model: 'iris', version: 'staging', replicas: 2 })
+      ],
+      [
+        'PATCH',
+        `${base}/a%20b`,
+        JSON.stringify({
+          traffic: [
+            { version: 1, weight: 90 },
+            { version: 2, weight: 10 }
+          ]
+        })
+      ],
+      ['PATCH', `${base}/a%20b`, JSON.stringify({ rollback: true })],
+      ['DELETE', `${base}/a%20b`, null],
+      ['GET', `${base}/a%20b/events?limit=20`, null],
+      ['POST', `${base}/a%20b/predict`, JSON.stringify({ inputs: [{ x: 0 }] })]
+    ]
+  );
+  assert.equal(events[0].kind, 'ready');
+  // Without a limit the events URL has no query.
+  await client.deploymentEvents('x');
+  assert.equal(calls[calls.length - 1].url, `${base}/x/events`);
+});
+
+test('a refused traffic change and a schema mismatch keep the server body', async () => {
+  const { client } = fakeClient(url =>
+    url.endsWith('/predict')
+      ? json(
+          {
+            error: 'schema_mismatch',
+            message: 'missing column x',
+            problems: ['missing column x']
+          },
+          422
+        )
+      : json(
+          {
+            error: 'bad_request',
+            message: 'traffic weights must add up to 100',
+            field: 'traffic'
+          },
+          400
+        )
+  );
+  await assert.rejects(
+    client.patchDeployment('d', { traffic: [{ version: 1, weight: 50 }] }),
+    (err: MlopsApiError) =>
+      err.status === 400 &&
+      err.error === 'bad_request' &&
+      err.message === 'traffic weights must add up to 100' &&
+      err.problems.length === 0
+  );
+  await assert.rejects(
+    client.predict('d', { inputs: [{}] }),
+    (err: MlopsApiError) =>
+      err.status === 422 &&
+      err.error === 'schema_mismatch' &&
+      err.problems.length === 1 &&
+      err.problems[0] === 'missing column x'
+  );
+});
+
+test('modelManifest reads manifest.json through the run artifacts route', async () => {
+  const { client, calls } = fakeClient(() =>
+    json({
+      flavor: 'sklearn',
+      input_example: { columns: ['a'], data: [[1]] }
+    })
+  );
+  const manifest = await client.modelManifest('run 1', 'models/rf/');
+  assert.deepEqual(manifest.input_example, { columns: ['a'], data: [[1]] });
+  assert.equal(
+    calls[0].url,
+    'http://localhost:8888/lab-base/mlops/api/runs/run%201/artifacts/models/rf/manifest.json'
+  );
+  assert.equal(calls[0].init.method, 'GET');
+});
+
+test('an error answer that is not a JSON object keeps no body', async () => {
+  const { client } = fakeClient(url =>
+    url.includes('/a/')
+      ? new Response('<html>Bad Gateway</html>', {
+          status: 502,
+          statusText: 'Bad Gateway'
+        })
+      : json(['not', 'an', 'object'], 500)
+  );
+  await assert.rejects(
+    client.predict('a', { inputs: [{}] }),
+    (err: MlopsApiError) =>
+      err.status === 502 &&
+      err.error === 'http_502' &&
+      err.message === 'Bad Gateway' &&
+      err.body === undefined &&
+      err.problems.length === 0
+  );
+  await assert.rejects(
+    client.predict('b', { inputs: [{}] }),
+    (err: MlopsApiError) => err.status === 500 && err.body === undefined
+  );
+});

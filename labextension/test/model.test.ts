@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
+  Deployment,
   Experiment,
   MlopsApiError,
   MlopsClient,
@@ -52,11 +53,13 @@ function fakeClient(options: {
   ) => Promise<{ runs: Run[]; next_page_token: string | null }>;
   listModels?: () => Promise<RegisteredModel[]>;
   listVersions?: (name: string) => Promise<ModelVersion[]>;
+  listDeployments?: () => Promise<Deployment[]>;
 }) {
   const queries: RunsQuery[] = [];
   const client = {
     listModels: options.listModels ?? (async () => []),
     listVersions: options.listVersions ?? (async () => []),
+    listDeployments: options.listDeployments ?? (async () => []),
     version: options.version ?? (async () => ({ version: '0.1.0', api: 1 })),
     experiments: options.experiments ?? (async () => [experiment('e1', 5)]),
     runs: async (q: RunsQuery) => {
@@ -279,5 +282,63 @@ test('a missing registry route does not break the panel', async () => {
   assert.equal(model.runs?.length, 1);
   assert.equal(model.models, null);
   assert.match(model.modelsError ?? '', /model registry is not available/);
+  model.dispose();
+});
+
+function deployment(name: string, ready: boolean): Deployment {
+  return {
+    name,
+    model: 'iris',
+    environment: 'staging',
+    status: 'active',
+    port: 41231,
+    revision: 1,
+    url: 'http://127.0.0.1:41231/v1/predict',
+    desired: { traffic: [{ version: 1, weight: 100 }], replicas: 1 },
+    observed: {
+      replicas: [{ index: 0, revision: 1, pid: 12, ready, alive: true }]
+    },
+    created_at: 0,
+    created_by: 'alice',
+    updated_at: 0
+  };
+}
+
+test('refreshDeployments re-renders only on change and keeps errors apart', async () => {
+  let answer: Deployment[] = [deployment('iris-staging', false)];
+  let fail = false;
+  const { client } = fakeClient({
+    listDeployments: async () => {
+      if (fail) {
+        throw new MlopsApiError(500, 'server_error', 'boom');
+      }
+      return answer;
+    }
+  });
+  const model = new MlopsModel({ client, refreshInterval: 0 });
+  let emits = 0;
+  model.changed.connect(() => emits++);
+  const shown = () => model.deployments;
+  assert.equal(shown(), null);
+  await model.refreshDeployments();
+  assert.equal(shown()?.length, 1);
+  assert.equal(emits, 1);
+  // The same answer again: no re-render (no flicker while polling).
+  answer = [deployment('iris-staging', false)];
+  await model.refreshDeployments();
+  assert.equal(emits, 1);
+  answer = [deployment('iris-staging', true)];
+  await model.refreshDeployments();
+  assert.equal(emits, 2);
+  // An error keeps the last list on screen.
+  fail = true;
+  await model.refreshDeployments();
+  assert.equal(model.deploymentsError, 'boom');
+  assert.equal(shown()?.length, 1);
+  fail = false;
+  await model.refreshDeployments();
+  assert.equal(model.deploymentsError, null);
+  model.setCurrentDeployment('iris-staging');
+  assert.equal(model.currentDeployment, 'iris-staging');
   model.dispose();
 });

@@ -1,42 +1,21 @@
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import type { Page, TestInfo } from '@playwright/test';
-import * as path from 'path';
+import { expect, test } from '@jupyterlab/galata';
+
+import {
+  collectMlopsConsoleErrors,
+  openPanel,
+  PANEL,
+  runNotebookWithPanel,
+  screenshot
+} from './helpers';
 
 /**
  * End-to-end tests of the MLOps side panel against a real JupyterLab and the real
  * mlops_jlab server extension (fresh store, see jupyter_server_test_config.py).
  */
 
-const PANEL_TAB = '.jp-SideBar.jp-mod-left [data-id="mlops-jlab-panel"]';
-const PANEL = '#mlops-jlab-panel';
 const NOTEBOOK = 'quickstart.ipynb';
 
 test.describe.configure({ mode: 'serial' });
-
-async function screenshot(
-  page: Page,
-  testInfo: TestInfo,
-  name: string
-): Promise<void> {
-  const file = path.join(
-    __dirname,
-    '..',
-    'test-results',
-    'screenshots',
-    `${name}.png`
-  );
-  await page.screenshot({ path: file });
-  await testInfo.attach(name, { path: file, contentType: 'image/png' });
-}
-
-async function openPanel(page: IJupyterLabPageFixture): Promise<void> {
-  const tab = page.locator(PANEL_TAB);
-  await expect(tab).toBeVisible();
-  if ((await tab.getAttribute('aria-selected')) !== 'true') {
-    await tab.click();
-  }
-  await expect(page.locator(PANEL)).toBeVisible();
-}
 
 test('the panel shows the empty state with a fresh store', async ({
   page
@@ -59,27 +38,8 @@ test('a notebook training run appears in the panel and opens its detail tab', as
   page
 }, testInfo) => {
   test.setTimeout(240000);
-  const consoleErrors: string[] = [];
-  page.on('console', msg => {
-    if (msg.type() === 'error' && /mlops/i.test(msg.text())) {
-      consoleErrors.push(msg.text());
-    }
-  });
-  // The server root is a scratch copy of examples/ (jupyter_server_test_config.py).
-  // Open it while the file browser is the visible sidebar, then show the MLOps panel.
-  // (A leading slash makes Galata leave its per-test folder for the server root.)
-  expect(await page.notebook.openByPath(`/${NOTEBOOK}`)).toBe(true);
-  await page.notebook.activate(NOTEBOOK);
-  await openPanel(page);
-  // Room for the runs table's metric and param columns (users drag the same handle).
-  await page.sidebar.setWidth(560, 'left');
-  expect(await page.notebook.run()).toBe(true);
-  // No cell of the example may fail.
-  await expect(
-    page.locator(
-      '.jp-NotebookPanel .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]'
-    )
-  ).toHaveCount(0);
+  const consoleErrors = collectMlopsConsoleErrors(page);
+  await runNotebookWithPanel(page, NOTEBOOK);
 
   // The panel polls: the experiment and its runs show up without any click.
   const panel = page.locator(PANEL);

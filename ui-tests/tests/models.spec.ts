@@ -1,6 +1,12 @@
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import type { Page, TestInfo } from '@playwright/test';
-import * as path from 'path';
+import { expect, test } from '@jupyterlab/galata';
+
+import {
+  collectMlopsConsoleErrors,
+  openPanel,
+  PANEL,
+  runNotebookWithPanel,
+  screenshot
+} from './helpers';
 
 /**
  * End-to-end tests of the model registry views (Models section of the side panel,
@@ -8,8 +14,6 @@ import * as path from 'path';
  * shared with mlops.spec.ts (one server, one worker): these tests run after it.
  */
 
-const PANEL_TAB = '.jp-SideBar.jp-mod-left [data-id="mlops-jlab-panel"]';
-const PANEL = '#mlops-jlab-panel';
 const NOTEBOOK = 'registry.ipynb';
 /** The model examples/registry.ipynb registers. */
 const MODEL = 'cancer-classifier';
@@ -17,51 +21,12 @@ const VERSION_TAB = '.jp-MainAreaWidget.mlops-ModelVersionTab:visible';
 
 test.describe.configure({ mode: 'serial' });
 
-async function screenshot(
-  page: Page,
-  testInfo: TestInfo,
-  name: string
-): Promise<void> {
-  const file = path.join(
-    __dirname,
-    '..',
-    'test-results',
-    'screenshots',
-    `${name}.png`
-  );
-  await page.screenshot({ path: file });
-  await testInfo.attach(name, { path: file, contentType: 'image/png' });
-}
-
-async function openPanel(page: IJupyterLabPageFixture): Promise<void> {
-  const tab = page.locator(PANEL_TAB);
-  await expect(tab).toBeVisible();
-  if ((await tab.getAttribute('aria-selected')) !== 'true') {
-    await tab.click();
-  }
-  await expect(page.locator(PANEL)).toBeVisible();
-}
-
 test('the registry notebook registers versions shown in the Models section', async ({
   page
 }, testInfo) => {
   test.setTimeout(300000);
-  const consoleErrors: string[] = [];
-  page.on('console', msg => {
-    if (msg.type() === 'error' && /mlops/i.test(msg.text())) {
-      consoleErrors.push(msg.text());
-    }
-  });
-  expect(await page.notebook.openByPath(`/${NOTEBOOK}`)).toBe(true);
-  await page.notebook.activate(NOTEBOOK);
-  await openPanel(page);
-  await page.sidebar.setWidth(560, 'left');
-  expect(await page.notebook.run()).toBe(true);
-  await expect(
-    page.locator(
-      '.jp-NotebookPanel .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]'
-    )
-  ).toHaveCount(0);
+  const consoleErrors = collectMlopsConsoleErrors(page);
+  await runNotebookWithPanel(page, NOTEBOOK);
 
   // The panel polls: the model shows up with its aliases, without any click.
   const panel = page.locator(PANEL);

@@ -1,0 +1,77 @@
+import { expect, IJupyterLabPageFixture } from '@jupyterlab/galata';
+import type { Page, TestInfo } from '@playwright/test';
+import * as path from 'path';
+
+/**
+ * Shared setup of the mlops_jlab browser tests (mlops.spec.ts, models.spec.ts).
+ */
+
+export const PANEL_TAB = '.jp-SideBar.jp-mod-left [data-id="mlops-jlab-panel"]';
+export const PANEL = '#mlops-jlab-panel';
+
+/** Saves a screenshot under test-results/screenshots and attaches it to the report. */
+export async function screenshot(
+  page: Page,
+  testInfo: TestInfo,
+  name: string
+): Promise<void> {
+  const file = path.join(
+    __dirname,
+    '..',
+    'test-results',
+    'screenshots',
+    `${name}.png`
+  );
+  await page.screenshot({ path: file });
+  await testInfo.attach(name, { path: file, contentType: 'image/png' });
+}
+
+/** Shows the MLOps side panel (clicking its tab only when it is not selected yet). */
+export async function openPanel(page: IJupyterLabPageFixture): Promise<void> {
+  const tab = page.locator(PANEL_TAB);
+  await expect(tab).toBeVisible();
+  if ((await tab.getAttribute('aria-selected')) !== 'true') {
+    await tab.click();
+  }
+  await expect(page.locator(PANEL)).toBeVisible();
+}
+
+/**
+ * Collects the console errors that mention mlops; the returned array fills up
+ * while the test runs.
+ */
+export function collectMlopsConsoleErrors(page: Page): string[] {
+  const consoleErrors: string[] = [];
+  page.on('console', msg => {
+    if (msg.type() === 'error' && /mlops/i.test(msg.text())) {
+      consoleErrors.push(msg.text());
+    }
+  });
+  return consoleErrors;
+}
+
+/**
+ * Opens a notebook of the server root, shows the MLOps panel beside it (wide enough
+ * for the runs table's metric and param columns), runs every cell and checks that
+ * no cell failed.
+ */
+export async function runNotebookWithPanel(
+  page: IJupyterLabPageFixture,
+  notebook: string
+): Promise<void> {
+  // The server root is a scratch copy of examples/ (jupyter_server_test_config.py).
+  // Open it while the file browser is the visible sidebar, then show the MLOps panel.
+  // (A leading slash makes Galata leave its per-test folder for the server root.)
+  expect(await page.notebook.openByPath(`/${notebook}`)).toBe(true);
+  await page.notebook.activate(notebook);
+  await openPanel(page);
+  // Room for the runs table's metric and param columns (users drag the same handle).
+  await page.sidebar.setWidth(560, 'left');
+  expect(await page.notebook.run()).toBe(true);
+  // No cell of the notebook may fail.
+  await expect(
+    page.locator(
+      '.jp-NotebookPanel .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]'
+    )
+  ).toHaveCount(0);
+}
