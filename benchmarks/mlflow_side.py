@@ -8,6 +8,8 @@ Prints one ``BENCH_RESULT {json}`` line.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import time
 
@@ -249,7 +251,115 @@ def bench_load_alias(s: dict[str, int]) -> dict:
     }
 
 
+# ---------------------------------------------------------------- serving
+
+
+def _register_serve_model(kind: str):
+    """Untimed setup: log the breast_cancer model and register it as version 1 of
+    ``bench-serve``; returns (model, X)."""
+    import mlflow.sklearn
+
+    _experiment_id()
+    model, X = w.serve_model(kind)
+    # MLflow 3.17 saves with skops and refuses tree models unless their node storage
+    # type is trusted explicitly (ours trusts it for models it stored itself)
+    trusted = {"skops_trusted_types": ["sklearn.tree._tree.Tree"]} if kind == "rf" else {}
+    with mlflow.start_run(run_name="m"):
+        info = mlflow.sklearn.log_model(model, name="model", input_example=X.head(5),
+                                        **trusted)
+    mlflow.register_model(info.model_uri, w.SERVE_MODEL)
+    return model, X
+
+
+def _serve_cmd(port: int, workers: int) -> list[str]:
+    cmd = [os.path.join(os.path.dirname(sys.executable), "mlflow"), "models", "serve",
+           "-m", f"models:/{w.SERVE_MODEL}/1", "--env-manager", "local",
+           "--host", "127.0.0.1", "-p", str(port)]
+    return cmd + (["--workers", str(workers)] if workers > 1 else [])
+
+
+def _start_server(workers: int, log_name: str = "serve.log"):
+    """``mlflow models serve`` in its own session; (process, port, seconds to /ping)."""
+    import loadgen
+
+    port = loadgen.free_port()
+    log = open(log_name, "ab")  # noqa: SIM115 (the child keeps it)
+    t0 = time.perf_counter()
+    # MLflow execs `uvicorn` by name: the venv's bin must be on PATH (as when activated)
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep
+               + os.environ.get("PATH", ""))
+    proc = subprocess.Popen(_serve_cmd(port, workers), stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True, env=env)
+    try:
+        loadgen.wait_http(f"http://127.0.0.1:{port}/ping", timeout=180, proc=proc)
+    except Exception:
+        _stop_server(proc)
+        with open(log_name, errors="replace") as f:
+            raise RuntimeError("mlflow models serve did not start:\n"
+                               + "".join(f.readlines()[-15:])) from None
+    return proc, port, time.perf_counter() - t0
+
+
+def _stop_server(proc) -> None:
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 15)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _bench_serving(scenario: str, s: dict) -> dict:
+    model, X = _register_serve_model(w.SERVE_KIND[scenario])
+    workers = 2 if scenario == "serve_lr_2" else 1
+    proc, port, startup = _start_server(workers)
+    try:
+        out = w.measure_serving(scenario, s, f"http://127.0.0.1:{port}/invocations", None,
+                                w.body_mlflow, model, X)
+    finally:
+        _stop_server(proc)
+    out.update(server=" ".join(_serve_cmd(port, workers)[1:]), workers=workers,
+               startup_seconds=startup, body_format="dataframe_split")
+    return out
+
+
+def bench_cold_start(s: dict) -> dict:
+    """``mlflow models serve`` started → first 200 on /ping (then one /invocations)."""
+    import loadgen
+
+    _model, X = _register_serve_model("lr")
+    body = w.body_mlflow(w.serve_rows(X, 1))
+    samples, first_predict = [], []
+    for i in range(s["warmup"] + s["reps"]):
+        proc, port, ready = _start_server(1, f"serve-{i}.log")
+        try:
+            t0 = time.perf_counter()
+            status, _ = loadgen.post_once(f"http://127.0.0.1:{port}/invocations", body, None)
+            if status != 200:
+                raise RuntimeError(f"first /invocations -> {status}")
+            predict_s = time.perf_counter() - t0
+        finally:
+            _stop_server(proc)
+        if i >= s["warmup"]:
+            samples.append(ready)
+            first_predict.append(ready + predict_s)
+        time.sleep(0.5)
+    st = w.summarize(samples)
+    return {"value": st["median"], "unit": "s", "seconds": st,
+            "to_first_predict": w.summarize(first_predict),
+            "what": "Popen(mlflow models serve) -> first 200 on /ping", "loadavg": w.loadavg()}
+
+
 SCENARIOS = {
+    "serve_lr": lambda s: _bench_serving("serve_lr", s),
+    "serve_lr_2": lambda s: _bench_serving("serve_lr_2", s),
+    "serve_rf": lambda s: _bench_serving("serve_rf", s),
+    "serve_batch": lambda s: _bench_serving("serve_batch", s),
+    "cold_start": bench_cold_start,
     "log_metric": bench_log_metric,
     "log_batch": bench_log_batch,
     "runs": bench_runs,

@@ -364,7 +364,180 @@ def bench_load_alias(s: dict[str, int]) -> dict:
     }
 
 
+# ---------------------------------------------------------------- serving
+
+
+def _register_serve_model(kind: str):
+    """Untimed setup: log the breast_cancer model and register it as version 1 of
+    ``bench-serve``; returns (run, model, X)."""
+    mlops.set_experiment(w.EXPERIMENT)
+    model, X = w.serve_model(kind)
+    with mlops.start_run(name="m") as run:
+        run.log_model(model, name="model", input_example=X.head(5))
+    mlops.register_model(run, w.SERVE_MODEL)
+    return run, model, X
+
+
+def _ready_seconds(dep) -> list[float]:
+    """Cold start of each replica of the current revision (its ``ready`` events)."""
+    from mlops_jlab.client.api import backend
+
+    serving = backend().serving
+    revision = serving.get(dep.name).revision
+    return [e.data["seconds"] for e in serving.events(dep.name, 500)
+            if e.kind == "ready" and e.data.get("revision") == revision]
+
+
+def _wait_replicas(dep, count: int, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while len(_ready_seconds(dep)) < count:
+        if time.monotonic() > end:
+            raise RuntimeError(f"{dep.name}: {count} replicas not ready after {timeout} s")
+        time.sleep(0.05)
+
+
+def _replica_pids(dep) -> dict[int, int]:
+    """replica index -> pid of the current revision's newest worker (from events)."""
+    from mlops_jlab.client.api import backend
+
+    serving = backend().serving
+    revision = serving.get(dep.name).revision
+    pids: dict[int, int] = {}
+    for e in serving.events(dep.name, 500):  # newest first
+        if e.kind in ("started", "restarted") and e.data.get("revision") == revision:
+            pids.setdefault(e.data["replica"], e.data["pid"])
+    return pids
+
+
+def _bench_serving(scenario: str, s: dict[str, int]) -> dict:
+    _run, model, X = _register_serve_model(w.SERVE_KIND[scenario])
+    replicas = 2 if scenario == "serve_lr_2" else 1
+    t0 = time.perf_counter()
+    dep = mlops.deploy(w.SERVE_MODEL, 1, name="bench-lr", replicas=replicas)
+    _wait_replicas(dep, replicas)
+    startup = time.perf_counter() - t0
+    try:
+        # many rows: the compact column-split form (what MLflow's side sends too);
+        # one row: our documented records form
+        split = scenario == "serve_batch"
+        out = w.measure_serving(scenario, s, dep.url, dep.token,
+                                w.body_mlflow if split else w.body_ours, model, X)
+        if split:  # the same rows as an Arrow IPC stream: no text to parse
+            import loadgen
+
+            rows = w.serve_rows(X, s["rows"])
+            samples, answer = loadgen.sequential(
+                dep.url, w.body_arrow(rows), dep.token, s["warmup"], s["requests"],
+                content_type="application/vnd.apache.arrow.stream")
+            out["arrow"] = {"latency": loadgen.latency_summary(samples),
+                            "predictions_ok": w.answer_labels(answer) == [
+                                int(x) for x in model.predict(rows)]}
+    finally:
+        dep.stop()
+    out.update(replicas=replicas, startup_seconds=startup,
+               body_format="dataframe_split" if split else "inputs (records)")
+    return out
+
+
+def bench_cold_start(s: dict[str, int]) -> dict:
+    """``mlops.deploy`` called → returned (a replica reported ready), then first 200."""
+    _run, _model, X = _register_serve_model("lr")
+    body = w.body_ours(w.serve_rows(X, 1))
+    import loadgen
+
+    samples, first_predict, replica, first_call = [], [], [], None
+    for i in range(s["warmup"] + s["reps"]):
+        t0 = time.perf_counter()
+        dep = mlops.deploy(w.SERVE_MODEL, 1, name=f"bench-cold-{i}", replicas=1)
+        ready = time.perf_counter() - t0
+        status, _ = loadgen.post_once(dep.url, body, dep.token)
+        predict = time.perf_counter() - t0
+        if status != 200:
+            raise RuntimeError(f"first predict -> {status}")
+        if first_call is None:
+            first_call = ready  # includes starting the in-process controller
+        if i >= s["warmup"]:
+            samples.append(ready)
+            first_predict.append(predict)
+            replica.extend(_ready_seconds(dep))
+        dep.stop()
+        time.sleep(1.5)  # let the stopped worker drain (1 s) before the next start
+    st = w.summarize(samples)
+    return {"value": st["median"], "unit": "s", "seconds": st,
+            "to_first_predict": w.summarize(first_predict),
+            "replica_ready_seconds": replica, "first_deploy_in_process_seconds": first_call,
+            "what": "mlops.deploy() -> returned ready (controller already running after the "
+                    "warm-up deploy)", "loadavg": w.loadavg()}
+
+
+def _failure_result(stats: dict, extra: dict) -> dict:
+    return {"value": stats["ok"], "unit": "ok requests", "failed": stats["failed"],
+            "load": stats, "loadavg": w.loadavg(), **extra}
+
+
+def bench_rolling_update(s: dict) -> dict:
+    """Steady keep-alive load while the deployment goes 1 -> 2 replicas, then to
+    version 2, then back to 1 replica (three rolling revisions)."""
+    import loadgen
+
+    run, _model, X = _register_serve_model("lr")
+    mlops.register_model(run, w.SERVE_MODEL)  # version 2, same model
+    dep = mlops.deploy(w.SERVE_MODEL, 1, name="bench-lr", replicas=1)
+    body = w.body_ours(w.serve_rows(X, 1))
+    load = loadgen.SteadyLoad(dep.url, body, dep.token, s["conns"], versions=[1, 2])
+    steps = []
+    try:
+        time.sleep(s["settle"])
+        for label, kwargs in (("replicas 1 -> 2", {"replicas": 2}),
+                              ("traffic v1 -> v2", {"traffic": [{"version": 2, "weight": 100}]}),
+                              ("replicas 2 -> 1", {"replicas": 1})):
+            t0 = time.perf_counter()
+            dep.update(**kwargs)
+            steps.append({"step": label, "update_seconds": time.perf_counter() - t0,
+                          "revision": dep.info.revision})
+            time.sleep(s["settle"])
+        time.sleep(1.5)  # the last retired worker drains for 1 s
+    finally:
+        stats = load.finish()
+        dep.stop()
+    return _failure_result(stats, {"steps": steps})
+
+
+def bench_crash(s: dict) -> dict:
+    """Steady keep-alive load on 2 replicas; ``kill -9`` one; keep loading while the
+    other serves and the controller restarts the killed one."""
+    import loadgen
+
+    _run, _model, X = _register_serve_model("lr")
+    dep = mlops.deploy(w.SERVE_MODEL, 1, name="bench-lr", replicas=2)
+    _wait_replicas(dep, 2)
+    body = w.body_ours(w.serve_rows(X, 1))
+    # retrying once on a connection error, as mlops_jlab's clients do; the result also
+    # says how many requests met one (what a client that never retries would lose)
+    load = loadgen.SteadyLoad(dep.url, body, dep.token, s["conns"], retry=True)
+    try:
+        time.sleep(s["settle"])
+        pids = _replica_pids(dep)
+        victim = pids[0]
+        os.kill(victim, 9)
+        killed_at = time.time()
+        time.sleep(s["after_kill"])
+    finally:
+        stats = load.finish()
+    restarted = _replica_pids(dep).get(0) != victim
+    dep.stop()
+    return _failure_result(stats, {"killed_pid": victim, "replica_restarted": restarted,
+                                   "killed_at": killed_at})
+
+
 SCENARIOS = {
+    "serve_lr": lambda s: _bench_serving("serve_lr", s),
+    "serve_lr_2": lambda s: _bench_serving("serve_lr_2", s),
+    "serve_rf": lambda s: _bench_serving("serve_rf", s),
+    "serve_batch": lambda s: _bench_serving("serve_batch", s),
+    "cold_start": bench_cold_start,
+    "rolling_update": bench_rolling_update,
+    "crash": bench_crash,
     "log_metric": bench_log_metric,
     "log_batch": bench_log_batch,
     "runs": bench_runs,

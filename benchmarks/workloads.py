@@ -33,6 +33,15 @@ SIZES: dict[str, dict[str, dict[str, int]]] = {
         "magic": {"warmup": 5, "reps": 40},
         "register": {"versions": 50, "warmup": 2, "reps": 3},
         "load_alias": {"warmup": 2, "reps": 30},
+        "serve_lr": {"warmup": 100, "requests": 1000, "conns": 8, "seconds": 10,
+                     "warmup_seconds": 2, "inproc_reps": 300},
+        "serve_lr_2": {"conns": 8, "seconds": 10, "warmup_seconds": 2},
+        "serve_rf": {"warmup": 30, "requests": 300, "conns": 8, "seconds": 10,
+                     "warmup_seconds": 2, "inproc_reps": 200},
+        "serve_batch": {"rows": 1000, "warmup": 5, "requests": 60, "inproc_reps": 60},
+        "cold_start": {"warmup": 1, "reps": 3},
+        "rolling_update": {"conns": 4, "settle": 1.5},
+        "crash": {"conns": 4, "settle": 2.0, "after_kill": 4.0},
     },
     "quick": {
         "log_metric": {"calls": 100, "warmup": 10, "reps": 1},
@@ -43,6 +52,15 @@ SIZES: dict[str, dict[str, dict[str, int]]] = {
         "magic": {"warmup": 1, "reps": 3},
         "register": {"versions": 5, "warmup": 1, "reps": 1},
         "load_alias": {"warmup": 1, "reps": 3},
+        "serve_lr": {"warmup": 3, "requests": 10, "conns": 2, "seconds": 1,
+                     "warmup_seconds": 0, "inproc_reps": 5},
+        "serve_lr_2": {"conns": 2, "seconds": 1, "warmup_seconds": 0},
+        "serve_rf": {"warmup": 2, "requests": 5, "conns": 2, "seconds": 1,
+                     "warmup_seconds": 0, "inproc_reps": 5},
+        "serve_batch": {"rows": 1000, "warmup": 1, "requests": 3, "inproc_reps": 3},
+        "cold_start": {"warmup": 0, "reps": 1},
+        "rolling_update": {"conns": 2, "settle": 0.3},
+        "crash": {"conns": 2, "settle": 0.3, "after_kill": 0.5},
     },
 }
 
@@ -182,3 +200,112 @@ def repeat(fn: Callable[[], Any], warmup: int, reps: int) -> tuple[list[float], 
         dt, result = timed(fn)
         samples.append(dt)
     return samples, result
+
+
+# ---------------------------------------------------------------- serving scenarios
+
+SERVE_MODEL = "bench-serve"
+SERVE_KIND = {"serve_lr": "lr", "serve_lr_2": "lr", "serve_rf": "rf", "serve_batch": "lr",
+              "cold_start": "lr", "rolling_update": "lr", "crash": "lr"}
+
+
+def serve_model(kind: str) -> tuple[Any, Any]:
+    """(model, X): breast_cancer (569 rows, 30 named float features) as a DataFrame and
+    LogisticRegression(max_iter=10000) (``lr``) or RandomForest(100, random_state=0)
+    (``rf``) fitted on it. Same scikit-learn 1.9.1 on both sides."""
+    import warnings
+
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if kind == "rf":
+            from sklearn.ensemble import RandomForestClassifier
+
+            model = RandomForestClassifier(n_estimators=100, random_state=0).fit(X, y)
+        else:
+            from sklearn.linear_model import LogisticRegression
+
+            model = LogisticRegression(max_iter=10000).fit(X, y)
+    return model, X
+
+
+def serve_rows(X: Any, n: int) -> Any:
+    """The first ``n`` rows of X, cycling through it (1,000 rows > 569)."""
+    import pandas as pd
+
+    reps = -(-n // len(X))
+    return pd.concat([X] * reps, ignore_index=True).iloc[:n].reset_index(drop=True)
+
+
+def body_ours(rows: Any) -> bytes:
+    """mlops_jlab's documented body: ``{"inputs": [{col: v}, ...]}``."""
+    return json.dumps({"inputs": rows.to_dict(orient="records")}).encode()
+
+
+def body_mlflow(rows: Any) -> bytes:
+    """MLflow's documented body for a DataFrame model: ``{"dataframe_split": ...}``."""
+    return json.dumps({"dataframe_split": {"columns": [str(c) for c in rows.columns],
+                                           "data": rows.values.tolist()}}).encode()
+
+
+def body_arrow(rows: Any) -> bytes:
+    """mlops_jlab's binary body: the rows as an Arrow IPC stream."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(rows, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def answer_labels(body: bytes) -> list[int]:
+    """Predicted labels of a JSON answer (ours and MLflow both use ``predictions``)."""
+    return [int(x) for x in json.loads(body)["predictions"]]
+
+
+def inproc_predict(model: Any, rows: Any, reps: int) -> dict[str, float]:
+    """Median/p95 (ms) of ``model.predict(rows)`` in this process, after 3 warm-ups."""
+    for _ in range(3):
+        model.predict(rows)
+    samples = [timed(lambda: model.predict(rows))[0] for _ in range(max(reps, 1))]
+    st = summarize(samples)
+    return {"median_ms": st["median"] * 1000, "p95_ms": st["p95"] * 1000}
+
+
+def loadavg() -> list[float] | None:
+    import os
+
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+
+
+def measure_serving(scenario: str, s: dict[str, Any], url: str, token: str | None,
+                    make_body: Callable[[Any], bytes], model: Any, X: Any) -> dict[str, Any]:
+    """The measurement of serve_lr / serve_lr_2 / serve_rf / serve_batch against a
+    running server, identical on both sides (only the body format differs)."""
+    import loadgen
+
+    rows = serve_rows(X, s.get("rows", 1))
+    body = make_body(rows)
+    result: dict[str, Any] = {"loadavg_before": loadavg(), "body_bytes": len(body),
+                              "rows_per_request": len(rows)}
+    expected = [int(x) for x in model.predict(rows)]
+    if scenario != "serve_lr_2":
+        result["inproc"] = inproc_predict(model, rows, s["inproc_reps"])
+        samples, answer = loadgen.sequential(url, body, token, s["warmup"], s["requests"])
+        lat = loadgen.latency_summary(samples)
+        result.update(latency=lat, value=lat["p50_ms"], unit="ms",
+                      predictions_ok=answer_labels(answer) == expected)
+    else:
+        status, answer = loadgen.post_once(url, body, token)
+        result["predictions_ok"] = status == 200 and answer_labels(answer) == expected
+    if "seconds" in s:
+        tp = loadgen.throughput(url, body, token, s["conns"], s["seconds"],
+                                s.get("warmup_seconds", 0))
+        result["throughput"] = tp
+        if scenario == "serve_lr_2":
+            result.update(value=tp["rps"], unit="req/s")
+    result["loadavg_after"] = loadavg()
+    return result
