@@ -31,6 +31,7 @@ from .client.api import (
     start_run,
 )
 from .client.batch import batch_predict
+from .client.monitoring import drift_history, drift_report, log_feedback, performance
 from .client.registry import (
     Lineage,
     VersionComparison,
@@ -116,6 +117,8 @@ __all__ = [
     "delete_alias",
     "deploy",
     "deployments",
+    "drift_history",
+    "drift_report",
     "end_run",
     "get_deployment",
     "get_experiment",
@@ -130,10 +133,12 @@ __all__ = [
     "load_model",
     "log_artifact",
     "log_dataset",
+    "log_feedback",
     "log_metric",
     "log_metrics",
     "log_param",
     "log_params",
+    "performance",
     "register_model",
     "rotate_token",
     "search_runs",

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from ..config import Settings
 from ..errors import ConfigurationError
+from ..monitoring.service import MonitoringService
 from ..registry import RegistryService
 from ..serving import ServingService
 from ..store import Database
@@ -29,6 +30,7 @@ class Backend(Protocol):
     tracking: TrackingService
     registry: RegistryService
     serving: ServingService
+    monitoring: MonitoringService
 
     def create_experiment(self, name: str, tags: Mapping[str, str] | None = None) -> Experiment: ...
     def get_or_create_experiment(self, name: str) -> Experiment: ...
@@ -66,6 +68,8 @@ class LocalBackend:
         self.tracking = TrackingService(self.db, artifacts)
         self.registry = RegistryService(self.db, artifacts, self.tracking)
         self.serving = ServingService(self.db, self.registry, settings.home)
+        self.monitoring = MonitoringService(self.db, self.tracking, self.registry,
+                                            self.serving)
         self.metrics = MetricBuffer(self.write_metrics)
 
     # experiments

@@ -100,6 +100,9 @@ class DriftReport:
     reference_source: str = "dataframe"
     thresholds: dict[str, float] = field(default_factory=dict)
     extra_columns: list[str] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)
+    """Where the data came from (deployment, model, version, window) when the monitoring
+    service made the report."""
     plotlyjs: bool | str = True
     """How :meth:`_repr_html_` embeds plotly.js (plotly's ``include_plotlyjs``): ``True``
     inline, the default, which renders offline in JupyterLab (about 4.8 MB per displayed
@@ -169,6 +172,7 @@ class DriftReport:
             "chunks": self.chunks,
             "reference_source": self.reference_source,
             "extra_columns": list(self.extra_columns),
+            "context": dict(self.context),
             "columns": [c.to_dict() for c in self.columns],
         })
 

@@ -10,6 +10,7 @@ from traitlets import Bool, Unicode
 
 from .. import config
 from .._version import __version__
+from ..monitoring.service import MonitoringService
 from ..registry import RegistryService
 from ..serving import ServingService
 from ..serving.controller import DeploymentController
@@ -28,6 +29,7 @@ class Services:
     serving: ServingService
     controller: DeploymentController | None
     root_dir: str | None
+    monitoring: MonitoringService
 
 
 class MlopsJlab(ExtensionApp):
@@ -67,7 +69,8 @@ class MlopsJlab(ExtensionApp):
         controller = DeploymentController(serving, log_dir=str(settings.home / "logs")) \
             if self.run_controller else None
         services = Services(tracking, registry, serving, controller,
-                            getattr(self.serverapp, "root_dir", None))
+                            getattr(self.serverapp, "root_dir", None),
+                            MonitoringService(db, tracking, registry, serving))
         if controller is not None:
             controller.start()  # restores every active deployment
         self.settings.update({"mlops_services": services})

@@ -232,6 +232,52 @@ PATHS.update({
                             "/v1/predict)", "tags": ["serving"], "parameters": [_DEP],
                  "requestBody": _body(_OBJ),
                  "responses": {"200": _json(_OBJ), **_errors(400, 403, 404, 422)}}},
+    "/mlops/api/deployments/{name}/feedback": {
+        "post": {"summary": "Ground truth for logged predictions, by request id",
+                 "tags": ["monitoring"], "parameters": [_DEP],
+                 "requestBody": _body({"type": "object", "required": ["request_ids", "labels"],
+                                       "properties": {
+                                           "request_ids": {"type": "array",
+                                                           "items": {"type": "string"}},
+                                           "labels": {"type": "array",
+                                                      "description": "one per request: a "
+                                                      "value, or a list for a multi-row "
+                                                      "request"}}}),
+                 "responses": {"200": _json({"type": "object", "properties": {
+                     "stored": {"type": "integer"}, "matched": {"type": "integer"}}}),
+                     **_errors(400, 403, 404)}}},
+    "/mlops/api/monitoring/{name}/drift": {
+        "get": {"summary": "Drift of the deployment's logged inputs against the training "
+                           "data of the version it serves (recorded in the history)",
+                "tags": ["monitoring"],
+                "parameters": [_DEP, _q("window", "duration back from now: 30m, 1h, 7d "
+                                        "(default 1h)"),
+                               _q("rows", "the newest N rows instead",
+                                  {"type": "integer"}),
+                               _q("start", "ms since the epoch", {"type": "integer"}),
+                               _q("end", "ms since the epoch", {"type": "integer"}),
+                               _q("store", "false: do not record it", {"type": "boolean"})],
+                "responses": {"200": _json({"type": "object", "description": "summary, "
+                                            "columns (test, statistic, threshold, drifted, "
+                                            "psi, notes, distribution), context"}),
+                              **_errors(400, 403, 404, 422)}}},
+    "/mlops/api/monitoring/{name}/drift/history": {
+        "get": {"summary": "Recorded drift reports, newest first", "tags": ["monitoring"],
+                "parameters": [_DEP, _q("limit", "1-10000 (100)", {"type": "integer"})],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "history": {"type": "array", "items": _OBJ}}}), **_errors(400, 403, 404)}}},
+    "/mlops/api/monitoring/{name}/performance": {
+        "get": {"summary": "Metrics of labelled predictions per version and time bucket",
+                "tags": ["monitoring"],
+                "parameters": [_DEP, _q("window", "duration back from now (7d)"),
+                               _q("bucket", "bucket width, e.g. 1h (default: one bucket)"),
+                               _q("task", "classification or regression (default: from "
+                                  "the labels)"),
+                               _q("start", "ms since the epoch", {"type": "integer"}),
+                               _q("end", "ms since the epoch", {"type": "integer"})],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "performance": {"type": "array", "items": _OBJ}}}),
+                    **_errors(400, 403, 404)}}},
 })
 
 _RUN_PROPS: dict[str, Any] = {

@@ -15,6 +15,7 @@ from .models import (
     ValidationsHandler,
     VersionsHandler,
 )
+from .monitoring import DriftHandler, DriftHistoryHandler, FeedbackHandler, PerformanceHandler
 from .runs import ArtifactHandler, MetricHistoryHandler, RunHandler, RunsHandler
 
 API = "/mlops/api"
@@ -43,4 +44,8 @@ ROUTES = [
     (rf"{API}/deployments/(?P<name>[^/]+)", DeploymentHandler),
     (rf"{API}/deployments/(?P<name>[^/]+)/events", EventsHandler),
     (rf"{API}/deployments/(?P<name>[^/]+)/predict", PredictHandler),
+    (rf"{API}/deployments/(?P<name>[^/]+)/feedback", FeedbackHandler),
+    (rf"{API}/monitoring/(?P<name>[^/]+)/drift", DriftHandler),
+    (rf"{API}/monitoring/(?P<name>[^/]+)/drift/history", DriftHistoryHandler),
+    (rf"{API}/monitoring/(?P<name>[^/]+)/performance", PerformanceHandler),
 ]

@@ -1,7 +1,7 @@
 """A pre-loaded process that forks model-server workers, so a worker starts in a
 fraction of a second instead of importing pandas, scikit-learn and aiohttp again.
 
-The controller starts one zygote per process (``python -m mlops_jlab.serving.zygote``)
+The controller starts one zygote per process (:func:`main` in a new interpreter)
 and talks to it over a Unix ``SOCK_SEQPACKET`` pair: a ``spawn`` message carries the
 worker's arguments, environment and log file, with the deployment's listening socket
 passed along as a file descriptor (``SCM_RIGHTS``). The zygote forks; the child becomes
@@ -40,6 +40,8 @@ CHILD_FD = 3  # where a child finds the listening socket
 def main(control_fd: int) -> None:
     """Preload, say ready, then fork workers on request until the controller goes."""
     control = socket.socket(fileno=control_fd)
+    if sys.path and sys.path[0] == "":  # ``-c``: pin the start folder, as ``-m`` does
+        sys.path[0] = os.getcwd()
     for module in PRELOAD:
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
@@ -184,7 +186,8 @@ class Zygote:
         self._control = parent
         env = dict(os.environ)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "mlops_jlab.serving.zygote", str(child.fileno())],
+            [sys.executable, "-c", "import sys; from mlops_jlab.serving.zygote import main; "
+             "main(int(sys.argv[1]))", str(child.fileno())],
             pass_fds=(child.fileno(),), env=env, start_new_session=True,
             stdin=subprocess.DEVNULL)
         child.close()

@@ -252,3 +252,32 @@ controller_lease = Table(
     Column("holder", String(128), nullable=False),
     Column("expires_at", BigInteger, nullable=False),
 )
+
+# ---------------------------------------------------------------- monitoring
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("deployment", String(128), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("label", JSON, nullable=False),
+    Column("time", BigInteger, nullable=False),
+    Column("created_by", String(256), nullable=False),
+    UniqueConstraint("deployment", "request_id"),
+)
+
+drift_reports = Table(
+    "drift_reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("deployment", String(128), nullable=False),
+    Column("version", Integer, nullable=False),  # whose training data is the reference
+    Column("computed_at", BigInteger, nullable=False),
+    Column("window_start", BigInteger, nullable=True),
+    Column("window_end", BigInteger, nullable=True),
+    Column("rows", BigInteger, nullable=False),
+    Column("share", Float, nullable=False),
+    Column("dataset_drift", Integer, nullable=False),
+    Column("report", JSON, nullable=False),
+    Index("ix_drift_reports_deployment_time", "deployment", "computed_at"),
+)

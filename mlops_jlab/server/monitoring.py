@@ -1,0 +1,93 @@
+"""``/mlops/api/monitoring``: drift of a deployment's traffic, its history, live
+performance; ``/deployments/{name}/feedback`` takes ground truth."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..errors import InvalidInput
+from .base import MlopsHandler
+
+
+class MonitoringHandler(MlopsHandler):
+    """Base of the monitoring handlers."""
+
+    auth_resource = "mlops:monitoring"
+
+    @property
+    def monitoring(self) -> Any:
+        return self.mlops.monitoring
+
+    def window_args(self) -> dict[str, Any]:
+        """``window`` (30m, 1h, 7d) or ``start``/``end`` (ms since the epoch)."""
+        out: dict[str, Any] = {"window": self.get_query_argument("window", None) or None}
+        for key in ("start", "end"):
+            raw = self.get_query_argument(key, None)
+            if raw:
+                try:
+                    out[key] = int(raw)
+                except ValueError:
+                    raise InvalidInput(f"{key} must be milliseconds since the epoch",
+                                       field=key) from None
+        return out
+
+
+class DriftHandler(MonitoringHandler):
+    """``GET ?window=1h | ?rows=N | ?start=&end=`` computes (and records) drift of the
+    deployment's logged inputs against its serving version's training data."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        args = self.window_args()
+        rows = self.get_query_argument("rows", None)
+        if rows:
+            args["rows"] = self.query_int("rows", 1000, 1, 100_000_000)
+        store = self.get_query_argument("store", "true").lower() not in ("0", "false", "no")
+        report = await self.call(self.monitoring.drift, name, store=store, **args)
+        self.reply(report.to_dict())
+
+
+class DriftHistoryHandler(MonitoringHandler):
+    """``GET ?limit=100``: recorded drift reports, newest first."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        limit = self.query_int("limit", 100, 1, 10_000)
+        self.reply({"history": await self.call(self.monitoring.drift_history, name, limit)})
+
+
+class PerformanceHandler(MonitoringHandler):
+    """``GET ?window=7d&bucket=1h&task=classification|regression``: metrics of labelled
+    predictions per version and time bucket."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        args = self.window_args()
+        if args["window"] is None and "start" not in args:
+            args["window"] = "7d"
+        frame = await self.call(self.monitoring.performance, name,
+                                bucket=self.get_query_argument("bucket", None) or None,
+                                task=self.get_query_argument("task", None) or None, **args)
+        rows = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                 for k, v in r.items()} for r in frame.to_dict(orient="records")]
+        self.reply({"performance": rows})
+
+
+class FeedbackHandler(MonitoringHandler):
+    """``POST {"request_ids": [...], "labels": [...]}``: ground truth for logged
+    predictions; answers ``{"stored", "matched"}``."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        body = self.json_body()
+        result = await self.call(self.monitoring.log_feedback, name, body.get("request_ids"),
+                                 body.get("labels"), self.username)
+        self.reply(result)
