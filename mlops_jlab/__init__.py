@@ -31,7 +31,17 @@ from .client.api import (
     start_run,
 )
 from .client.batch import batch_predict
-from .client.monitoring import drift_history, drift_report, log_feedback, performance
+from .client.monitoring import (
+    acknowledge_alert,
+    alert_rules,
+    alerts,
+    drift_history,
+    drift_report,
+    evaluate_alerts,
+    log_feedback,
+    performance,
+    set_alert_rules,
+)
 from .client.registry import (
     Lineage,
     VersionComparison,
@@ -106,7 +116,10 @@ __all__ = [
     "UntrustedModel",
     "VersionComparison",
     "__version__",
+    "acknowledge_alert",
     "active_run",
+    "alert_rules",
+    "alerts",
     "archive_model_version",
     "backend",
     "batch_predict",
@@ -120,6 +133,7 @@ __all__ = [
     "drift_history",
     "drift_report",
     "end_run",
+    "evaluate_alerts",
     "get_deployment",
     "get_experiment",
     "get_model_version",
@@ -142,6 +156,7 @@ __all__ = [
     "register_model",
     "rotate_token",
     "search_runs",
+    "set_alert_rules",
     "set_alias",
     "set_experiment",
     "set_tag",

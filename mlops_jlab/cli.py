@@ -21,6 +21,10 @@ def _serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
     controller.start()
+    from .monitoring.loop import MonitorLoop
+
+    monitor = MonitorLoop(b.alerts, args.monitor_interval, leading=lambda: controller.leading)
+    monitor.start()
     print(f"mlops-jlab serve: reconciling deployments of {b.settings.db_url} "
           f"(controller {controller.holder}); Ctrl-C stops it and its workers", flush=True)
     while not done.wait(1.0):
@@ -28,6 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
             holder = b.serving.lease_holder()
             if holder and holder != controller.holder:
                 print(f"waiting: {holder} controls this store", flush=True)
+    monitor.stop()
     controller.stop()
     return 0
 
@@ -59,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the deployment controller in the "
                                 "foreground (a host that only serves)")
+    serve.add_argument("--monitor-interval", type=float, default=60.0,
+                       help="seconds between evaluations of the alert rules (60)")
     serve.add_argument("--interval", type=float, default=0.5,
                        help="seconds between reconcile passes (default 0.5)")
     serve.set_defaults(func=_serve)

@@ -47,3 +47,16 @@ def test_example_runs_with_papermill(notebook, mlops_home, tmp_path, monkeypatch
         assert {"deployed", "ready", "updated", "rolled_back", "stopped"} <= kinds
         executed = out.read_text()
         assert "missing column" in executed and "422" in executed
+    if notebook.stem == "monitoring":
+        mlops.configure()
+        (alert,) = [a for a in mlops.backend().alerts.alerts("cancer-watch")
+                    if a["kind"] == "drift_share"]
+        retrain = alert["data"]["retrain"]
+        assert alert["status"] == "acknowledged" and retrain["status"] == "succeeded"
+        candidate = mlops.get_model_version("cancer-monitored", retrain["candidate_version"])
+        assert candidate.version == 2 and not candidate.aliases
+        assert retrain["validation"]["passed"] is not None
+        history = mlops.drift_history("cancer-watch")
+        assert history["share"].iloc[0] >= 0.25 and history["share"].iloc[-1] == 0
+        perf = mlops.performance("cancer-watch")
+        assert perf.loc[0, "rows"] == 171 and perf.loc[0, "accuracy"] > 0.5

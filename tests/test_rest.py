@@ -42,6 +42,7 @@ def _concrete(pattern: str) -> list[str]:
     path = re.sub(r"\(\?P<ref>[^)]*\)", "rest", path)
     path = re.sub(r"\(\?P<name>[^)]*\)", "churn", path)
     path = re.sub(r"\(\?P<alias>[^)]*\)", "staging", path)
+    path = re.sub(r"\(\?P<alert_id>[^)]*\)", "0abc", path)
     path = re.sub(r"\(\?P<key>[^)]*\)", "acc", path)
     path = re.sub(r"\(\?P<path>[^)]*\)", "model/manifest.json", path)
     return path.strip("/").split("/")

@@ -60,7 +60,10 @@ def test_a_model_that_raises_gives_a_json_422_naming_the_error():
     status, content_type, body = bad
     assert status == 422 and content_type == "application/json"
     assert body["error"] == "model_error" and "ValueError" in body["message"]
-    assert len(logged) == 1 and logged[0]["inputs"]["columns"] == ["city", "x"]
+    ok_row, refused_row = logged  # refused requests are logged too, for the error rate
+    assert ok_row["status"] == 200 and ok_row["inputs"]["columns"] == ["city", "x"]
+    assert refused_row["status"] == 422 and refused_row["outputs"] == {"error": "model_error"}
+    assert refused_row["inputs"] == {}
 
 
 def test_proba_on_a_regressor_is_refused_and_predictions_are_logged_column_split():
@@ -73,7 +76,8 @@ def test_proba_on_a_regressor_is_refused_and_predictions_are_logged_column_split
     ])
     assert refused[0] == 422 and refused[2]["error"] == "no_proba"
     assert ok[0] == 200 and len(ok[2]["predictions"]) == 2
-    (row,) = logged
+    refused_row, row = logged
+    assert refused_row["status"] == 422 and row["status"] == 200
     assert row["inputs"]["columns"] == ["a", "b"]
     assert row["inputs"]["data"].tolist() == [[1.0, 2.0], [3.0, 4.0]]
     assert row["outputs"].tolist() == ok[2]["predictions"] and row["version"] == 1

@@ -104,6 +104,9 @@ def start_run(
     src = dict(env.source())
     if source:
         src.update(source)
+    preset = _preset_tags() if parent_id is None else {}
+    if preset:  # e.g. a retraining run started for an alert
+        tags = {**preset, **(tags or {})}
     info = b.create_run(experiment=experiment or _state.experiment, name=name, params=params,
                         tags=tags, source=src, environment=env.environment(),
                         parent_run_id=parent_id)
@@ -114,6 +117,21 @@ def start_run(
         # a copy of the notebook as it is now, for lineage (content-addressed: stored once)
         b.log_artifact(run.id, notebook, "source")
     return run
+
+
+def _preset_tags() -> dict[str, str]:
+    """Tags every top-level run of this process gets, from ``MLOPS_JLAB_RUN_TAGS`` (a JSON
+    object; the monitor sets it for the notebooks it runs)."""
+    raw = os.environ.get("MLOPS_JLAB_RUN_TAGS")
+    if not raw:
+        return {}
+    import json
+
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 def _forget(run: Run) -> None:

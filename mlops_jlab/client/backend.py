@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 from ..config import Settings
 from ..errors import ConfigurationError
+from ..monitoring.alerts import AlertService
+from ..monitoring.retrain import Retrainer
 from ..monitoring.service import MonitoringService
 from ..registry import RegistryService
 from ..serving import ServingService
@@ -31,6 +33,7 @@ class Backend(Protocol):
     registry: RegistryService
     serving: ServingService
     monitoring: MonitoringService
+    alerts: AlertService
 
     def create_experiment(self, name: str, tags: Mapping[str, str] | None = None) -> Experiment: ...
     def get_or_create_experiment(self, name: str) -> Experiment: ...
@@ -70,6 +73,8 @@ class LocalBackend:
         self.serving = ServingService(self.db, self.registry, settings.home)
         self.monitoring = MonitoringService(self.db, self.tracking, self.registry,
                                             self.serving)
+        self.alerts = AlertService(self.monitoring,
+                                   Retrainer(self.monitoring, settings.home).run)
         self.metrics = MetricBuffer(self.write_metrics)
 
     # experiments

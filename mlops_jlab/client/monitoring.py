@@ -89,3 +89,50 @@ def performance(deployment: str | DeploymentHandle, window: str = "7d",
     if len(frame):
         frame["bucket_start"] = pd.to_datetime(frame["bucket_start"], unit="ms")
     return frame
+
+
+def set_alert_rules(deployment: str | DeploymentHandle,
+                    rules: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Replace a deployment's alert rules. Each rule: ``kind`` (drift_share, column_drift,
+    metric, latency_p99, error_rate), ``threshold``, ``window`` ("1h"), ``cooldown``
+    ("30m"), and as needed ``column``, ``metric`` (accuracy, f1, rmse, mae), ``webhook``
+    (a public http(s) URL), ``action`` ({"type": "retrain", "parameters": {...}})."""
+    name = deployment.name if isinstance(deployment, DeploymentHandle) else deployment
+    b = backend()
+    return b.alerts.set_rules(name, list(rules), b.user)
+
+
+def alert_rules(deployment: str | DeploymentHandle) -> list[dict[str, Any]]:
+    """A deployment's alert rules."""
+    name = deployment.name if isinstance(deployment, DeploymentHandle) else deployment
+    return backend().alerts.rules(name)
+
+
+def alerts(deployment: str | None = None, status: str | None = None) -> pd.DataFrame:
+    """Alerts, newest first (``status``: firing, acknowledged, resolved or open)."""
+    rows = backend().alerts.alerts(deployment, status)
+    frame = pd.DataFrame(rows, columns=["id", "deployment", "kind", "status", "message",
+                                        "value", "threshold", "fired_at", "resolved_at",
+                                        "acknowledged_by", "rule_id", "data"])
+    for col in ("fired_at", "resolved_at"):
+        frame[col] = pd.to_datetime(frame[col], unit="ms")
+    return frame
+
+
+def acknowledge_alert(alert_id: str) -> dict[str, Any]:
+    """Mark a firing alert as being handled."""
+    b = backend()
+    return b.alerts.acknowledge(alert_id, b.user)
+
+
+def evaluate_alerts(deployment: str | DeploymentHandle | None = None,
+                    wait: bool = True) -> list[dict[str, Any]]:
+    """Evaluate alert rules now (the server's monitor loop does it on a schedule); the
+    alerts that fired or resolved. ``wait``: also wait for their actions (retraining)."""
+    name = deployment.name if isinstance(deployment, DeploymentHandle) else deployment
+    b = backend()
+    changed = b.alerts.evaluate(name, user=b.user)
+    if wait:
+        b.alerts.wait_for_actions()
+        changed = [b.alerts.get_alert(a["id"]) for a in changed]
+    return changed

@@ -118,7 +118,7 @@ class MonitoringService:
         if rows is not None and (not isinstance(rows, int) or rows < 1):
             raise InvalidInput("rows must be a positive integer", field="rows")
         log = s.prediction_log
-        cond = [log.c.deployment == deployment]
+        cond = [log.c.deployment == deployment, log.c.status == 200]
         if not include_shadow:
             cond.append(log.c.shadow == 0)
         if version is not None:

@@ -6,10 +6,13 @@ import os
 from dataclasses import dataclass
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Unicode
+from traitlets import Bool, Float, Unicode
 
 from .. import config
 from .._version import __version__
+from ..monitoring.alerts import AlertService
+from ..monitoring.loop import MonitorLoop
+from ..monitoring.retrain import Retrainer
 from ..monitoring.service import MonitoringService
 from ..registry import RegistryService
 from ..serving import ServingService
@@ -30,6 +33,8 @@ class Services:
     controller: DeploymentController | None
     root_dir: str | None
     monitoring: MonitoringService
+    alerts: AlertService
+    monitor: MonitorLoop | None
 
 
 class MlopsJlab(ExtensionApp):
@@ -51,6 +56,12 @@ class MlopsJlab(ExtensionApp):
     run_controller = Bool(True, config=True,
                           help="Run the deployment controller in this server (serves the "
                                "deployments of the store)")
+    monitor_interval = Float(60.0, config=True,
+                             help="Seconds between evaluations of the alert rules (in the "
+                                  "server that runs the controller)")
+    allow_private_webhooks = Bool(False, config=True,
+                                  help="Let alert webhooks reach loopback and private "
+                                       "addresses (refused by default: SSRF)")
 
     def initialize_settings(self) -> None:
         settings = config.resolve(home=self.home or None, db_url=self.db_url or None,
@@ -68,11 +79,20 @@ class MlopsJlab(ExtensionApp):
         serving = ServingService(db, registry, settings.home)
         controller = DeploymentController(serving, log_dir=str(settings.home / "logs")) \
             if self.run_controller else None
+        if self.allow_private_webhooks:
+            os.environ["MLOPS_JLAB_ALLOW_PRIVATE_WEBHOOKS"] = "1"
+        monitoring = MonitoringService(db, tracking, registry, serving)
+        alerts = AlertService(monitoring, Retrainer(monitoring, settings.home).run)
+        monitor = MonitorLoop(alerts, self.monitor_interval,
+                              leading=lambda: bool(controller and controller.leading)) \
+            if controller is not None else None
         services = Services(tracking, registry, serving, controller,
-                            getattr(self.serverapp, "root_dir", None),
-                            MonitoringService(db, tracking, registry, serving))
+                            getattr(self.serverapp, "root_dir", None), monitoring, alerts,
+                            monitor)
         if controller is not None:
             controller.start()  # restores every active deployment
+        if monitor is not None:
+            monitor.start()
         self.settings.update({"mlops_services": services})
         self.log.info("mlops_jlab %s: database %s, artifacts %s", __version__,
                       settings.db_url, settings.artifacts)
@@ -81,6 +101,9 @@ class MlopsJlab(ExtensionApp):
         """Stop the controller and its workers with the server (they are restored on the
         next start)."""
         services = self.settings.get("mlops_services")
+        if services is not None and services.monitor is not None:
+            services.monitor.stop()
+            services.alerts.close()
         if services is not None and services.controller is not None:
             services.controller.stop()
 

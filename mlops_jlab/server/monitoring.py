@@ -91,3 +91,53 @@ class FeedbackHandler(MonitoringHandler):
         result = await self.call(self.monitoring.log_feedback, name, body.get("request_ids"),
                                  body.get("labels"), self.username)
         self.reply(result)
+
+
+class AlertRulesHandler(MonitoringHandler):
+    """``GET`` a deployment's alert rules; ``PUT {"rules": [...]}`` replaces them."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        self.reply({"rules": await self.call(self.mlops.alerts.rules, name)})
+
+    @web.authenticated
+    @authorized
+    async def put(self, name: str) -> None:
+        body = self.json_body()
+        rules = await self.call(self.mlops.alerts.set_rules, name, body.get("rules"),
+                                self.username)
+        self.reply({"rules": rules})
+
+
+class EvaluateHandler(MonitoringHandler):
+    """``POST``: evaluate the deployment's rules now; the alerts that changed (actions
+    such as retraining continue in the background)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        changed = await self.call(self.mlops.alerts.evaluate, name, user=self.username)
+        self.reply({"alerts": changed})
+
+
+class AlertsHandler(MonitoringHandler):
+    """``GET ?deployment=&status=firing|acknowledged|resolved|open&limit=200``."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        limit = self.query_int("limit", 200, 1, 10_000)
+        items = await self.call(self.mlops.alerts.alerts,
+                                self.get_query_argument("deployment", None) or None,
+                                self.get_query_argument("status", None) or None, limit)
+        self.reply({"alerts": items})
+
+
+class AcknowledgeHandler(MonitoringHandler):
+    """``POST``: firing → acknowledged by the caller."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, alert_id: str) -> None:
+        self.reply(await self.call(self.mlops.alerts.acknowledge, alert_id, self.username))

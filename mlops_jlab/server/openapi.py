@@ -278,6 +278,37 @@ PATHS.update({
                 "responses": {"200": _json({"type": "object", "properties": {
                     "performance": {"type": "array", "items": _OBJ}}}),
                     **_errors(400, 403, 404)}}},
+    "/mlops/api/monitoring/{name}/rules": {
+        "get": {"summary": "A deployment's alert rules", "tags": ["monitoring"],
+                "parameters": [_DEP],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "rules": {"type": "array", "items": _ref("AlertRule")}}}),
+                    **_errors(403, 404)}},
+        "put": {"summary": "Replace a deployment's alert rules (all checked, or none saved)",
+                "tags": ["monitoring"], "parameters": [_DEP],
+                "requestBody": _body({"type": "object", "required": ["rules"], "properties": {
+                    "rules": {"type": "array", "items": _ref("AlertRule")}}}),
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "rules": {"type": "array", "items": _ref("AlertRule")}}}),
+                    **_errors(400, 403, 404)}}},
+    "/mlops/api/monitoring/{name}/evaluate": {
+        "post": {"summary": "Evaluate the rules now; the alerts that fired or resolved",
+                 "tags": ["monitoring"], "parameters": [_DEP],
+                 "responses": {"200": _json({"type": "object", "properties": {
+                     "alerts": {"type": "array", "items": _ref("Alert")}}}),
+                     **_errors(403, 404)}}},
+    "/mlops/api/alerts": {
+        "get": {"summary": "Alerts, newest first", "tags": ["monitoring"],
+                "parameters": [_q("deployment", "one deployment's"),
+                               _q("status", "firing, acknowledged, resolved or open"),
+                               _q("limit", "1-10000 (200)", {"type": "integer"})],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "alerts": {"type": "array", "items": _ref("Alert")}}}),
+                    **_errors(400, 403)}}},
+    "/mlops/api/alerts/{alert_id}/acknowledge": {
+        "post": {"summary": "Acknowledge a firing alert", "tags": ["monitoring"],
+                 "parameters": [_p("alert_id", "alert id")],
+                 "responses": {"200": _json(_ref("Alert")), **_errors(403, 404, 422)}}},
 })
 
 _RUN_PROPS: dict[str, Any] = {
@@ -320,6 +351,31 @@ SCHEMAS: dict[str, Any] = {
         "data": _OBJ, "results": {"type": "array", "items": _OBJ}}},
     "Lineage": {"type": "object", "properties": {
         "nodes": {"type": "array", "items": _OBJ}, "edges": {"type": "array", "items": _OBJ}}},
+    "AlertRule": {"type": "object", "required": ["kind"], "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"},
+        "kind": {"type": "string", "enum": ["drift_share", "column_drift", "metric",
+                                            "latency_p99", "error_rate"]},
+        "threshold": {"type": "number"}, "window": {"type": "string", "default": "1h"},
+        "cooldown": {"type": "string", "default": "30m"}, "column": {"type": "string"},
+        "metric": {"type": "string", "enum": ["accuracy", "f1", "rmse", "mae"]},
+        "min_rows": {"type": "integer", "default": 30},
+        "rows": {"type": "integer", "description": "drift rules: the newest N rows "
+                 "instead of the time window"},
+        "webhook": {"type": "string", "description": "public http(s) URL"},
+        "action": {"type": "object", "properties": {
+            "type": {"type": "string", "enum": ["retrain"]}, "parameters": _OBJ,
+            "register_as": {"type": "string"}, "validate": _OBJ}}}},
+    "Alert": {"type": "object", "properties": {
+        "id": {"type": "string"}, "deployment": {"type": "string"},
+        "rule_id": {"type": "string"}, "kind": {"type": "string"},
+        "status": {"type": "string", "enum": ["firing", "acknowledged", "resolved"]},
+        "message": {"type": "string"}, "value": {"type": ["number", "null"]},
+        "threshold": {"type": ["number", "null"]}, "fired_at": {"type": "integer"},
+        "updated_at": {"type": "integer"}, "acknowledged_at": {"type": ["integer", "null"]},
+        "acknowledged_by": {"type": ["string", "null"]},
+        "resolved_at": {"type": ["integer", "null"]},
+        "data": {"type": "object", "description": "rule, webhook delivery, retrain outcome "
+                 "(status, run_id, candidate_version, validation, output_notebook)"}}},
     "Error": {"type": "object", "required": ["error", "message"], "properties": {
         "error": {"type": "string"}, "message": {"type": "string"},
         "position": {"type": "integer", "description": "offset in the filter (bad_filter)"},

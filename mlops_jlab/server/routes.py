@@ -15,7 +15,16 @@ from .models import (
     ValidationsHandler,
     VersionsHandler,
 )
-from .monitoring import DriftHandler, DriftHistoryHandler, FeedbackHandler, PerformanceHandler
+from .monitoring import (
+    AcknowledgeHandler,
+    AlertRulesHandler,
+    AlertsHandler,
+    DriftHandler,
+    DriftHistoryHandler,
+    EvaluateHandler,
+    FeedbackHandler,
+    PerformanceHandler,
+)
 from .runs import ArtifactHandler, MetricHistoryHandler, RunHandler, RunsHandler
 
 API = "/mlops/api"
@@ -48,4 +57,8 @@ ROUTES = [
     (rf"{API}/monitoring/(?P<name>[^/]+)/drift", DriftHandler),
     (rf"{API}/monitoring/(?P<name>[^/]+)/drift/history", DriftHistoryHandler),
     (rf"{API}/monitoring/(?P<name>[^/]+)/performance", PerformanceHandler),
+    (rf"{API}/monitoring/(?P<name>[^/]+)/rules", AlertRulesHandler),
+    (rf"{API}/monitoring/(?P<name>[^/]+)/evaluate", EvaluateHandler),
+    (rf"{API}/alerts", AlertsHandler),
+    (rf"{API}/alerts/(?P<alert_id>[0-9a-f]{{1,32}})/acknowledge", AcknowledgeHandler),
 ]

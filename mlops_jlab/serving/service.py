@@ -416,7 +416,8 @@ class ServingService:
             rows = conn.execute(q.order_by(s.prediction_log.c.id.desc()).limit(limit)).all()
         return [{"request_id": r.request_id, "version": r.version, "shadow": bool(r.shadow),
                  "inputs": _records(r.inputs), "outputs": r.outputs,
-                 "latency_ms": r.latency_ms, "time": r.time} for r in rows]
+                 "latency_ms": r.latency_ms, "time": r.time, "status": r.status}
+                for r in rows]
 
 
 def _records(inputs: Any) -> Any:

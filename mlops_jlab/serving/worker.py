@@ -132,6 +132,16 @@ class Worker:
         started = time.perf_counter()
         if not self._authorized(request):
             return _error(401, "unauthorized", "missing or wrong bearer token")
+        version = random.choices(self._versions, self._weights)[0] \
+            if len(self._versions) > 1 else self._versions[0]
+
+        def refuse(status: int, code: str, message: str, **extra: Any) -> web.Response:
+            # refused requests are logged too (no inputs): the error rate is monitored
+            self.pending_logs.append((uuid.uuid4().hex, version, False, None,
+                                      {"error": code}, (time.perf_counter() - started) * 1000,
+                                      time.time(), status))
+            return _error(status, code, message, **extra)
+
         raw = await request.read()
         arrow = request.content_type == ARROW_STREAM
         body: Any = None
@@ -141,21 +151,19 @@ class Worker:
             try:
                 body = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
-                return _error(400, "bad_json", f"body is not valid JSON: {exc}")
+                return refuse(400, "bad_json", f"body is not valid JSON: {exc}")
             params = body.get("params") if isinstance(body, dict) else None
             proba = isinstance(params, dict) and bool(params.get("proba"))
-        version = random.choices(self._versions, self._weights)[0] \
-            if len(self._versions) > 1 else self._versions[0]
         model = self.models[version]
         plan = self.plans[version]
         try:
             inputs = plan.prepare_arrow(raw) if arrow else plan.prepare(body)
         except ValueError as exc:
-            return _error(400, "bad_request", str(exc))
+            return refuse(400, "bad_request", str(exc))
         except SchemaMismatch as exc:
-            return _error(422, "schema_mismatch", exc.message, problems=exc.problems)
+            return refuse(422, "schema_mismatch", exc.message, problems=exc.problems)
         if proba and not hasattr(model.model, "predict_proba"):
-            return _error(422, "no_proba", "this model has no predict_proba")
+            return refuse(422, "no_proba", "this model has no predict_proba")
         try:
             predictions = np.asarray(model.model.predict(inputs.model_input))
             out: dict[str, Any] = {"predictions": predictions, "model_version": version,
@@ -164,12 +172,12 @@ class Worker:
                 out["probabilities"] = np.asarray(
                     model.model.predict_proba(inputs.model_input))
         except Exception as exc:  # the rows passed the signature, the model refused them
-            return _error(422, "model_error", f"model version {version} could not predict "
+            return refuse(422, "model_error", f"model version {version} could not predict "
                           f"these rows: {type(exc).__name__}: {exc}")
         latency = (time.perf_counter() - started) * 1000
         self.served += 1
         self.pending_logs.append((out["request_id"], version, False, inputs, predictions,
-                                  latency, time.time()))
+                                  latency, time.time(), 200))
         if self.shadow is not None:
             self._run_shadow(out["request_id"], inputs)
         return _json(out)
@@ -189,16 +197,20 @@ class Worker:
             except Exception as exc:  # the shadow's failure never touches the live answer
                 outputs = {"error": f"{type(exc).__name__}: {exc}"}
             self.pending_logs.append((request_id, shadow, True, inputs, outputs,
-                                      (time.perf_counter() - started) * 1000, time.time()))
+                                      (time.perf_counter() - started) * 1000, time.time(),
+                                      200))
 
         asyncio.get_running_loop().call_soon(run)
 
     def log_rows(self, entries: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
         """Prediction-log rows of pending entries (built in the flusher's thread)."""
         return [{"deployment": self.deployment, "request_id": request_id, "version": version,
-                 "shadow": 1 if shadow else 0, "inputs": inputs.log_form(),
-                 "outputs": outputs, "latency_ms": latency, "time": int(at * 1000)}
-                for request_id, version, shadow, inputs, outputs, latency, at in entries]
+                 "shadow": 1 if shadow else 0,
+                 "inputs": inputs.log_form() if inputs is not None else {},
+                 "outputs": outputs, "latency_ms": latency, "time": int(at * 1000),
+                 "status": status}
+                for request_id, version, shadow, inputs, outputs, latency, at, status
+                in entries]
 
     # ---------------------------------------------------------------- log flushing
     async def _start_flusher(self, app: web.Application) -> None:

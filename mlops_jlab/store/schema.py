@@ -241,6 +241,7 @@ prediction_log = Table(
     Column("outputs", JSON, nullable=False),
     Column("latency_ms", Float, nullable=False),
     Column("time", BigInteger, nullable=False),
+    Column("status", Integer, nullable=False, default=200, server_default="200"),
     Index("ix_prediction_log_deployment_time", "deployment", "time"),
     Index("ix_prediction_log_request", "request_id"),
 )
@@ -280,4 +281,38 @@ drift_reports = Table(
     Column("dataset_drift", Integer, nullable=False),
     Column("report", JSON, nullable=False),
     Index("ix_drift_reports_deployment_time", "deployment", "computed_at"),
+)
+
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("deployment", String(128), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("spec", JSON, nullable=False),
+    Column("enabled", Integer, nullable=False, default=1),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(256), nullable=False),
+    Index("ix_alert_rules_deployment", "deployment"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("deployment", String(128), nullable=False),
+    Column("rule_id", String(32), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # firing | acknowledged | resolved
+    Column("message", Text, nullable=False),
+    Column("value", Float, nullable=True),
+    Column("threshold", Float, nullable=True),
+    Column("fired_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("acknowledged_at", BigInteger, nullable=True),
+    Column("acknowledged_by", String(256), nullable=True),
+    Column("resolved_at", BigInteger, nullable=True),
+    Column("data", JSON, nullable=False, default=dict),
+    Index("ix_alerts_deployment_status", "deployment", "status"),
+    Index("ix_alerts_rule", "rule_id", "fired_at"),
 )

@@ -1,0 +1,166 @@
+"""The ``retrain`` action of an alert: run the serving version's training notebook again
+with papermill, register what it trains as a candidate version, validate it.
+
+- The notebook is the copy stored on the version's run when it trained (lineage), so
+  the code that runs is the code that made the model.
+- It runs in its own process (``python -m papermill``) with the rule's parameters and
+  ``MLOPS_JLAB_RUN_TAGS`` marking its runs with the alert's id, against the same store.
+- The newest run it made with a model becomes a new version of the deployment's model
+  (unless the notebook registered one itself), tagged as the alert's candidate.
+- The candidate is validated with the model's rules on the deployment's labelled live
+  traffic (ground truth sent as feedback), or on a dataset the action names. It is never
+  given an alias: promotion stays with the registry's rules and approvals.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, select
+
+from ..store import schema as s
+
+NOTEBOOK_TIMEOUT = 3600
+MIN_VALIDATION_ROWS = 20
+
+
+class Retrainer:
+    """Runs retraining for alerts (one at a time, in the caller's thread)."""
+
+    def __init__(self, monitoring: Any, home: str | os.PathLike[str],
+                 env: dict[str, str] | None = None) -> None:
+        self.monitoring = monitoring
+        self.home = Path(home)
+        self.env = env
+
+    def run(self, alert: dict[str, Any], action: dict[str, Any], user: str) -> dict[str, Any]:
+        """Retrain for ``alert``; the outcome as a JSON-ready dict (never raises)."""
+        started = time.time()
+        folder = self.home / "retrain" / alert["id"]
+        out: dict[str, Any] = {"status": "running", "started_at": int(started * 1000),
+                               "output_notebook": str(folder / "output.ipynb")}
+        try:
+            out.update(self._run(alert, action, user, folder))
+            out["status"] = "succeeded"
+        except Exception as exc:  # reported on the alert, never raised into the loop
+            out.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+        out["seconds"] = round(time.time() - started, 1)
+        return out
+
+    def _run(self, alert: dict[str, Any], action: dict[str, Any], user: str,
+             folder: Path) -> dict[str, Any]:
+        mon = self.monitoring
+        dep = mon.serving.get(alert["deployment"])
+        version = mon.registry.get_version(dep.model, mon.serving_version(dep.name))
+        run = mon.tracking.get_run(version.run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        source = folder / "input.ipynb"
+        source.write_bytes(self._notebook(action, run, f"{dep.model} v{version.version}"))
+        output = folder / "output.ipynb"
+        env = dict(self.env if self.env is not None else os.environ)
+        env["MLOPS_JLAB_RUN_TAGS"] = json.dumps({"mlops.retrain_alert": alert["id"]})
+        env["JPY_SESSION_NAME"] = str(source)  # the new run stores the notebook it ran
+        workdir = action.get("cwd") or (os.path.dirname(run.source.get("notebook_abspath") or "")
+                                        or str(folder))
+        if not os.path.isdir(workdir):
+            workdir = str(folder)
+        cmd = [sys.executable, "-m", "papermill", str(source), str(output),
+               "-y", json.dumps(action.get("parameters") or {}), "--cwd", workdir,
+               "--no-progress-bar"]
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                              timeout=NOTEBOOK_TIMEOUT)
+        if done.returncode != 0:
+            tail = (done.stderr or done.stdout).strip().splitlines()[-6:]
+            raise RuntimeError("the training notebook failed: " + " | ".join(tail))
+        new_run = self._trained_run(alert["id"])
+        name = action.get("register_as") or dep.model
+        candidate = next((v for v in mon.registry.list_versions(name)
+                          if v.run_id == new_run), None)
+        if candidate is None:
+            candidate = mon.registry.register(new_run, name, user)
+        mon.registry.update_version(name, candidate.version, user,
+                                    tags={"candidate_for_alert": alert["id"]})
+        return {"run_id": new_run, "model": name, "candidate_version": candidate.version,
+                "validation": self._validate(alert, action, name, candidate.version, user)}
+
+    def _notebook(self, action: dict[str, Any], run: Any, what: str) -> bytes:
+        """The training notebook: the action's, else the copy stored on the version's run
+        (lineage), else the notebook file the run came from."""
+        if action.get("notebook"):
+            path = Path(action["notebook"]).expanduser()
+            if not path.is_file():
+                raise RuntimeError(f"the action's notebook {path} does not exist")
+            return path.read_bytes()
+        stored = next((a for a in run.artifacts if a["path"].startswith("source/")
+                       and a["path"].endswith(".ipynb")), None)
+        if stored is not None:
+            return bytes(self.monitoring.tracking.artifacts.read_bytes(stored["sha256"]))
+        original = (run.source or {}).get("notebook_abspath")
+        if original and os.path.isfile(original):
+            return Path(original).read_bytes()
+        raise RuntimeError(f"{what}'s run {run.id} has no stored notebook to retrain with; "
+                           "name one in the rule's action (\"notebook\": \"train.ipynb\")")
+
+    def _trained_run(self, alert_id: str) -> str:
+        page = self.monitoring.tracking.search_runs(
+            None, f"tags.`mlops.retrain_alert` = '{alert_id}'", "attributes.start_time DESC",
+            50)
+        for run in page.runs:
+            paths = {a["path"] for a in self.monitoring.tracking.get_run(run.id).artifacts}
+            if any(p.endswith("/manifest.json") for p in paths):
+                return str(run.id)
+        raise RuntimeError("the training notebook ran but logged no model "
+                           "(run.log_model or %%mlops_train)")
+
+    def _validate(self, alert: dict[str, Any], action: dict[str, Any], name: str,
+                  version: int, user: str) -> dict[str, Any]:
+        registry = self.monitoring.registry
+        spec = action.get("validate") or {}
+        if spec.get("dataset"):
+            report = registry.validate_with_dataset(name, version, spec["dataset"],
+                                                    spec.get("target", "target"), user)
+            return {"on": f"dataset {spec['dataset']}", "passed": report.passed}
+        X, y = labelled_traffic(self.monitoring, alert["deployment"])
+        if len(X) < MIN_VALIDATION_ROWS:
+            return {"on": "labelled live traffic", "passed": None,
+                    "note": f"only {len(X)} labelled rows (need {MIN_VALIDATION_ROWS}): "
+                            "not validated; send ground truth with mlops.log_feedback"}
+        report = registry.validate(name, version, X, y, user, data_source={
+            "labelled_traffic": alert["deployment"], "rows": len(X)})
+        return {"on": f"labelled live traffic ({len(X)} rows)", "passed": report.passed}
+
+
+def labelled_traffic(monitoring: Any, deployment: str,
+                     limit: int = 50_000) -> tuple[pd.DataFrame, list[Any]]:
+    """Inputs and ground-truth labels of a deployment's live predictions (newest first,
+    up to ``limit`` rows)."""
+    log, f = s.prediction_log, s.feedback
+    q = select(log.c.inputs, f.c.label).join(f, and_(
+        f.c.deployment == log.c.deployment, f.c.request_id == log.c.request_id)).where(
+        log.c.deployment == deployment, log.c.shadow == 0, log.c.status == 200
+    ).order_by(log.c.id.desc())
+    frames, labels, have = [], [], 0
+    with monitoring.db.read() as conn:
+        for row in conn.execute(q):
+            inputs = row.inputs or {}
+            if not isinstance(inputs, dict) or "columns" not in inputs:
+                continue
+            frame = pd.DataFrame(inputs["data"], columns=inputs["columns"])
+            values = row.label if isinstance(row.label, list) else [row.label]
+            if len(values) != len(frame):
+                continue
+            frames.append(frame)
+            labels.extend(values)
+            have += len(frame)
+            if have >= limit:
+                break
+    if not frames:
+        return pd.DataFrame(), []
+    return pd.concat(frames, ignore_index=True), labels
