@@ -251,14 +251,10 @@ def body_mlflow(rows: Any) -> bytes:
 
 
 def body_arrow(rows: Any) -> bytes:
-    """mlops_jlab's binary body: the rows as an Arrow IPC stream."""
-    import pyarrow as pa
+    """mlops_jlab's binary body: the rows as an Arrow IPC stream (ours only)."""
+    from mlops_jlab.serving.inputs import arrow_stream
 
-    table = pa.Table.from_pandas(rows, preserve_index=False)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
+    return arrow_stream(rows)
 
 
 def answer_labels(body: bytes) -> list[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 
 import pandas as pd
 import pytest
@@ -15,6 +16,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 from mlops_jlab.models.loaded import LoadedModel
 from mlops_jlab.models.signature import infer_signature
+from mlops_jlab.serving.inputs import arrow_stream
 from mlops_jlab.serving.worker import Worker
 
 TOKEN = "t0ken"
@@ -29,21 +31,28 @@ def _worker(model, X, logged):
                   hashlib.sha256(TOKEN.encode()).hexdigest(), logged.extend)
 
 
-def _post_all(worker, bodies):
+def _post_raw_all(worker, requests):
+    """POST (path, bytes, content type) requests to the worker's app; (status, content
+    type, JSON answer) each, after the prediction log was flushed."""
     async def go():
         client = TestClient(TestServer(worker.app()))
         await client.start_server()
         try:
             out = []
-            for body in bodies:
-                resp = await client.post("/v1/predict", json=body,
-                                         headers={"Authorization": f"Bearer {TOKEN}"})
+            for path, data, content_type in requests:
+                resp = await client.post(path, data=data, headers={
+                    "Authorization": f"Bearer {TOKEN}", "Content-Type": content_type})
                 out.append((resp.status, resp.content_type, await resp.json()))
             await worker.flush()
             return out
         finally:
             await client.close()
     return asyncio.run(go())
+
+
+def _post_all(worker, bodies):
+    return _post_raw_all(worker, [("/v1/predict", json.dumps(b).encode(), "application/json")
+                                  for b in bodies])
 
 
 def test_a_model_that_raises_gives_a_json_422_naming_the_error():
@@ -83,49 +92,23 @@ def test_proba_on_a_regressor_is_refused_and_predictions_are_logged_column_split
     assert row["outputs"].tolist() == ok[2]["predictions"] and row["version"] == 1
 
 
-def _arrow(frame: pd.DataFrame) -> bytes:
-    import pyarrow as pa
-
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
-
-
-def _post_raw_all(worker, requests):
-    async def go():
-        client = TestClient(TestServer(worker.app()))
-        await client.start_server()
-        try:
-            out = []
-            for path, data, content_type in requests:
-                resp = await client.post(path, data=data, headers={
-                    "Authorization": f"Bearer {TOKEN}", "Content-Type": content_type})
-                out.append((resp.status, await resp.json()))
-            return out
-        finally:
-            await client.close()
-    return asyncio.run(go())
-
-
 def test_arrow_bodies_answer_like_json_ones():
     X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0] * 3, "b": [1.0, 0.0, 1.0, 2.0] * 3})
     model = LogisticRegression().fit(X, [0, 1, 1, 0] * 3)
     arrow = "application/vnd.apache.arrow.stream"
     (plain, reordered, proba, missing, nan, garbage) = _post_raw_all(
         _worker(model, X, []), [
-            ("/v1/predict", _arrow(X), arrow),
-            ("/v1/predict", _arrow(X[["b", "a"]]), arrow),
-            ("/v1/predict?proba=true", _arrow(X.head(2)), arrow),
-            ("/v1/predict", _arrow(X[["a"]]), arrow),
-            ("/v1/predict", _arrow(X.head(1).assign(a=float("nan"))), arrow),
+            ("/v1/predict", arrow_stream(X), arrow),
+            ("/v1/predict", arrow_stream(X[["b", "a"]]), arrow),
+            ("/v1/predict?proba=true", arrow_stream(X.head(2)), arrow),
+            ("/v1/predict", arrow_stream(X[["a"]]), arrow),
+            ("/v1/predict", arrow_stream(X.head(1).assign(a=float("nan"))), arrow),
             ("/v1/predict", b"not arrow", arrow),
         ])
     expected = model.predict(X).tolist()
-    assert plain == (200, {**plain[1], "predictions": expected})
-    assert reordered[0] == 200 and reordered[1]["predictions"] == expected
-    assert proba[0] == 200 and len(proba[1]["probabilities"]) == 2
-    assert missing[0] == 422 and missing[1]["problems"] == ["missing column 'b'"]
-    assert nan[0] == 422 and "non-finite" in nan[1]["message"]
-    assert garbage[0] == 400 and "Arrow" in garbage[1]["message"]
+    assert plain[0] == 200 and plain[2]["predictions"] == expected
+    assert reordered[0] == 200 and reordered[2]["predictions"] == expected
+    assert proba[0] == 200 and len(proba[2]["probabilities"]) == 2
+    assert missing[0] == 422 and missing[2]["problems"] == ["missing column 'b'"]
+    assert nan[0] == 422 and "non-finite" in nan[2]["message"]
+    assert garbage[0] == 400 and "Arrow" in garbage[2]["message"]

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import InvalidInput, MlopsError, RuleViolation
 from ..serving.controller import DeploymentController
+from ..serving.inputs import ARROW_STREAM, arrow_stream
 from ..serving.records import Deployment
 from ..store import codec
 from .api import backend
@@ -23,16 +24,6 @@ from .api import backend
 _REF = re.compile(r"^(?:models:/)?(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))?$")
 _embedded: DeploymentController | None = None
 ARROW_ROWS = 1000  # DataFrames this big go to the worker as Arrow, not JSON
-
-
-def _arrow_stream(frame: pd.DataFrame) -> bytes:
-    import pyarrow as pa
-
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return bytes(sink.getvalue().to_pybytes())
 
 
 def _ensure_controller() -> str:
@@ -133,9 +124,9 @@ class DeploymentHandle:
         url, content_type = self.url, "application/json"
         if isinstance(rows, pd.DataFrame) and (arrow if arrow is not None
                                                else len(rows) >= ARROW_ROWS):
-            data = _arrow_stream(rows)
+            data = arrow_stream(rows)
             url += "?proba=true" if proba else ""
-            content_type = "application/vnd.apache.arrow.stream"
+            content_type = ARROW_STREAM
         else:
             body: dict[str, Any]
             if isinstance(rows, pd.DataFrame):  # the compact column-split form

@@ -41,6 +41,21 @@ class Inputs:
         return {"columns": self.columns, "data": self.values}
 
 
+ARROW_STREAM = "application/vnd.apache.arrow.stream"
+
+
+def arrow_stream(frame: pd.DataFrame) -> bytes:
+    """``frame`` as an Arrow IPC stream: the binary body :meth:`InputPlan.prepare_arrow`
+    reads (no index)."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
+
+
 def body_rows(body: Any) -> tuple[list[str] | None, list[Any]]:
     """The request's rows: ``(None, [{col: v}, ...])`` for the records forms, or
     ``(columns, [[v, ...], ...])`` for ``dataframe_split``. ValueError names what is wrong."""

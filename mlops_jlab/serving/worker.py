@@ -36,12 +36,11 @@ from aiohttp import web
 from ..errors import SchemaMismatch
 from ..models.loaded import LoadedModel
 from ..store import codec
-from .inputs import InputPlan, Inputs, silence_feature_name_warnings
+from .inputs import ARROW_STREAM, InputPlan, Inputs, silence_feature_name_warnings
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 FLUSH_SECONDS = 0.5
 DRAIN_SECONDS = 1.0
-ARROW_STREAM = "application/vnd.apache.arrow.stream"
 FLUSHER = web.AppKey("flusher", asyncio.Task)
 
 
