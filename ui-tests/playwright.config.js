@@ -19,12 +19,12 @@ module.exports = {
   // One server and one store for every spec file: run them one after the other.
   workers: 1,
   // The store is shared and starts empty: the panel and registry specs first
-  // (mlops.spec.ts checks the empty state), then the serving spec.
+  // (mlops.spec.ts checks the empty state), then the serving and monitoring specs.
   projects: [
     { name: 'tracking', testMatch: /(mlops|models)\.spec\.ts$/ },
     {
       name: 'serving',
-      testMatch: /deployments\.spec\.ts$/,
+      testMatch: /(deployments|monitoring)\.spec\.ts$/,
       dependencies: ['tracking']
     }
   ],

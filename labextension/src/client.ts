@@ -343,6 +343,168 @@ export interface PredictResponse {
 }
 
 /**
+ * The drift test of a column: two-sample Kolmogorov-Smirnov and chi-square give a
+ * p-value (drift when below the threshold); Wasserstein (normed), Jensen-Shannon and
+ * PSI give a distance (drift when at or above it).
+ */
+export type DriftTest =
+  'ks' | 'chisquare' | 'wasserstein' | 'jensenshannon' | 'psi';
+
+/** What a column's values were compared as. */
+export type ColumnKind = 'numeric' | 'discrete' | 'categorical';
+
+/**
+ * Reference and current shares of a column: per bin of `edges` (numeric; values
+ * beyond the outer edges are counted in the outer bins) or per category (the most
+ * frequent ones, then `(other N)`).
+ */
+export type ColumnDistribution =
+  | {
+      type: 'histogram';
+      /** Bin edges, one more than the shares. */
+      edges: number[];
+      reference: number[];
+      current: number[];
+      note?: string;
+    }
+  | {
+      type: 'categories';
+      labels: string[];
+      reference: number[];
+      current: number[];
+    };
+
+/** The drift of one column, as recorded in the history (no distribution). */
+export interface ColumnDriftRecord {
+  column: string;
+  kind?: ColumnKind | string;
+  test: DriftTest | string;
+  /** The p-value or distance; null when the column could not be tested (see notes). */
+  statistic: number | null;
+  threshold: number;
+  drifted: boolean;
+  psi: number | null;
+  psi_significant?: boolean;
+  /** Every test on one scale: 1 is the threshold, higher is more severe. */
+  score: number;
+  notes: string[];
+  new_categories?: string[];
+}
+
+/** The drift of one column in a computed report. */
+export interface ColumnDrift extends ColumnDriftRecord {
+  kind: ColumnKind | string;
+  psi_significant: boolean;
+  reference_values: number;
+  current_values: number;
+  reference_missing_share: number;
+  current_missing_share: number | null;
+  new_categories: string[];
+  /** When computed from streamed summaries: the exact statistic lies within. */
+  bounds: [number, number] | null;
+  details: Record<string, number>;
+  /** Empty when the column could not be tested. */
+  distribution: ColumnDistribution | Record<string, never>;
+}
+
+/** The dataset verdict of a drift report. */
+export interface DriftSummary {
+  dataset_drift: boolean;
+  /** Share of drifted columns among the tested ones. */
+  share: number;
+  drifted: number;
+  columns: number;
+  tested: number;
+  /** Most severe first. */
+  drifted_columns: string[];
+  psi_significant?: number;
+  /** `drift_share`, `psi` and each test's threshold in force. */
+  thresholds: Record<string, number>;
+  mode: 'exact' | 'streamed' | string;
+  reference_rows: number;
+  current_rows: number;
+}
+
+/** Where the data of a report came from. */
+export interface DriftContext {
+  deployment: string;
+  model: string;
+  /** The version whose training data is the reference. */
+  version: number;
+  window: string | null;
+  start: EpochMs | null;
+  end: EpochMs | null;
+  rows?: number | null;
+}
+
+/** `GET monitoring/{name}/drift`. */
+export interface DriftReport {
+  summary: DriftSummary;
+  columns: ColumnDrift[];
+  context: DriftContext;
+  chunks?: number;
+  reference_source?: string;
+  extra_columns?: string[];
+}
+
+/** The current window of `GET monitoring/{name}/drift`. */
+export interface DriftQuery {
+  /** `15m`, `1h`, `7d`… (the server's default: 1h). */
+  window?: string;
+  /** The newest N logged rows instead of a time window. */
+  rows?: number;
+  start?: EpochMs;
+  end?: EpochMs;
+  /** Record the report in the drift history (the server's default: true). */
+  store?: boolean;
+}
+
+/** A recorded drift report (`GET monitoring/{name}/drift/history`). */
+export interface DriftHistoryEntry {
+  computed_at: EpochMs;
+  version: number;
+  window_start: EpochMs | null;
+  window_end: EpochMs | null;
+  rows: number;
+  share: number;
+  dataset_drift: boolean;
+  columns: ColumnDriftRecord[];
+}
+
+/**
+ * Metrics of labelled predictions of one version in one time bucket
+ * (`GET monitoring/{name}/performance`): accuracy and macro F1 for classification,
+ * RMSE and MAE for regression.
+ */
+export interface PerformancePoint {
+  bucket_start: EpochMs | null;
+  version: number;
+  shadow: boolean;
+  rows: number;
+  accuracy?: number | null;
+  f1?: number | null;
+  rmse?: number | null;
+  mae?: number | null;
+}
+
+/** The query of `GET monitoring/{name}/performance`. */
+export interface PerformanceQuery {
+  /** The server's default: 7d. */
+  window?: string;
+  bucket?: string;
+  task?: 'classification' | 'regression';
+  start?: EpochMs;
+  end?: EpochMs;
+}
+
+/** The answer of `POST deployments/{name}/feedback`. */
+export interface FeedbackResult {
+  stored: number;
+  /** How many request ids are in the prediction log already. */
+  matched: number;
+}
+
+/**
  * The query of `GET runs`.
  */
 export interface RunsQuery {
@@ -686,6 +848,70 @@ export class MlopsClient {
       'POST',
       this.url('deployments', name, 'predict'),
       body
+    );
+  }
+
+  /**
+   * `GET monitoring/{name}/drift`: drift of the deployment's logged inputs against
+   * the training data of the version it serves, recorded in the history unless
+   * `store` is false. A version without a training dataset rejects with a 422
+   * `invalid` whose message says how to log one.
+   */
+  drift(name: string, query: DriftQuery = {}): Promise<DriftReport> {
+    return this._get<DriftReport>(
+      this.url('monitoring', name, 'drift') +
+        buildQuery({
+          window: query.window,
+          rows: query.rows,
+          start: query.start,
+          end: query.end,
+          store: query.store === false ? 'false' : undefined
+        })
+    );
+  }
+
+  /** `GET monitoring/{name}/drift/history?limit=` (newest first) */
+  async driftHistory(
+    name: string,
+    limit?: number
+  ): Promise<DriftHistoryEntry[]> {
+    const answer = await this._get<{ history: DriftHistoryEntry[] }>(
+      this.url('monitoring', name, 'drift', 'history') + buildQuery({ limit })
+    );
+    return answer.history ?? [];
+  }
+
+  /** `GET monitoring/{name}/performance?window=&bucket=&task=` */
+  async performance(
+    name: string,
+    query: PerformanceQuery = {}
+  ): Promise<PerformancePoint[]> {
+    const answer = await this._get<{ performance: PerformancePoint[] }>(
+      this.url('monitoring', name, 'performance') +
+        buildQuery({
+          window: query.window,
+          bucket: query.bucket,
+          task: query.task,
+          start: query.start,
+          end: query.end
+        })
+    );
+    return answer.performance ?? [];
+  }
+
+  /**
+   * `POST deployments/{name}/feedback`: ground truth by request id (one label per
+   * request: a value, or a list for a multi-row request).
+   */
+  logFeedback(
+    name: string,
+    requestIds: string[],
+    labels: unknown[]
+  ): Promise<FeedbackResult> {
+    return this._request<FeedbackResult>(
+      'POST',
+      this.url('deployments', name, 'feedback'),
+      { request_ids: requestIds, labels }
     );
   }
 

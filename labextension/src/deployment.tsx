@@ -1,7 +1,8 @@
 /**
  * The deployment view, shown in a main-area tab (one per deployment): header with
- * status light and endpoint, traffic editor, replicas, rollback/stop, events and a
- * "Try it" form that sends a prediction through Jupyter auth.
+ * status light and endpoint, traffic editor, replicas, rollback/stop, monitoring
+ * (drift and performance), events and a "Try it" form that sends a prediction
+ * through Jupyter auth.
  */
 import { Dialog, ReactWidget, showDialog } from '@jupyterlab/apputils';
 import { CommandRegistry } from '@lumino/commands';
@@ -38,6 +39,8 @@ import {
 } from './deployments';
 import { formatRelative, formatTime } from './format';
 import { messageOf } from './model';
+import { MonitoringSection } from './monitoring';
+import { MonitoringModel } from './monitoringmodel';
 import { EnvironmentBadge, StatusLight } from './panel';
 import { sameData } from './query';
 import { formatVersion } from './registry';
@@ -71,10 +74,20 @@ export class DeploymentWidget extends ReactWidget {
     );
     this.addClass('mlops-Deployment');
     this.title.label = `Deployment ${this.deploymentName}`;
+    this.monitoring = new MonitoringModel({
+      deployment: this.deploymentName,
+      client: this._client,
+      // A recorded report may change the panel's drift badge.
+      onRecorded: () => this._onChanged(this)
+    });
+    this.monitoring.changed.connect(() => this.update());
     void this.refresh();
   }
 
   readonly deploymentName: string;
+
+  /** The state of the Monitoring section. */
+  readonly monitoring: MonitoringModel;
 
   get detail(): Deployment | null {
     return this._detail;
@@ -83,6 +96,8 @@ export class DeploymentWidget extends ReactWidget {
   /** Reload the deployment and its events (and the "Try it" example when the main version changed). */
   async refresh(): Promise<void> {
     const name = this.deploymentName;
+    // Drift history and performance follow on their own (errors shown in the section).
+    void this.monitoring.refresh();
     try {
       const [detail, events] = await Promise.all([
         this._client.getDeployment(name),
@@ -125,6 +140,7 @@ export class DeploymentWidget extends ReactWidget {
 
   dispose(): void {
     this._timer.stop();
+    this.monitoring.dispose();
     super.dispose();
   }
 
@@ -298,6 +314,7 @@ export class DeploymentWidget extends ReactWidget {
     return (
       <DeploymentView
         detail={this._detail}
+        monitoring={this.monitoring}
         events={this._events}
         eventsError={this._eventsError}
         error={this._error}
@@ -374,6 +391,7 @@ export namespace DeploymentWidget {
 
 function DeploymentView(props: {
   detail: Deployment;
+  monitoring: MonitoringModel;
   events: DeploymentEvent[];
   eventsError: string | null;
   error: string | null;
@@ -528,6 +546,13 @@ function DeploymentView(props: {
           )}
         </Section>
       </div>
+
+      <Section title="Monitoring" className="mlops-MonitoringSection">
+        <MonitoringSection
+          model={props.monitoring}
+          openVersion={props.openVersion}
+        />
+      </Section>
 
       <Section title="Try it" className="mlops-TryItSection">
         <TryIt

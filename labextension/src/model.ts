@@ -7,6 +7,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   Deployment,
+  DriftHistoryEntry,
   Experiment,
   MlopsApiError,
   MlopsClient,
@@ -14,6 +15,7 @@ import {
   RegisteredModel,
   Run
 } from './client';
+import { DriftBadge, driftBadge } from './drift';
 import { orderByParam, sameData, SortState } from './query';
 import { FRONTEND_API, FRONTEND_VERSION } from './version';
 
@@ -141,6 +143,13 @@ export class MlopsModel {
   get deploymentsError(): string | null {
     return this._deploymentsError;
   }
+  /**
+   * The drift badge of a deployment: set when its newest recorded drift report
+   * found dataset drift.
+   */
+  driftBadgeOf(name: string): DriftBadge | null {
+    return driftBadge(this._newestDrift.get(name));
+  }
   /** The deployment whose tab is the current one (highlighted in the panel). */
   get currentDeployment(): string | null {
     return this._currentDeployment;
@@ -152,14 +161,20 @@ export class MlopsModel {
     }
   }
 
-  /** Reload the deployments; re-renders only when something changed. */
+  /**
+   * Reload the deployments and the newest drift report of each; re-renders only
+   * when something changed.
+   */
   async refreshDeployments(): Promise<void> {
     try {
       const deployments = await this.client.listDeployments();
+      const newest = await this._newestDriftOf(deployments);
       const changed =
         !sameData(deployments, this._deployments) ||
+        !sameData(Array.from(newest), Array.from(this._newestDrift)) ||
         this._deploymentsError !== null;
       this._deployments = deployments;
+      this._newestDrift = newest;
       this._deploymentsError = null;
       if (changed) {
         this._emit();
@@ -174,6 +189,33 @@ export class MlopsModel {
         this._emit();
       }
     }
+  }
+
+  /**
+   * The newest recorded drift report of each deployment (one small request each);
+   * a deployment whose history cannot be read (no monitoring on this server, no
+   * permission) simply gets no badge.
+   */
+  private async _newestDriftOf(
+    deployments: Deployment[]
+  ): Promise<Map<string, DriftHistoryEntry>> {
+    const entries = await Promise.all(
+      deployments.map(async d => {
+        try {
+          const [newest] = await this.client.driftHistory(d.name, 1);
+          return newest ? ([d.name, newest] as const) : null;
+        } catch {
+          return null;
+        }
+      })
+    );
+    const out = new Map<string, DriftHistoryEntry>();
+    for (const entry of entries) {
+      if (entry) {
+        out.set(entry[0], entry[1]);
+      }
+    }
+    return out;
   }
 
   /** Expand (and load the versions of) a model, or collapse it. */
@@ -559,6 +601,7 @@ export class MlopsModel {
   private _currentModelVersion: { name: string; version: number } | null = null;
   private _deployments: Deployment[] | null = null;
   private _deploymentsError: string | null = null;
+  private _newestDrift = new Map<string, DriftHistoryEntry>();
   private _currentDeployment: string | null = null;
   private _disposed = false;
 }

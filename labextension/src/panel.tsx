@@ -29,6 +29,7 @@ import {
   trafficSummary
 } from './deployments';
 import { ErrorBanner, onEnter, onEnterOrSpace } from './common';
+import { DriftBadge, driftBadgeTitle } from './drift';
 import {
   formatDuration,
   formatMetric,
@@ -889,6 +890,7 @@ function DeploymentsView(props: {
           <DeploymentRow
             key={d.name}
             deployment={d}
+            drift={model.driftBadgeOf(d.name)}
             current={d.name === model.currentDeployment}
             open={() => props.openDeployment(d.name)}
           />
@@ -900,6 +902,7 @@ function DeploymentsView(props: {
 
 function DeploymentRow(props: {
   deployment: Deployment;
+  drift: DriftBadge | null;
   current: boolean;
   open: () => void;
 }): JSX.Element {
@@ -921,6 +924,7 @@ function DeploymentRow(props: {
           {d.model} {traffic}
         </span>
       </span>
+      {props.drift && <DriftBadgeView badge={props.drift} />}
       <EnvironmentBadge env={d.environment} />
       {d.status === 'active' ? (
         <span
@@ -939,5 +943,15 @@ function DeploymentRow(props: {
         </span>
       )}
     </li>
+  );
+}
+
+/** The panel's drift badge: the newest recorded report found dataset drift. */
+function DriftBadgeView({ badge }: { badge: DriftBadge }): JSX.Element {
+  const title = driftBadgeTitle(badge, formatTime);
+  return (
+    <span className="mlops-DriftBadge" title={title}>
+      <span aria-hidden="true">▲</span> drift
+    </span>
   );
 }

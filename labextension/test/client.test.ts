@@ -420,3 +420,84 @@ test('an error answer that is not a JSON object keeps no body', async () => {
     (err: MlopsApiError) => err.status === 500 && err.body === undefined
   );
 });
+
+test('monitoring routes: drift, history, performance and feedback URLs and bodies', async () => {
+  const { client, calls } = fakeClient(url => {
+    if (url.includes('/drift/history')) {
+      return json({ history: [{ computed_at: 1, dataset_drift: true }] });
+    }
+    if (url.includes('/drift')) {
+      return json({
+        summary: { dataset_drift: true },
+        columns: [],
+        context: {}
+      });
+    }
+    if (url.includes('/performance')) {
+      return json({ performance: [{ version: 1, accuracy: 0.9 }] });
+    }
+    return json({ stored: 2, matched: 1 });
+  });
+  const api = 'http://localhost:8888/lab-base/mlops/api';
+  const drift = await client.drift('churn prod', {
+    window: '15m',
+    store: false
+  });
+  assert.equal(drift.summary.dataset_drift, true);
+  await client.drift('d');
+  await client.drift('d', { rows: 500, store: true });
+  const history = await client.driftHistory('churn prod', 50);
+  assert.equal(history[0].computed_at, 1);
+  await client.driftHistory('d');
+  const perf = await client.performance('d', { window: '7d', bucket: '6h' });
+  assert.equal(perf[0].accuracy, 0.9);
+  await client.performance('d');
+  const fed = await client.logFeedback('d', ['r1', 'r2'], [1, [0, 1]]);
+  assert.deepEqual(fed, { stored: 2, matched: 1 });
+  assert.deepEqual(
+    calls.map(c => [c.init.method, c.url, c.init.body ?? null]),
+    [
+      [
+        'GET',
+        `${api}/monitoring/churn%20prod/drift?window=15m&store=false`,
+        null
+      ],
+      ['GET', `${api}/monitoring/d/drift`, null],
+      ['GET', `${api}/monitoring/d/drift?rows=500`, null],
+      ['GET', `${api}/monitoring/churn%20prod/drift/history?limit=50`, null],
+      ['GET', `${api}/monitoring/d/drift/history`, null],
+      ['GET', `${api}/monitoring/d/performance?window=7d&bucket=6h`, null],
+      ['GET', `${api}/monitoring/d/performance`, null],
+      [
+        'POST',
+        `${api}/deployments/d/feedback`,
+        JSON.stringify({ request_ids: ['r1', 'r2'], labels: [1, [0, 1]] })
+      ]
+    ]
+  );
+});
+
+test('monitoring: missing lists become empty; a 422 keeps its readable message', async () => {
+  const { client } = fakeClient(url =>
+    url.includes('/drift/history') || url.includes('/performance')
+      ? json({})
+      : json(
+          {
+            error: 'invalid',
+            message:
+              'iris v1 has no training dataset on its run r1: log one with run.log_dataset(X_train, ...)'
+          },
+          422
+        )
+  );
+  assert.deepEqual(await client.driftHistory('d'), []);
+  assert.deepEqual(await client.performance('d'), []);
+  await assert.rejects(
+    client.drift('d', { window: '1h' }),
+    (err: MlopsApiError) =>
+      err.status === 422 &&
+      err.error === 'invalid' &&
+      err.message.startsWith('iris v1 has no training dataset') &&
+      !err.isUnavailable
+  );
+});

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 
 import {
   Deployment,
+  DriftHistoryEntry,
   Experiment,
   MlopsApiError,
   MlopsClient,
@@ -54,12 +55,14 @@ function fakeClient(options: {
   listModels?: () => Promise<RegisteredModel[]>;
   listVersions?: (name: string) => Promise<ModelVersion[]>;
   listDeployments?: () => Promise<Deployment[]>;
+  driftHistory?: (name: string, limit?: number) => Promise<DriftHistoryEntry[]>;
 }) {
   const queries: RunsQuery[] = [];
   const client = {
     listModels: options.listModels ?? (async () => []),
     listVersions: options.listVersions ?? (async () => []),
     listDeployments: options.listDeployments ?? (async () => []),
+    driftHistory: options.driftHistory ?? (async () => []),
     version: options.version ?? (async () => ({ version: '0.1.0', api: 1 })),
     experiments: options.experiments ?? (async () => [experiment('e1', 5)]),
     runs: async (q: RunsQuery) => {
@@ -340,5 +343,74 @@ test('refreshDeployments re-renders only on change and keeps errors apart', asyn
   assert.equal(model.deploymentsError, null);
   model.setCurrentDeployment('iris-staging');
   assert.equal(model.currentDeployment, 'iris-staging');
+  model.dispose();
+});
+
+test('the drift badge follows the newest recorded report of each deployment', async () => {
+  const newest = (datasetDrift: boolean): DriftHistoryEntry => ({
+    computed_at: 1000,
+    version: 1,
+    window_start: 0,
+    window_end: 1000,
+    rows: 200,
+    share: datasetDrift ? 0.75 : 0.25,
+    dataset_drift: datasetDrift,
+    columns: [
+      {
+        column: 'petal width (cm)',
+        test: 'ks',
+        statistic: 1e-9,
+        threshold: 0.05,
+        drifted: true,
+        psi: 1.2,
+        score: 9,
+        notes: []
+      }
+    ]
+  });
+  let drift = false;
+  const asked: [string, number | undefined][] = [];
+  const { client } = fakeClient({
+    listDeployments: async () => [
+      deployment('iris-staging', true),
+      deployment('bare', true)
+    ],
+    driftHistory: async (name, limit) => {
+      asked.push([name, limit]);
+      if (name === 'bare') {
+        throw new MlopsApiError(403, 'forbidden', 'no monitoring for you');
+      }
+      return [newest(drift)];
+    }
+  });
+  const model = new MlopsModel({ client, refreshInterval: 0 });
+  let emits = 0;
+  model.changed.connect(() => emits++);
+  await model.refreshDeployments();
+  assert.deepEqual(asked, [
+    ['iris-staging', 1],
+    ['bare', 1]
+  ]);
+  assert.equal(model.driftBadgeOf('iris-staging'), null);
+  assert.equal(model.driftBadgeOf('bare'), null);
+  assert.equal(
+    model.deploymentsError,
+    null,
+    'a history error is no panel error'
+  );
+  assert.equal(emits, 1);
+  drift = true;
+  await model.refreshDeployments();
+  assert.equal(emits, 2, 'the newest report changed: re-render');
+  assert.deepEqual(model.driftBadgeOf('iris-staging'), {
+    computedAt: 1000,
+    share: 0.75,
+    drifted: 1,
+    tested: 1,
+    version: 1,
+    columns: ['petal width (cm)']
+  });
+  await model.refreshDeployments();
+  assert.equal(emits, 2);
   model.dispose();
 });
