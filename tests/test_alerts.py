@@ -227,3 +227,33 @@ def test_a_drift_alert_retrains_from_the_versions_notebook(mlops_home, tmp_path,
     assert new_run.info.tags["mlops.retrain_alert"] == alert["id"]
     assert (tmp_path / "ran.ipynb").exists()
     assert retrain["output_notebook"].endswith("output.ipynb")
+
+
+async def test_deployment_list_carries_drift_and_open_alerts(jp_fetch, deployed):
+    b, model, X, _y = deployed
+    shifted = X.sample(200, random_state=0) * 1.5
+    _log(b.serving, "cancer-alerts", shifted, model.predict(shifted))
+    mlops.set_alert_rules("cancer-alerts", [{"kind": "drift_share", "threshold": 0.3}])
+    (alert,) = mlops.evaluate_alerts("cancer-alerts")
+    response = await jp_fetch("mlops", "api", "deployments")
+    (item,) = json.loads(response.body)["deployments"]
+    watch = item["monitoring"]
+    assert watch["alerts"] == {"firing": 1, "acknowledged": 0}
+    assert watch["drift"]["dataset_drift"] and "mean radius" in watch["drift"]["drifted_columns"]
+    listed = json.loads((await jp_fetch("mlops", "api", "alerts",
+                                        params={"status": "open"})).body)["alerts"]
+    assert [a["id"] for a in listed] == [alert["id"]]
+    acked = json.loads((await jp_fetch("mlops", "api", "alerts", alert["id"], "acknowledge",
+                                       method="POST", body="")).body)
+    assert acked["status"] == "acknowledged"
+    rules = json.loads((await jp_fetch("mlops", "api", "monitoring", "cancer-alerts", "rules",
+                                       method="PUT", body=json.dumps({"rules": [
+                                           {"kind": "error_rate", "threshold": 0.5}]}))).body)
+    assert [r["kind"] for r in rules["rules"]] == ["error_rate"]
+    from tornado.httpclient import HTTPClientError
+
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch("mlops", "api", "monitoring", "cancer-alerts", "rules", method="PUT",
+                       body=json.dumps({"rules": [{"kind": "error_rate"}]}))
+    assert info.value.code == 400 and "threshold" in json.loads(info.value.response.body)[
+        "message"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, func, insert, select
 
 from ..errors import InvalidInput, RuleViolation
 from ..registry.service import RegistryService
@@ -212,6 +212,26 @@ class MonitoringService:
                  "window_start": r.window_start, "window_end": r.window_end, "rows": r.rows,
                  "share": r.share, "dataset_drift": bool(r.dataset_drift),
                  "columns": r.report.get("columns", [])} for r in rows]
+
+    def overview(self) -> dict[str, dict[str, Any]]:
+        """Per deployment: its newest recorded drift report (summary) and its open alerts
+        by status, in two queries (for lists of deployments)."""
+        d, a = s.drift_reports, s.alerts
+        newest = select(d.c.deployment, func.max(d.c.id).label("id")).group_by(
+            d.c.deployment).subquery()
+        out: dict[str, dict[str, Any]] = {}
+        with self.db.read() as conn:
+            for r in conn.execute(select(d).join(newest, d.c.id == newest.c.id)).all():
+                out.setdefault(r.deployment, {})["drift"] = {
+                    "computed_at": r.computed_at, "share": r.share,
+                    "dataset_drift": bool(r.dataset_drift), "rows": r.rows,
+                    "drifted_columns": [c["column"] for c in r.report.get("columns", [])
+                                        if c.get("drifted")]}
+            for r in conn.execute(select(a.c.deployment, a.c.status, func.count()).where(
+                    a.c.status.in_(("firing", "acknowledged"))).group_by(
+                    a.c.deployment, a.c.status)).all():
+                out.setdefault(r[0], {}).setdefault("alerts", {})[r[1]] = int(r[2])
+        return out
 
     # ---------------------------------------------------------------- ground truth
     def log_feedback(self, deployment: str, request_ids: Sequence[str],

@@ -45,7 +45,16 @@ class DeploymentsHandler(ServingHandler):
     @authorized
     async def get(self) -> None:
         items = await self.call(self.serving.list)
-        self.reply({"deployments": [self.present(d) for d in items]})
+        overview = await self.call(self.mlops.monitoring.overview)
+        out = []
+        for d in items:
+            body = self.present(d)
+            watch = overview.get(d.name, {})
+            body["monitoring"] = {"drift": watch.get("drift"),
+                                  "alerts": {"firing": 0, "acknowledged": 0,
+                                             **watch.get("alerts", {})}}
+            out.append(body)
+        self.reply({"deployments": out})
 
     @web.authenticated
     @authorized
