@@ -257,3 +257,24 @@ async def test_deployment_list_carries_drift_and_open_alerts(jp_fetch, deployed)
                        body=json.dumps({"rules": [{"kind": "error_rate"}]}))
     assert info.value.code == 400 and "threshold" in json.loads(info.value.response.body)[
         "message"]
+
+
+def test_the_monitor_loop_evaluates_rules_on_its_own(deployed):
+    from mlops_jlab.monitoring.loop import MonitorLoop
+
+    b, _model, X, _y = deployed
+    mlops.set_alert_rules("cancer-alerts", [{"kind": "error_rate", "threshold": 0.1}])
+    _log(b.serving, "cancer-alerts", X.head(1), [0], status=422)
+    leading = threading.Event()
+    loop = MonitorLoop(b.alerts, interval=0.05, leading=leading.is_set)
+    loop.start()
+    try:
+        time.sleep(0.3)
+        assert mlops.alerts("cancer-alerts").empty  # not the store's evaluator: quiet
+        leading.set()
+        deadline = time.monotonic() + 30
+        while mlops.alerts("cancer-alerts").empty and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        loop.stop()
+    assert list(mlops.alerts("cancer-alerts")["status"]) == ["firing"]
