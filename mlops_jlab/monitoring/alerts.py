@@ -31,7 +31,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from ..errors import InvalidInput, NotFound, RuleViolation
 from ..store import schema as s
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 KINDS = ("drift_share", "column_drift", "metric", "latency_p99", "error_rate")
 METRICS = {"accuracy": "<", "f1": "<", "rmse": ">", "mae": ">"}
 OPEN = ("firing", "acknowledged")
+HISTORY_EVERY_MS = 5 * 60_000
 
 
 def normalize_rule(spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -233,7 +234,7 @@ class AlertService:
             report = drift_cache.get(key)
             if report is None:
                 report = drift_cache[key] = mon.drift(name, window=None if rows else window,
-                                                      rows=rows)
+                                                      rows=rows, store=self._history_due(name))
             span = f"the last {rows} rows" if rows else window
             if report.current_rows == 0:
                 return None, None, "no traffic in the window"
@@ -289,6 +290,15 @@ class AlertService:
         return rate, rate > float(threshold or 0), (
             f"{rate:.1%} of {len(rows)} requests refused over {window} "
             f"(threshold {float(threshold or 0):.1%})")
+
+    def _history_due(self, name: str) -> bool:
+        """Record a rule's drift report in the history at most every
+        :data:`HISTORY_EVERY_MS` per deployment (the loop runs every minute)."""
+        d = s.drift_reports
+        with self.db.read() as conn:
+            last = conn.execute(select(func.max(d.c.computed_at)).where(
+                d.c.deployment == name)).scalar()
+        return last is None or now_ms() - int(last) >= HISTORY_EVERY_MS
 
     def _apply(self, name: str, rule: dict[str, Any], value: float | None, firing: bool,
                message: str, user: str, run_actions: bool) -> dict[str, Any] | None:
