@@ -182,3 +182,23 @@ async def test_rest_drift_history_feedback_and_performance(jp_fetch, mlops_home,
             await jp_fetch("mlops", "api", *parts, **kw)
         assert info.value.code in (400, 404)
         assert "message" in json.loads(info.value.response.body)
+
+
+def test_roc_auc_when_the_requests_asked_for_probabilities(deployed):
+    b, model, X, y = deployed
+    rows = X.sample(60, random_state=5)
+    truth = y.loc[rows.index].tolist()
+    rid = uuid.uuid4().hex
+    b.serving.log_predictions([{  # what a worker logs for a request with "proba": true
+        "deployment": "cancer-mon", "request_id": rid, "version": 1, "shadow": 0,
+        "inputs": {"columns": list(rows.columns), "data": rows.to_numpy()},
+        "outputs": {"predictions": model.predict(rows),
+                    "probabilities": model.predict_proba(rows)},
+        "latency_ms": 1.0, "time": int(time.time() * 1000)}])
+    mlops.log_feedback("cancer-mon", [rid], [truth])
+    from sklearn.metrics import roc_auc_score
+
+    perf = mlops.performance("cancer-mon")
+    assert perf.loc[0, "roc_auc"] == pytest.approx(
+        roc_auc_score(truth, model.predict_proba(rows)[:, 1]))
+    assert perf.loc[0, "accuracy"] == pytest.approx(np.mean(model.predict(rows) == truth))

@@ -299,18 +299,21 @@ class MonitoringService:
             joined = conn.execute(q.order_by(log.c.time)).all()
         records: list[tuple[Any, ...]] = []
         for r in joined:
-            outputs = r.outputs if isinstance(r.outputs, list) else None
+            outputs, scores = _outputs(r.outputs)
             labels = r.label if isinstance(r.label, list) else [r.label]
             if outputs is None or len(outputs) != len(labels):
                 continue  # a shadow that failed, or a label of the wrong shape
             b = (r.time // step) * step if step else start
-            records.extend((b, r.version, bool(r.shadow), p, y)
-                           for p, y in zip(outputs, labels, strict=True) if y is not None)
+            row_scores = scores if scores is not None and len(scores) == len(labels) \
+                else [None] * len(labels)
+            records.extend((b, r.version, bool(r.shadow), p, y, sc)
+                           for p, y, sc in zip(outputs, labels, row_scores, strict=True)
+                           if y is not None)
         columns = ["bucket_start", "version", "shadow", "rows"]
         if not records:
             return pd.DataFrame(columns=columns)
         frame = pd.DataFrame(records, columns=["bucket_start", "version", "shadow",
-                                               "prediction", "label"])
+                                               "prediction", "label", "scores"])
         numeric = task == "regression" or (task is None and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in frame["label"])
             and not _all_integral(frame["label"]))
@@ -364,5 +367,35 @@ def _metrics(group: pd.DataFrame, numeric: bool) -> dict[str, float]:
     from sklearn.metrics import accuracy_score, f1_score
 
     y, p = group["label"].astype(str), group["prediction"].astype(str)
-    return {"accuracy": float(accuracy_score(y, p)),
-            "f1": float(f1_score(y, p, average="macro", zero_division=0))}
+    out = {"accuracy": float(accuracy_score(y, p)),
+           "f1": float(f1_score(y, p, average="macro", zero_division=0))}
+    auc = _roc_auc(group)
+    if auc is not None:
+        out["roc_auc"] = auc
+    return out
+
+
+def _outputs(logged: Any) -> tuple[list[Any] | None, list[Any] | None]:
+    """Predictions (and probabilities, when the request asked for them) of a log row."""
+    if isinstance(logged, list):
+        return logged, None
+    if isinstance(logged, dict) and isinstance(logged.get("predictions"), list):
+        probabilities = logged.get("probabilities")
+        return logged["predictions"], probabilities if isinstance(probabilities, list) else None
+    return None, None
+
+
+def _roc_auc(group: pd.DataFrame) -> float | None:
+    """ROC AUC of a binary classifier, when every labelled row has its probabilities
+    (clients asked ``proba``) and both classes are present. The classes are taken in
+    sorted order, as scikit-learn's ``classes_`` are."""
+    scores = group["scores"].tolist()
+    if any(not isinstance(sc, list) or len(sc) != 2 for sc in scores):
+        return None
+    classes = sorted({str(v) for v in group["label"]} | {str(v) for v in group["prediction"]})
+    if len(classes) != 2 or group["label"].astype(str).nunique() < 2:
+        return None
+    from sklearn.metrics import roc_auc_score
+
+    positive = (group["label"].astype(str) == classes[1]).to_numpy()
+    return float(roc_auc_score(positive, [float(sc[1]) for sc in scores]))

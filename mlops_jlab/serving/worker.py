@@ -175,7 +175,9 @@ class Worker:
                           f"these rows: {type(exc).__name__}: {exc}")
         latency = (time.perf_counter() - started) * 1000
         self.served += 1
-        self.pending_logs.append((out["request_id"], version, False, inputs, predictions,
+        logged = {"predictions": predictions, "probabilities": out["probabilities"]} \
+            if proba else predictions  # probabilities, when asked, feed ROC AUC monitoring
+        self.pending_logs.append((out["request_id"], version, False, inputs, logged,
                                   latency, time.time(), 200))
         if self.shadow is not None:
             self._run_shadow(out["request_id"], inputs)
