@@ -19,13 +19,20 @@ module.exports = {
   // One server and one store for every spec file: run them one after the other.
   workers: 1,
   // The store is shared and starts empty: the panel and registry specs first
-  // (mlops.spec.ts checks the empty state), then the serving and monitoring specs.
+  // (mlops.spec.ts checks the empty state), then the serving and monitoring specs,
+  // then alerts.spec.ts (it checks the empty Alerts section first).
   projects: [
     { name: 'tracking', testMatch: /(mlops|models)\.spec\.ts$/ },
     {
       name: 'serving',
       testMatch: /(deployments|monitoring)\.spec\.ts$/,
       dependencies: ['tracking']
+    },
+    // Files of a project run in name order: alerts.spec.ts gets its own project.
+    {
+      name: 'alerts',
+      testMatch: /alerts\.spec\.ts$/,
+      dependencies: ['serving']
     }
   ],
   reporter: [['list'], ['html', { open: 'never' }]],

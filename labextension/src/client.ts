@@ -283,6 +283,25 @@ export interface Deployment {
   updated_at: EpochMs;
   /** Only in the answer of the POST that created the deployment. */
   token?: string;
+  /** Only in `GET deployments` (the list): newest drift and open alert counts. */
+  monitoring?: DeploymentMonitoring | null;
+}
+
+/** The newest recorded drift report of a deployment, summarised (`GET deployments`). */
+export interface DeploymentDriftSummary {
+  computed_at: EpochMs;
+  /** Share of drifted columns among the tested ones. */
+  share: number;
+  dataset_drift: boolean;
+  /** Rows of the current window. */
+  rows: number;
+  drifted_columns: string[];
+}
+
+/** What `GET deployments` tells about the monitoring of each deployment. */
+export interface DeploymentMonitoring {
+  drift: DeploymentDriftSummary | null;
+  alerts: { firing: number; acknowledged: number };
 }
 
 export type DeploymentEventKind =
@@ -504,6 +523,118 @@ export interface FeedbackResult {
   matched: number;
 }
 
+/** What an alert rule watches. */
+export type AlertKind =
+  'drift_share' | 'column_drift' | 'metric' | 'latency_p99' | 'error_rate';
+
+export type AlertStatus = 'firing' | 'acknowledged' | 'resolved';
+
+/** The `retrain` action of a rule: run the training notebook again with papermill. */
+export interface RetrainAction {
+  type: 'retrain';
+  /** Papermill parameters of the training notebook. */
+  parameters: Record<string, unknown>;
+  /** The notebook to run (default: the one stored on the serving version's run). */
+  notebook?: string;
+  /** The registered model of the candidate (default: the deployment's model). */
+  register_as?: string;
+  /** Validate on a dataset instead of the labelled live traffic. */
+  validate?: { dataset: string; target?: string };
+  cwd?: string;
+}
+
+/**
+ * An alert rule of a deployment (`GET/PUT monitoring/{name}/rules`). It fires when:
+ * drift share ≥ threshold; the column drifted (its test's own threshold);
+ * accuracy/F1 below or RMSE/MAE above the threshold; p99 latency (ms) above; the
+ * share of refused requests above.
+ */
+export interface AlertRule {
+  /** Set by the server (kept when a PUT sends it back). */
+  id?: string;
+  kind: AlertKind | string;
+  threshold?: number;
+  /** `1h` by default. */
+  window?: string;
+  /** Quiet time after an alert resolved, `30m` by default. */
+  cooldown?: string;
+  /** Drift rules: the newest N rows instead of a time window. */
+  rows?: number;
+  /** `column_drift`. */
+  column?: string;
+  /** `metric`. */
+  metric?: 'accuracy' | 'f1' | 'rmse' | 'mae' | string;
+  /** `metric`: the fewest labelled rows to judge (30). */
+  min_rows?: number;
+  /** A public http(s) URL the new alert is posted to. */
+  webhook?: string;
+  action?: RetrainAction;
+  name?: string;
+}
+
+/** The outcome of posting an alert to its rule's webhook. */
+export interface WebhookOutcome {
+  ok: boolean;
+  status?: number;
+  error?: string;
+}
+
+/** How the candidate of a retraining was validated. */
+export interface RetrainValidation {
+  /** What it was validated on, e.g. `labelled live traffic (42 rows)`. */
+  on: string;
+  /** Null when it could not be validated (see `note`). */
+  passed: boolean | null;
+  note?: string;
+}
+
+/** The `retrain` action's progress and outcome, on the alert. */
+export interface RetrainOutcome {
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | string;
+  run_id?: string;
+  model?: string;
+  candidate_version?: number;
+  validation?: RetrainValidation;
+  /** Where papermill wrote the executed notebook (a path on the server). */
+  output_notebook?: string;
+  error?: string;
+  started_at?: EpochMs;
+  seconds?: number;
+}
+
+/** An alert (`GET alerts`): firing → acknowledged → resolved. */
+export interface Alert {
+  id: string;
+  deployment: string;
+  rule_id: string;
+  kind: AlertKind | string;
+  status: AlertStatus | string;
+  message: string;
+  /** The measured value (share, statistic, metric, ms, rate); null when unknown. */
+  value: number | null;
+  threshold: number | null;
+  fired_at: EpochMs;
+  updated_at: EpochMs;
+  acknowledged_at: EpochMs | null;
+  acknowledged_by: string | null;
+  resolved_at: EpochMs | null;
+  data: {
+    rule?: AlertRule;
+    webhook?: WebhookOutcome;
+    retrain?: RetrainOutcome;
+    [key: string]: unknown;
+  };
+}
+
+/** The query of `GET alerts`. */
+export interface AlertsQuery {
+  deployment?: string;
+  /** `open` = firing or acknowledged. */
+  status?: AlertStatus | 'open';
+  /** The server's default: 200. */
+  limit?: number;
+}
+
 /**
  * The query of `GET runs`.
  */
@@ -546,6 +677,12 @@ export class MlopsApiError extends Error implements ApiError {
   get problems(): string[] {
     const problems = this.body?.problems;
     return Array.isArray(problems) ? problems.map(p => String(p)) : [];
+  }
+
+  /** The input field a 400 names (e.g. `threshold`), when it names one. */
+  get field(): string | undefined {
+    const field = this.body?.field;
+    return typeof field === 'string' && field ? field : undefined;
   }
 
   /** True when the server extension is not there (route unknown or server unreachable). */
@@ -913,6 +1050,61 @@ export class MlopsClient {
       this.url('deployments', name, 'feedback'),
       { request_ids: requestIds, labels }
     );
+  }
+
+  /** `GET alerts?deployment=&status=&limit=` (newest first) */
+  async alerts(query: AlertsQuery = {}): Promise<Alert[]> {
+    const answer = await this._get<{ alerts: Alert[] }>(
+      this.url('alerts') +
+        buildQuery({
+          deployment: query.deployment,
+          status: query.status,
+          limit: query.limit
+        })
+    );
+    return answer.alerts ?? [];
+  }
+
+  /**
+   * `POST alerts/{id}/acknowledge`: firing → acknowledged by the caller (an
+   * acknowledged one is answered as is); a resolved alert rejects with a 422.
+   */
+  acknowledgeAlert(id: string): Promise<Alert> {
+    return this._request<Alert>('POST', this.url('alerts', id, 'acknowledge'));
+  }
+
+  /** `GET monitoring/{name}/rules` */
+  async alertRules(name: string): Promise<AlertRule[]> {
+    const answer = await this._get<{ rules: AlertRule[] }>(
+      this.url('monitoring', name, 'rules')
+    );
+    return answer.rules ?? [];
+  }
+
+  /**
+   * `PUT monitoring/{name}/rules`: replaces every rule (all are checked first: a
+   * bad one rejects with a 400 whose message and `field` name the problem, and
+   * none is saved). Rules sent back with their `id` keep it.
+   */
+  async setAlertRules(name: string, rules: AlertRule[]): Promise<AlertRule[]> {
+    const answer = await this._request<{ rules: AlertRule[] }>(
+      'PUT',
+      this.url('monitoring', name, 'rules'),
+      { rules }
+    );
+    return answer?.rules ?? [];
+  }
+
+  /**
+   * `POST monitoring/{name}/evaluate`: evaluate the rules now; the alerts that
+   * fired or resolved (a retrain action continues in the background).
+   */
+  async evaluateAlerts(name: string): Promise<Alert[]> {
+    const answer = await this._request<{ alerts: Alert[] }>(
+      'POST',
+      this.url('monitoring', name, 'evaluate')
+    );
+    return answer?.alerts ?? [];
   }
 
   private _get<T>(url: string): Promise<T> {

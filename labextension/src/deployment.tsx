@@ -37,10 +37,12 @@ import {
   TryItStart,
   tryItStart
 } from './deployments';
+import { AlertsModel } from './alertsmodel';
 import { formatRelative, formatTime } from './format';
 import { messageOf } from './model';
 import { MonitoringSection } from './monitoring';
 import { MonitoringModel } from './monitoringmodel';
+import { RulesModel } from './rulesmodel';
 import { EnvironmentBadge, StatusLight } from './panel';
 import { sameData } from './query';
 import { formatVersion } from './registry';
@@ -81,6 +83,24 @@ export class DeploymentWidget extends ReactWidget {
       onRecorded: () => this._onChanged(this)
     });
     this.monitoring.changed.connect(() => this.update());
+    const onAlertsChanged = options.onAlertsChanged ?? (() => undefined);
+    this.alerts = new AlertsModel({
+      client: this._client,
+      deployment: this.deploymentName,
+      onAcknowledged: () => onAlertsChanged(this),
+      currentUser: options.currentUser
+    });
+    this.alerts.changed.connect(() => this.update());
+    this.rules = new RulesModel({
+      deployment: this.deploymentName,
+      client: this._client,
+      // Alerts may fire or resolve: this tab's list and the panel follow.
+      onEvaluated: () => {
+        void this.alerts.refresh();
+        onAlertsChanged(this);
+      }
+    });
+    this.rules.changed.connect(() => this.update());
     void this.refresh();
   }
 
@@ -89,6 +109,12 @@ export class DeploymentWidget extends ReactWidget {
   /** The state of the Monitoring section. */
   readonly monitoring: MonitoringModel;
 
+  /** The deployment's alerts (Monitoring section). */
+  readonly alerts: AlertsModel;
+
+  /** The deployment's alert rules (Monitoring section). */
+  readonly rules: RulesModel;
+
   get detail(): Deployment | null {
     return this._detail;
   }
@@ -96,8 +122,11 @@ export class DeploymentWidget extends ReactWidget {
   /** Reload the deployment and its events (and the "Try it" example when the main version changed). */
   async refresh(): Promise<void> {
     const name = this.deploymentName;
-    // Drift history and performance follow on their own (errors shown in the section).
+    // Drift history, performance, alerts and rules follow on their own (errors
+    // shown in the section).
     void this.monitoring.refresh();
+    void this.alerts.refresh();
+    void this.rules.refresh();
     try {
       const [detail, events] = await Promise.all([
         this._client.getDeployment(name),
@@ -141,6 +170,8 @@ export class DeploymentWidget extends ReactWidget {
   dispose(): void {
     this._timer.stop();
     this.monitoring.dispose();
+    this.alerts.dispose();
+    this.rules.dispose();
     super.dispose();
   }
 
@@ -315,6 +346,8 @@ export class DeploymentWidget extends ReactWidget {
       <DeploymentView
         detail={this._detail}
         monitoring={this.monitoring}
+        alerts={this.alerts}
+        rules={this.rules}
         events={this._events}
         eventsError={this._eventsError}
         error={this._error}
@@ -353,6 +386,15 @@ export class DeploymentWidget extends ReactWidget {
             version
           })
         }
+        openModelVersion={(name, version) =>
+          void this._commands.execute('mlops:open-model-version', {
+            name,
+            version
+          })
+        }
+        openRun={runId =>
+          void this._commands.execute('mlops:open-run', { runId })
+        }
       />
     );
   }
@@ -386,12 +428,18 @@ export namespace DeploymentWidget {
     refreshInterval: () => number;
     /** Called after the traffic, a rollback or a stop changed the deployment. */
     onChanged?: (widget: DeploymentWidget) => void;
+    /** Called after an alert was acknowledged or the rules were evaluated here. */
+    onAlertsChanged?: (widget: DeploymentWidget) => void;
+    /** The Jupyter user name of this session. */
+    currentUser?: () => string | null;
   }
 }
 
 function DeploymentView(props: {
   detail: Deployment;
   monitoring: MonitoringModel;
+  alerts: AlertsModel;
+  rules: RulesModel;
   events: DeploymentEvent[];
   eventsError: string | null;
   error: string | null;
@@ -413,6 +461,8 @@ function DeploymentView(props: {
   onRollback: () => void;
   onStop: () => void;
   openVersion: (version: number) => void;
+  openModelVersion: (name: string, version: number) => void;
+  openRun: (runId: string) => void;
 }): JSX.Element {
   const d = props.detail;
   const active = d.status === 'active';
@@ -550,7 +600,11 @@ function DeploymentView(props: {
       <Section title="Monitoring" className="mlops-MonitoringSection">
         <MonitoringSection
           model={props.monitoring}
+          alerts={props.alerts}
+          rules={props.rules}
           openVersion={props.openVersion}
+          openModelVersion={props.openModelVersion}
+          openRun={props.openRun}
         />
       </Section>
 

@@ -7,6 +7,7 @@
 import {
   ColumnDistribution,
   ColumnDriftRecord,
+  DeploymentDriftSummary,
   DriftHistoryEntry,
   EpochMs,
   PerformancePoint
@@ -427,29 +428,33 @@ export interface DriftBadge {
   computedAt: EpochMs;
   share: number;
   drifted: number;
-  tested: number;
-  version: number;
-  /** The most severe drifted columns (at most 5). */
+  /** How many columns were tested (drifted / share); null when unknown. */
+  tested: number | null;
+  /** Rows of the window the report compared. */
+  rows: number;
+  /** The drifted columns (at most 5). */
   columns: string[];
 }
 
-/** The badge when the newest recorded report found dataset drift, else null. */
+/**
+ * The badge when the newest recorded report (as `GET deployments` summarises it)
+ * found dataset drift, else null.
+ */
 export function driftBadge(
-  newest: DriftHistoryEntry | null | undefined
+  newest: DeploymentDriftSummary | null | undefined
 ): DriftBadge | null {
   if (!newest || !newest.dataset_drift) {
     return null;
   }
-  const columns = newest.columns ?? [];
+  const columns = newest.drifted_columns ?? [];
+  const drifted = columns.length;
   return {
     computedAt: newest.computed_at,
     share: newest.share,
-    drifted: columns.filter(c => c.drifted).length,
-    tested: columns.filter(isTested).length,
-    version: newest.version,
-    columns: bySeverity(columns.filter(c => c.drifted))
-      .slice(0, 5)
-      .map(c => c.column)
+    drifted,
+    tested: newest.share > 0 ? Math.round(drifted / newest.share) : null,
+    rows: newest.rows,
+    columns: columns.slice(0, 5)
   };
 }
 
@@ -458,9 +463,14 @@ export function driftBadgeTitle(
   badge: DriftBadge,
   formatTime: (ms: number) => string
 ): string {
+  const counted =
+    badge.tested !== null
+      ? `${badge.drifted} of ${badge.tested} tested columns drifted`
+      : `${badge.drifted} columns drifted`;
+  const more = badge.drifted > badge.columns.length ? ', …' : '';
   return (
-    `Dataset drift in the last recorded report (${formatTime(badge.computedAt)}): ` +
-    `${badge.drifted} of ${badge.tested} tested columns drifted (${formatShare(badge.share)})` +
-    (badge.columns.length ? `: ${badge.columns.join(', ')}` : '')
+    `Dataset drift in the last recorded report (${formatTime(badge.computedAt)}, ` +
+    `${badge.rows.toLocaleString('en-US')} rows): ${counted} (${formatShare(badge.share)})` +
+    (badge.columns.length ? `: ${badge.columns.join(', ')}${more}` : '')
   );
 }

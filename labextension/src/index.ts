@@ -14,8 +14,10 @@ import {
   WidgetTracker
 } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStateDB } from '@jupyterlab/statedb';
 import { MessageLoop } from '@lumino/messaging';
 
+import { AlertNotifier } from './alertnotifier';
 import { MlopsClient } from './client';
 import { DeploymentWidget } from './deployment';
 import { mlopsIcon } from './icons';
@@ -38,28 +40,41 @@ export namespace CommandIDs {
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description:
-    'Notebook-native MLOps: experiments, runs, models and deployments side panel; run, model version and deployment tabs.',
+    'Notebook-native MLOps: experiments, runs, models, deployments and alerts side panel; run, model version and deployment tabs; alert notifications.',
   autoStart: true,
-  optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry, IThemeManager],
+  optional: [
+    ILayoutRestorer,
+    ICommandPalette,
+    ISettingRegistry,
+    IThemeManager,
+    IStateDB
+  ],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
-    themeManager: IThemeManager | null
+    themeManager: IThemeManager | null,
+    state: IStateDB | null
   ) => {
     const client = new MlopsClient({
       serverSettings: app.serviceManager.serverSettings
     });
     let refreshInterval = 5;
 
-    // The panel polls only while it is visible (plus once at start).
+    /** The Jupyter user name (the server records actions under it). */
+    const currentUser = () =>
+      app.serviceManager.user?.identity?.username ?? null;
+
+    // The panel polls only while it is visible (plus once at start); its
+    // alerts poll always (icon badge, notifications).
     let panelVisible = () => false;
     const model = new MlopsModel({
       client,
       refreshInterval,
       pageSize: 50,
-      isActive: () => panelVisible()
+      isActive: () => panelVisible(),
+      currentUser
     });
 
     const tracker = new WidgetTracker<MainAreaWidget<RunDetailWidget>>({
@@ -185,7 +200,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
             commands: app.commands,
             refreshInterval: () => refreshInterval,
             // Traffic, rollback or stop: the panel's row changes too.
-            onChanged: () => void model.refreshDeployments()
+            onChanged: () => void model.refreshDeployments(),
+            // Acknowledged or evaluated here: the panel's alerts and counts follow.
+            onAlertsChanged: () => {
+              void model.alerts.refresh();
+              void model.refreshDeployments();
+            },
+            currentUser
           }),
         {
           id: `mlops-deployment-${encodeURIComponent(name)}`,
@@ -202,6 +223,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
     );
     panelVisible = () => panel.isVisible;
     app.shell.add(panel, 'left', { rank: 650 });
+
+    // Firing alerts: a badge on the panel's icon and a notification each.
+    new AlertNotifier({
+      alerts: model.alerts,
+      title: panel.title,
+      state,
+      openDeployment: name => void openDeployment(name),
+      openPanel: () => {
+        app.shell.activateById(PANEL_ID);
+        void model.refresh();
+      }
+    });
+    // An alert acknowledged in the panel (or changed elsewhere): the open
+    // deployment tabs show it too.
+    model.alerts.changed.connect(() => {
+      deploymentTracker.forEach(w => void w.content.alerts.refresh());
+    });
     if (restorer) {
       restorer.add(panel, PANEL_ID);
       void restorer.restore(tracker, {
@@ -239,7 +277,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     app.commands.addCommand(CommandIDs.refresh, {
       label: 'MLOps: Refresh',
-      caption: 'Reload experiments, runs, models, deployments and open tabs',
+      caption:
+        'Reload experiments, runs, models, deployments, alerts and open tabs',
       execute: async () => {
         await model.refresh();
         const tabs: Promise<void>[] = [];

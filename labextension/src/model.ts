@@ -7,7 +7,6 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   Deployment,
-  DriftHistoryEntry,
   Experiment,
   MlopsApiError,
   MlopsClient,
@@ -15,6 +14,7 @@ import {
   RegisteredModel,
   Run
 } from './client';
+import { AlertsModel } from './alertsmodel';
 import { DriftBadge, driftBadge } from './drift';
 import { orderByParam, sameData, SortState } from './query';
 import { FRONTEND_API, FRONTEND_VERSION } from './version';
@@ -41,10 +41,22 @@ export class MlopsModel {
     this.client = options.client;
     this._pageSize = options.pageSize ?? 50;
     this._isActive = options.isActive ?? (() => true);
+    this.alerts = new AlertsModel({
+      client: this.client,
+      // The deployments' alert counts change too.
+      onAcknowledged: () => void this.refreshDeployments(),
+      currentUser: options.currentUser
+    });
     this.setRefreshInterval(options.refreshInterval ?? 5);
   }
 
   readonly client: MlopsClient;
+
+  /**
+   * The open alerts of every deployment (the panel's Alerts section, the icon
+   * badge and the notifications); polled even while the panel is hidden.
+   */
+  readonly alerts: AlertsModel;
 
   /** Emitted whenever any part of the state changes. */
   get changed(): ISignal<this, void> {
@@ -148,7 +160,8 @@ export class MlopsModel {
    * found dataset drift.
    */
   driftBadgeOf(name: string): DriftBadge | null {
-    return driftBadge(this._newestDrift.get(name));
+    const deployment = this._deployments?.find(d => d.name === name);
+    return driftBadge(deployment?.monitoring?.drift);
   }
   /** The deployment whose tab is the current one (highlighted in the panel). */
   get currentDeployment(): string | null {
@@ -162,19 +175,16 @@ export class MlopsModel {
   }
 
   /**
-   * Reload the deployments and the newest drift report of each; re-renders only
-   * when something changed.
+   * Reload the deployments (each with its newest drift summary and open alert
+   * counts, in one request); re-renders only when something changed.
    */
   async refreshDeployments(): Promise<void> {
     try {
       const deployments = await this.client.listDeployments();
-      const newest = await this._newestDriftOf(deployments);
       const changed =
         !sameData(deployments, this._deployments) ||
-        !sameData(Array.from(newest), Array.from(this._newestDrift)) ||
         this._deploymentsError !== null;
       this._deployments = deployments;
-      this._newestDrift = newest;
       this._deploymentsError = null;
       if (changed) {
         this._emit();
@@ -189,33 +199,6 @@ export class MlopsModel {
         this._emit();
       }
     }
-  }
-
-  /**
-   * The newest recorded drift report of each deployment (one small request each);
-   * a deployment whose history cannot be read (no monitoring on this server, no
-   * permission) simply gets no badge.
-   */
-  private async _newestDriftOf(
-    deployments: Deployment[]
-  ): Promise<Map<string, DriftHistoryEntry>> {
-    const entries = await Promise.all(
-      deployments.map(async d => {
-        try {
-          const [newest] = await this.client.driftHistory(d.name, 1);
-          return newest ? ([d.name, newest] as const) : null;
-        } catch {
-          return null;
-        }
-      })
-    );
-    const out = new Map<string, DriftHistoryEntry>();
-    for (const entry of entries) {
-      if (entry) {
-        out.set(entry[0], entry[1]);
-      }
-    }
-    return out;
   }
 
   /** Expand (and load the versions of) a model, or collapse it. */
@@ -285,6 +268,12 @@ export class MlopsModel {
       this._timer = setInterval(() => {
         if (this._isActive()) {
           void this.refresh();
+        } else if (
+          this._server.kind === 'ok' ||
+          this._server.kind === 'mismatch'
+        ) {
+          // One small request: the icon badge and notifications stay current.
+          void this.alerts.refresh();
         }
       }, seconds * 1000);
     }
@@ -386,6 +375,7 @@ export class MlopsModel {
     }
     this._disposed = true;
     this.setRefreshInterval(0);
+    this.alerts.dispose();
     Signal.clearData(this);
   }
 
@@ -399,7 +389,8 @@ export class MlopsModel {
     await Promise.all([
       this._refreshRuns(),
       this.refreshModels(),
-      this.refreshDeployments()
+      this.refreshDeployments(),
+      this.alerts.refresh()
     ]);
   }
 
@@ -601,7 +592,6 @@ export class MlopsModel {
   private _currentModelVersion: { name: string; version: number } | null = null;
   private _deployments: Deployment[] | null = null;
   private _deploymentsError: string | null = null;
-  private _newestDrift = new Map<string, DriftHistoryEntry>();
   private _currentDeployment: string | null = null;
   private _disposed = false;
 }
@@ -611,8 +601,13 @@ export namespace MlopsModel {
     client: MlopsClient;
     pageSize?: number;
     refreshInterval?: number;
-    /** Polling is skipped while this returns false (e.g. the panel is hidden). */
+    /**
+     * Polling is skipped while this returns false (e.g. the panel is hidden),
+     * except for the alerts.
+     */
     isActive?: () => boolean;
+    /** The Jupyter user name of this session. */
+    currentUser?: () => string | null;
   }
 }
 

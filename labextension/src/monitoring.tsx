@@ -1,11 +1,13 @@
 /**
  * The Monitoring section of a deployment tab: window selector and "Check drift
  * now", the drift verdict, the drift heatmap over the recorded reports, the columns
- * by severity with a column's distributions, and performance per version from
- * ground-truth labels.
+ * by severity with a column's distributions, performance per version from
+ * ground-truth labels, the deployment's alerts and its alert rules.
  */
 import * as React from 'react';
 
+import { AlertList, AlertRulesView } from './alerts';
+import { AlertsModel } from './alertsmodel';
 import { ColumnDrift, DriftReport } from './client';
 import { EmptyInline, ErrorBanner, onEnter } from './common';
 import {
@@ -32,6 +34,7 @@ import {
   PerformanceChart
 } from './svgcharts';
 import { formatVersion } from './registry';
+import { RulesModel } from './rulesmodel';
 
 const WINDOW_MS: Record<string, number> = {
   '15m': 15 * 60_000,
@@ -49,7 +52,11 @@ mlops.log_feedback("${deployment}", [answer["request_id"]], [list(y_batch)])`;
 
 export function MonitoringSection(props: {
   model: MonitoringModel;
+  alerts: AlertsModel;
+  rules: RulesModel;
   openVersion: (version: number) => void;
+  openModelVersion: (name: string, version: number) => void;
+  openRun: (runId: string) => void;
 }): JSX.Element {
   const { model } = props;
   return (
@@ -66,6 +73,19 @@ export function MonitoringSection(props: {
       )}
       <h4 className="mlops-SubTitle">Performance on labelled predictions</h4>
       <PerformanceView model={model} />
+      <h4 className="mlops-SubTitle mlops-AlertsTitle">Alerts</h4>
+      <div className="mlops-DeploymentAlerts">
+        <AlertList
+          model={props.alerts}
+          openVersion={props.openModelVersion}
+          openRun={props.openRun}
+          empty={
+            <EmptyInline>No open alerts on {model.deployment}.</EmptyInline>
+          }
+        />
+      </div>
+      <h4 className="mlops-SubTitle mlops-RulesTitle">Alert rules</h4>
+      <AlertRulesView model={props.rules} />
     </div>
   );
 }

@@ -1,6 +1,6 @@
 /**
- * The MLOps side panel: a SidePanel (header + toolbar + accordion) with an
- * Experiments section, a Runs section and a Models section, rendered with React
+ * The MLOps side panel: a SidePanel (header + toolbar + accordion) with
+ * Experiments, Runs, Models, Deployments and Alerts sections, rendered with React
  * from an MlopsModel.
  */
 import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
@@ -28,6 +28,7 @@ import {
   statusLightTitle,
   trafficSummary
 } from './deployments';
+import { AlertList, AlertsEmpty } from './alerts';
 import { ErrorBanner, onEnter, onEnterOrSpace } from './common';
 import { DriftBadge, driftBadgeTitle } from './drift';
 import {
@@ -145,12 +146,65 @@ export function createPanel(
   deployments.title.label = 'Deployments';
   panel.addWidget(deployments);
 
+  const alerts = ReactWidget.create(
+    <UseSignal signal={model.alerts.changed}>
+      {() => (
+        <AlertsView
+          model={model}
+          openRun={openRun}
+          openVersion={openVersion}
+          openDeployment={openDeployment}
+        />
+      )}
+    </UseSignal>
+  );
+  alerts.addClass('mlops-Section');
+  alerts.addClass('mlops-AlertsSection');
+  alerts.title.label = 'Alerts';
+  model.alerts.changed.connect(() => {
+    const firing = model.alerts.firingCount;
+    const label = firing ? `Alerts · ${firing} firing` : 'Alerts';
+    if (alerts.title.label !== label) {
+      alerts.title.label = label;
+    }
+  });
+  panel.addWidget(alerts);
+
   // Give the runs table most of the height.
   const content = panel.content as any;
   if (typeof content.setRelativeSizes === 'function') {
-    content.setRelativeSizes([1, 3, 2, 1.5]);
+    content.setRelativeSizes([1, 3, 2, 1.5, 1.5]);
   }
   return panel;
+}
+
+/** The Alerts section: open alerts of every deployment, newest first. */
+function AlertsView(props: {
+  model: MlopsModel;
+  openRun: (runId: string) => void;
+  openVersion: (name: string, version: number) => void;
+  openDeployment: (name: string) => void;
+}): JSX.Element {
+  const { model } = props;
+  if (model.server.kind === 'missing') {
+    return (
+      <div className="mlops-Empty mlops-Muted">
+        Alerts appear here once the server extension is running.
+      </div>
+    );
+  }
+  const active = model.deployments?.find(d => d.status === 'active');
+  return (
+    <div className="mlops-PanelAlerts">
+      <AlertList
+        model={model.alerts}
+        openDeployment={props.openDeployment}
+        openVersion={props.openVersion}
+        openRun={props.openRun}
+        empty={<AlertsEmpty deployment={active?.name} />}
+      />
+    </div>
+  );
 }
 
 /** Title line and the handshake banner. */
@@ -925,6 +979,7 @@ function DeploymentRow(props: {
         </span>
       </span>
       {props.drift && <DriftBadgeView badge={props.drift} />}
+      <AlertCountBadge counts={d.monitoring?.alerts} />
       <EnvironmentBadge env={d.environment} />
       {d.status === 'active' ? (
         <span
@@ -952,6 +1007,25 @@ function DriftBadgeView({ badge }: { badge: DriftBadge }): JSX.Element {
   return (
     <span className="mlops-DriftBadge" title={title}>
       <span aria-hidden="true">▲</span> drift
+    </span>
+  );
+}
+
+/** The number of firing alerts of a deployment (its row in the panel). */
+function AlertCountBadge(props: {
+  counts: { firing: number; acknowledged: number } | null | undefined;
+}): JSX.Element | null {
+  const firing = props.counts?.firing ?? 0;
+  if (!firing) {
+    return null;
+  }
+  const acknowledged = props.counts?.acknowledged ?? 0;
+  return (
+    <span
+      className="mlops-AlertCountBadge"
+      title={`${firing} firing alert${firing === 1 ? '' : 's'}${acknowledged ? `, ${acknowledged} acknowledged` : ''}`}
+    >
+      <span aria-hidden="true">●</span> {firing}
     </span>
   );
 }

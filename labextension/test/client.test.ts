@@ -501,3 +501,111 @@ test('monitoring: missing lists become empty; a 422 keeps its readable message',
       !err.isUnavailable
   );
 });
+
+test('alert routes: list, acknowledge, rules, evaluate URLs and bodies', async () => {
+  const alert = {
+    id: 'a1',
+    deployment: 'churn prod',
+    rule_id: 'r1',
+    kind: 'drift_share',
+    status: 'acknowledged',
+    message: '60% of columns drifted',
+    value: 0.6,
+    threshold: 0.3,
+    fired_at: 1,
+    updated_at: 2,
+    acknowledged_at: 2,
+    acknowledged_by: 'alice',
+    resolved_at: null,
+    data: { rule: { id: 'r1', kind: 'drift_share', threshold: 0.3 } }
+  };
+  const rules = [
+    {
+      id: 'r1',
+      kind: 'drift_share',
+      threshold: 0.3,
+      window: '1h',
+      cooldown: '30m'
+    }
+  ];
+  const { client, calls } = fakeClient(url => {
+    if (url.endsWith('/acknowledge')) {
+      return json(alert);
+    }
+    if (url.endsWith('/rules')) {
+      return json({ rules });
+    }
+    return json({ alerts: [alert] });
+  });
+  const api = 'http://localhost:8888/lab-base/mlops/api';
+  assert.deepEqual(await client.alerts(), [alert]);
+  await client.alerts({ deployment: 'churn prod', status: 'open', limit: 50 });
+  await client.alerts({ status: 'resolved' });
+  const acked = await client.acknowledgeAlert('a/1');
+  assert.equal(acked.status, 'acknowledged');
+  assert.deepEqual(await client.alertRules('churn prod'), rules);
+  const saved = await client.setAlertRules('churn prod', [
+    { kind: 'drift_share', threshold: 0.3 }
+  ]);
+  assert.equal(saved[0].id, 'r1');
+  const changed = await client.evaluateAlerts('churn prod');
+  assert.equal(changed[0].id, 'a1');
+  assert.deepEqual(
+    calls.map(c => [c.init.method, c.url, c.init.body ?? null]),
+    [
+      ['GET', `${api}/alerts`, null],
+      [
+        'GET',
+        `${api}/alerts?deployment=churn%20prod&status=open&limit=50`,
+        null
+      ],
+      ['GET', `${api}/alerts?status=resolved`, null],
+      ['POST', `${api}/alerts/a%2F1/acknowledge`, null],
+      ['GET', `${api}/monitoring/churn%20prod/rules`, null],
+      [
+        'PUT',
+        `${api}/monitoring/churn%20prod/rules`,
+        JSON.stringify({ rules: [{ kind: 'drift_share', threshold: 0.3 }] })
+      ],
+      ['POST', `${api}/monitoring/churn%20prod/evaluate`, null]
+    ]
+  );
+});
+
+test('alert routes: missing lists are empty; 400 names the field; 422 stays readable', async () => {
+  const { client } = fakeClient(url => {
+    if (url.endsWith('/rules')) {
+      return json(
+        {
+          error: 'bad_request',
+          message: 'a drift_share rule needs a threshold in (0, 1]',
+          field: 'threshold'
+        },
+        400
+      );
+    }
+    if (url.endsWith('/acknowledge')) {
+      return json(
+        { error: 'invalid', message: 'alert a1 is already resolved' },
+        422
+      );
+    }
+    return json({});
+  });
+  assert.deepEqual(await client.alerts({ deployment: 'd' }), []);
+  assert.deepEqual(await client.evaluateAlerts('d'), []);
+  await assert.rejects(
+    client.setAlertRules('d', [{ kind: 'drift_share', threshold: 3 }]),
+    (err: MlopsApiError) =>
+      err.status === 400 &&
+      err.field === 'threshold' &&
+      err.message === 'a drift_share rule needs a threshold in (0, 1]'
+  );
+  await assert.rejects(
+    client.acknowledgeAlert('a1'),
+    (err: MlopsApiError) =>
+      err.status === 422 &&
+      err.field === undefined &&
+      err.message === 'alert a1 is already resolved'
+  );
+});

@@ -280,35 +280,48 @@ test('performance: metrics present, one series per version, shadow last', () => 
   assert.ok(higherIsBetter('accuracy') && !higherIsBetter('rmse'));
 });
 
-test('driftBadge: only when the newest report found dataset drift', () => {
+test('driftBadge: from the deployments list summary, only on dataset drift', () => {
   assert.equal(driftBadge(undefined), null);
-  assert.equal(
-    driftBadge(entry(1, [col('a', 2, true), col('b', 0, false)])),
-    null
-  );
-  const badge = driftBadge(
-    entry(
-      5000,
-      [
-        col('a', 2, true),
-        col('z', 9, true),
-        col('c', 0.1, false),
-        col('n', 0, false, null)
-      ],
-      true
-    )
-  );
+  assert.equal(driftBadge(null), null);
+  const calm = {
+    computed_at: 1,
+    share: 0.2,
+    dataset_drift: false,
+    rows: 300,
+    drifted_columns: ['a']
+  };
+  assert.equal(driftBadge(calm), null);
+  const badge = driftBadge({
+    computed_at: 5000,
+    share: 2 / 3,
+    dataset_drift: true,
+    rows: 1234,
+    drifted_columns: ['z', 'a']
+  });
   assert.ok(badge);
   assert.deepEqual(badge, {
     computedAt: 5000,
     share: 2 / 3,
     drifted: 2,
     tested: 3,
-    version: 1,
+    rows: 1234,
     columns: ['z', 'a']
   });
   assert.equal(
     driftBadgeTitle(badge, ms => `t${ms}`),
-    'Dataset drift in the last recorded report (t5000): 2 of 3 tested columns drifted (67%): z, a'
+    'Dataset drift in the last recorded report (t5000, 1,234 rows): 2 of 3 tested columns drifted (67%): z, a'
+  );
+  // Many drifted columns: five named, the rest elided; no share: no tested count.
+  const many = driftBadge({
+    computed_at: 1,
+    share: 0,
+    dataset_drift: true,
+    rows: 10,
+    drifted_columns: ['a', 'b', 'c', 'd', 'e', 'f']
+  })!;
+  assert.equal(many.tested, null);
+  assert.equal(
+    driftBadgeTitle(many, () => 'now'),
+    'Dataset drift in the last recorded report (now, 10 rows): 6 columns drifted (0%): a, b, c, d, e, …'
   );
 });

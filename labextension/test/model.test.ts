@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
+  Alert,
+  AlertsQuery,
   Deployment,
+  DeploymentDriftSummary,
   DriftHistoryEntry,
   Experiment,
   MlopsApiError,
@@ -56,6 +59,7 @@ function fakeClient(options: {
   listVersions?: (name: string) => Promise<ModelVersion[]>;
   listDeployments?: () => Promise<Deployment[]>;
   driftHistory?: (name: string, limit?: number) => Promise<DriftHistoryEntry[]>;
+  alerts?: (query: AlertsQuery) => Promise<Alert[]>;
 }) {
   const queries: RunsQuery[] = [];
   const client = {
@@ -63,6 +67,7 @@ function fakeClient(options: {
     listVersions: options.listVersions ?? (async () => []),
     listDeployments: options.listDeployments ?? (async () => []),
     driftHistory: options.driftHistory ?? (async () => []),
+    alerts: options.alerts ?? (async () => []),
     version: options.version ?? (async () => ({ version: '0.1.0', api: 1 })),
     experiments: options.experiments ?? (async () => [experiment('e1', 5)]),
     runs: async (q: RunsQuery) => {
@@ -346,58 +351,50 @@ test('refreshDeployments re-renders only on change and keeps errors apart', asyn
   model.dispose();
 });
 
-test('the drift badge follows the newest recorded report of each deployment', async () => {
-  const newest = (datasetDrift: boolean): DriftHistoryEntry => ({
+test('the drift badge comes with the deployments list (no request per deployment)', async () => {
+  const summary = (datasetDrift: boolean): DeploymentDriftSummary => ({
     computed_at: 1000,
-    version: 1,
-    window_start: 0,
-    window_end: 1000,
-    rows: 200,
     share: datasetDrift ? 0.75 : 0.25,
     dataset_drift: datasetDrift,
-    columns: [
-      {
-        column: 'petal width (cm)',
-        test: 'ks',
-        statistic: 1e-9,
-        threshold: 0.05,
-        drifted: true,
-        psi: 1.2,
-        score: 9,
-        notes: []
-      }
-    ]
+    rows: 200,
+    drifted_columns: datasetDrift
+      ? ['petal width (cm)', 'a', 'b']
+      : ['petal width (cm)']
   });
   let drift = false;
-  const asked: [string, number | undefined][] = [];
+  let lists = 0;
   const { client } = fakeClient({
-    listDeployments: async () => [
-      deployment('iris-staging', true),
-      deployment('bare', true)
-    ],
-    driftHistory: async (name, limit) => {
-      asked.push([name, limit]);
-      if (name === 'bare') {
-        throw new MlopsApiError(403, 'forbidden', 'no monitoring for you');
-      }
-      return [newest(drift)];
+    listDeployments: async () => {
+      lists++;
+      return [
+        {
+          ...deployment('iris-staging', true),
+          monitoring: {
+            drift: summary(drift),
+            alerts: { firing: 1, acknowledged: 0 }
+          }
+        },
+        {
+          ...deployment('bare', true),
+          monitoring: { drift: null, alerts: { firing: 0, acknowledged: 0 } }
+        },
+        deployment('old-server', true)
+      ];
+    },
+    driftHistory: async () => {
+      throw new Error('the panel must not ask for the drift history');
     }
   });
   const model = new MlopsModel({ client, refreshInterval: 0 });
   let emits = 0;
   model.changed.connect(() => emits++);
   await model.refreshDeployments();
-  assert.deepEqual(asked, [
-    ['iris-staging', 1],
-    ['bare', 1]
-  ]);
+  assert.equal(lists, 1);
   assert.equal(model.driftBadgeOf('iris-staging'), null);
   assert.equal(model.driftBadgeOf('bare'), null);
-  assert.equal(
-    model.deploymentsError,
-    null,
-    'a history error is no panel error'
-  );
+  assert.equal(model.driftBadgeOf('old-server'), null);
+  assert.equal(model.driftBadgeOf('unknown'), null);
+  assert.equal(model.deploymentsError, null);
   assert.equal(emits, 1);
   drift = true;
   await model.refreshDeployments();
@@ -405,12 +402,68 @@ test('the drift badge follows the newest recorded report of each deployment', as
   assert.deepEqual(model.driftBadgeOf('iris-staging'), {
     computedAt: 1000,
     share: 0.75,
-    drifted: 1,
-    tested: 1,
-    version: 1,
-    columns: ['petal width (cm)']
+    drifted: 3,
+    tested: 4,
+    rows: 200,
+    columns: ['petal width (cm)', 'a', 'b']
   });
   await model.refreshDeployments();
   assert.equal(emits, 2);
+  model.dispose();
+});
+
+test('refresh loads the open alerts too; a hidden panel polls only the alerts', async () => {
+  const asked: AlertsQuery[] = [];
+  let experimentsAsked = 0;
+  let polled: () => void = () => undefined;
+  const firstPoll = new Promise<void>(resolve => (polled = resolve));
+  let visible = true;
+  const { client } = fakeClient({
+    experiments: async () => {
+      experimentsAsked++;
+      return [experiment('e1', 5)];
+    },
+    alerts: async query => {
+      asked.push(query);
+      if (!visible) {
+        polled();
+      }
+      return [
+        {
+          id: 'a1',
+          deployment: 'iris',
+          rule_id: 'r1',
+          kind: 'drift_share',
+          status: 'firing',
+          message: '60% of columns drifted',
+          value: 0.6,
+          threshold: 0.3,
+          fired_at: 1,
+          updated_at: 1,
+          acknowledged_at: null,
+          acknowledged_by: null,
+          resolved_at: null,
+          data: {}
+        }
+      ];
+    }
+  });
+  const model = new MlopsModel({
+    client,
+    refreshInterval: 0,
+    isActive: () => visible
+  });
+  await model.start();
+  assert.deepEqual(asked, [
+    { deployment: undefined, status: 'open', limit: 200 }
+  ]);
+  assert.equal(model.alerts.firingCount, 1);
+  const before = experimentsAsked;
+  visible = false;
+  model.setRefreshInterval(0.01);
+  await firstPoll;
+  model.setRefreshInterval(0);
+  assert.equal(experimentsAsked, before, 'nothing but the alerts while hidden');
+  assert.ok(asked.length >= 2);
   model.dispose();
 });

@@ -138,12 +138,12 @@ class AlertService:
         at = now_ms()
         with self.db.write() as conn:
             conn.execute(s.alert_rules.delete().where(s.alert_rules.c.deployment == deployment))
-            for rule_id, rule in checked:
+            for position, (rule_id, rule) in enumerate(checked):
                 conn.execute(insert(s.alert_rules).values(
                     id=rule_id if rule_id.isalnum() and len(rule_id) <= 32
                     else secrets.token_hex(8),
                     deployment=deployment, kind=rule["kind"], spec=rule, enabled=1,
-                    created_at=at, created_by=user))
+                    created_at=at + position, created_by=user))  # keeps the saved order
         return self.rules(deployment)
 
     def rules(self, deployment: str) -> builtins.list[dict[str, Any]]:
@@ -233,8 +233,11 @@ class AlertService:
             key = f"rows:{rows}" if rows else window
             report = drift_cache.get(key)
             if report is None:
-                report = drift_cache[key] = mon.drift(name, window=None if rows else window,
-                                                      rows=rows, store=self._history_due(name))
+                # the history holds time windows only (a newest-N-rows report would read
+                # as the state of the last hour)
+                report = drift_cache[key] = mon.drift(
+                    name, window=None if rows else window, rows=rows,
+                    store=not rows and self._history_due(name))
             span = f"the last {rows} rows" if rows else window
             if report.current_rows == 0:
                 return None, None, "no traffic in the window"

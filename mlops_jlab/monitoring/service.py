@@ -223,7 +223,8 @@ class MonitoringService:
         with self.db.read() as conn:
             for r in conn.execute(select(d).join(newest, d.c.id == newest.c.id)).all():
                 out.setdefault(r.deployment, {})["drift"] = {
-                    "computed_at": r.computed_at, "share": r.share,
+                    "computed_at": r.computed_at, "share": r.share, "version": r.version,
+                    "tested": (r.report.get("summary") or {}).get("tested"),
                     "dataset_drift": bool(r.dataset_drift), "rows": r.rows,
                     "drifted_columns": [c["column"] for c in r.report.get("columns", [])
                                         if c.get("drifted")]}
