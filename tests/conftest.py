@@ -30,6 +30,10 @@ def _reset_database(url: str) -> None:
 def mlops_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh MLOPS_JLAB_HOME (and database) for one test; the API is re-pointed at it."""
     home = tmp_path / "mlops-home"
+    # the server extension exports its store to os.environ (for kernels): put every
+    # MLOPS_JLAB_* variable back as it was afterwards (monkeypatch.delenv of an absent
+    # variable records nothing to undo)
+    saved = {k: v for k, v in os.environ.items() if k.startswith("MLOPS_JLAB_")}
     monkeypatch.setenv("MLOPS_JLAB_HOME", str(home))
     monkeypatch.setenv("MLOPS_JLAB_USER", "alice")
     for var in ("MLOPS_JLAB_URI", "MLOPS_JLAB_ARTIFACTS", "JPY_SESSION_NAME"):
@@ -48,6 +52,9 @@ def mlops_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     yield home
     api._state.runs.clear()
     mlops.backend().close()
+    for key in [k for k in os.environ if k.startswith("MLOPS_JLAB_") and k not in saved]:
+        del os.environ[key]
+    os.environ.update(saved)
 
 
 @pytest.fixture

@@ -12,6 +12,11 @@ One reconcile pass, for every deployment:
   are ready.
 - stopped (or gone): stop its workers.
 
+Workers are forked from a preloaded zygote (:mod:`.zygote`; a direct ``python -m``
+start is the fallback), so a replica is ready in a fraction of a second. Changes made in
+this process wake the controller at once (``ServingService.listeners``); others are seen
+at the next poll.
+
 The same controller runs inside the Jupyter server and in ``mlops-jlab serve``; on
 start it restores every active deployment from the store.
 """
@@ -40,7 +45,6 @@ MAX_BACKOFF = 30.0
 READY_TIMEOUT = 60.0
 LEASE_RENEW_SECONDS = 1.0  # the lease lives 5 s
 STARTING_TICK = 0.02
-
 
 
 @dataclass
