@@ -3,20 +3,21 @@
  * one in a deployment tab), the resolved ones when asked for, and acknowledging.
  * Views re-render on `changed`.
  */
-import { ISignal, Signal } from '@lumino/signaling';
 
 import { Alert, MlopsApiError, MlopsClient } from './client';
 import { firingCount, sortAlerts } from './alerting';
 import { messageOf } from './model';
 import { sameData } from './query';
+import { ObservableModel } from './observable';
 
 /** How many open alerts a list loads (the server's default limit). */
 export const OPEN_LIMIT = 200;
 /** How many resolved alerts "show resolved" loads. */
 export const RESOLVED_LIMIT = 50;
 
-export class AlertsModel {
+export class AlertsModel extends ObservableModel {
   constructor(options: AlertsModel.IOptions) {
+    super();
     this._client = options.client;
     this.deployment = options.deployment ?? null;
     this._onAcknowledged = options.onAcknowledged ?? (() => undefined);
@@ -35,10 +36,6 @@ export class AlertsModel {
   readonly deployment: string | null;
 
   /** Emitted whenever any part of the state changes. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
   /** Firing first, then acknowledged, newest first; null until loaded. */
   get open(): Alert[] | null {
     return this._open;
@@ -65,10 +62,6 @@ export class AlertsModel {
   errorOf(id: string): string | null {
     return this._alertErrors.get(id) ?? null;
   }
-  get isDisposed(): boolean {
-    return this._disposed;
-  }
-
   /** Reload the open alerts (and the resolved ones when shown). */
   async refresh(): Promise<void> {
     const seq = ++this._seq;
@@ -85,7 +78,7 @@ export class AlertsModel {
             })
           : Promise.resolve(this._resolved)
       ]);
-      if (seq !== this._seq || this._disposed) {
+      if (seq !== this._seq || this.isDisposed) {
         return;
       }
       const sorted = sortAlerts(open);
@@ -100,7 +93,7 @@ export class AlertsModel {
         this._emit();
       }
     } catch (reason) {
-      if (seq !== this._seq || this._disposed) {
+      if (seq !== this._seq || this.isDisposed) {
         return;
       }
       const message =
@@ -165,24 +158,9 @@ export class AlertsModel {
     return ok;
   }
 
-  dispose(): void {
-    if (this._disposed) {
-      return;
-    }
-    this._disposed = true;
-    Signal.clearData(this);
-  }
-
-  private _emit(): void {
-    if (!this._disposed) {
-      this._changed.emit();
-    }
-  }
-
   private _client: MlopsClient;
   private _onAcknowledged: (alert: Alert) => void;
   private _currentUser: () => string | null;
-  private _changed = new Signal<this, void>(this);
   private _open: Alert[] | null = null;
   private _resolved: Alert[] | null = null;
   private _showResolved = false;
@@ -190,7 +168,6 @@ export class AlertsModel {
   private _busy = new Set<string>();
   private _alertErrors = new Map<string, string>();
   private _seq = 0;
-  private _disposed = false;
 }
 
 export namespace AlertsModel {

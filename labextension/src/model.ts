@@ -3,7 +3,6 @@
  * filter and sort, registered models and the versions of the expanded ones.
  * Polls the server; views re-render on `changed`.
  */
-import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   Deployment,
@@ -18,6 +17,7 @@ import { AlertsModel } from './alertsmodel';
 import { DriftBadge, driftBadge } from './drift';
 import { orderByParam, sameData, SortState } from './query';
 import { FRONTEND_API, FRONTEND_VERSION } from './version';
+import { ObservableModel } from './observable';
 
 /** The outcome of the version handshake. */
 export type ServerStatus =
@@ -36,8 +36,9 @@ export interface FilterError {
 
 const MAX_LIMIT = 1000;
 
-export class MlopsModel {
+export class MlopsModel extends ObservableModel {
   constructor(options: MlopsModel.IOptions) {
+    super();
     this.client = options.client;
     this._pageSize = options.pageSize ?? 50;
     this._isActive = options.isActive ?? (() => true);
@@ -59,10 +60,6 @@ export class MlopsModel {
   readonly alerts: AlertsModel;
 
   /** Emitted whenever any part of the state changes. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
   get server(): ServerStatus {
     return this._server;
   }
@@ -112,10 +109,6 @@ export class MlopsModel {
       this._emit();
     }
   }
-  get isDisposed(): boolean {
-    return this._disposed;
-  }
-
   /** Registered models; `null` until first loaded. */
   get models(): RegisteredModel[] | null {
     return this._models;
@@ -264,7 +257,7 @@ export class MlopsModel {
       clearInterval(this._timer);
       this._timer = null;
     }
-    if (seconds > 0 && !this._disposed) {
+    if (seconds > 0 && !this.isDisposed) {
       this._timer = setInterval(() => {
         if (this._isActive()) {
           void this.refresh();
@@ -369,14 +362,9 @@ export class MlopsModel {
     }
   }
 
-  dispose(): void {
-    if (this._disposed) {
-      return;
-    }
-    this._disposed = true;
+  protected onDisposed(): void {
     this.setRefreshInterval(0);
     this.alerts.dispose();
-    Signal.clearData(this);
   }
 
   private async _refresh(): Promise<void> {
@@ -561,13 +549,6 @@ export class MlopsModel {
     }
   }
 
-  private _emit(): void {
-    if (!this._disposed) {
-      this._changed.emit();
-    }
-  }
-
-  private _changed = new Signal<this, void>(this);
   private _server: ServerStatus = { kind: 'checking' };
   private _experiments: Experiment[] | null = null;
   private _selected: string | null = null;
@@ -593,7 +574,6 @@ export class MlopsModel {
   private _deployments: Deployment[] | null = null;
   private _deploymentsError: string | null = null;
   private _currentDeployment: string | null = null;
-  private _disposed = false;
 }
 
 export namespace MlopsModel {

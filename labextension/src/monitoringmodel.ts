@@ -4,7 +4,6 @@
  * or the one "Check drift now" recorded), the drift history and the performance of
  * labelled predictions. Views re-render on `changed`.
  */
-import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   DriftHistoryEntry,
@@ -22,6 +21,7 @@ import {
 } from './drift';
 import { messageOf } from './model';
 import { sameData } from './query';
+import { ObservableModel } from './observable';
 
 /** How many recorded reports the heatmap shows. */
 export const HISTORY_LIMIT = 50;
@@ -41,8 +41,9 @@ export interface ShownReport {
   recorded: boolean;
 }
 
-export class MonitoringModel {
+export class MonitoringModel extends ObservableModel {
   constructor(options: MonitoringModel.IOptions) {
+    super();
     this.deployment = options.deployment;
     this._client = options.client;
     this._onRecorded = options.onRecorded ?? (() => undefined);
@@ -52,10 +53,6 @@ export class MonitoringModel {
   readonly deployment: string;
 
   /** Emitted whenever any part of the state changes. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
   get window(): DriftWindow {
     return this._window;
   }
@@ -96,10 +93,6 @@ export class MonitoringModel {
   get metric(): string | null {
     return this._metric;
   }
-  get isDisposed(): boolean {
-    return this._disposed;
-  }
-
   /**
    * Reload the history and the performance (polling); the first call also
    * computes the preview of the default window.
@@ -147,14 +140,6 @@ export class MonitoringModel {
     }
   }
 
-  dispose(): void {
-    if (this._disposed) {
-      return;
-    }
-    this._disposed = true;
-    Signal.clearData(this);
-  }
-
   /** Compute a report (recorded when `store`); returns whether one was made. */
   private async _computeDrift(store: boolean): Promise<boolean> {
     const seq = ++this._driftSeq;
@@ -166,7 +151,7 @@ export class MonitoringModel {
         window,
         store
       });
-      if (seq !== this._driftSeq || this._disposed) {
+      if (seq !== this._driftSeq || this.isDisposed) {
         return store;
       }
       this._shown = {
@@ -184,7 +169,7 @@ export class MonitoringModel {
       }
       return true;
     } catch (reason) {
-      if (seq !== this._driftSeq || this._disposed) {
+      if (seq !== this._driftSeq || this.isDisposed) {
         return false;
       }
       this._reportError = reportError(reason);
@@ -243,16 +228,9 @@ export class MonitoringModel {
     }
   }
 
-  private _emit(): void {
-    if (!this._disposed) {
-      this._changed.emit();
-    }
-  }
-
   private _client: MlopsClient;
   private _onRecorded: () => void;
   private _now: () => number;
-  private _changed = new Signal<this, void>(this);
   private _window: DriftWindow = DEFAULT_WINDOW;
   private _shown: ShownReport | null = null;
   private _reportError: ReportError | null = null;
@@ -267,7 +245,6 @@ export class MonitoringModel {
   private _driftSeq = 0;
   private _historySeq = 0;
   private _performanceSeq = 0;
-  private _disposed = false;
 }
 
 export namespace MonitoringModel {

@@ -3,7 +3,6 @@
  * (text, save, the server's refusal), and "Evaluate now". Views re-render on
  * `changed`.
  */
-import { ISignal, Signal } from '@lumino/signaling';
 
 import { Alert, AlertRule, MlopsApiError, MlopsClient } from './client';
 import {
@@ -14,6 +13,7 @@ import {
 } from './alerting';
 import { messageOf } from './model';
 import { sameData } from './query';
+import { ObservableModel } from './observable';
 
 /** Why the rules were not saved. */
 export interface SaveError {
@@ -24,8 +24,9 @@ export interface SaveError {
   server: boolean;
 }
 
-export class RulesModel {
+export class RulesModel extends ObservableModel {
   constructor(options: RulesModel.IOptions) {
+    super();
     this.deployment = options.deployment;
     this._client = options.client;
     this._onSaved = options.onSaved ?? (() => undefined);
@@ -35,10 +36,6 @@ export class RulesModel {
   readonly deployment: string;
 
   /** Emitted whenever any part of the state changes. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
   /** The saved rules (by kind, see `sortRules`); null until loaded. */
   get rules(): AlertRule[] | null {
     return this._rules;
@@ -72,7 +69,7 @@ export class RulesModel {
     const seq = ++this._seq;
     try {
       const rules = sortRules(await this._client.alertRules(this.deployment));
-      if (seq !== this._seq || this._disposed) {
+      if (seq !== this._seq || this.isDisposed) {
         return;
       }
       if (!sameData(rules, this._rules) || this._error !== null) {
@@ -81,7 +78,7 @@ export class RulesModel {
         this._emit();
       }
     } catch (reason) {
-      if (seq !== this._seq || this._disposed) {
+      if (seq !== this._seq || this.isDisposed) {
         return;
       }
       const message =
@@ -181,24 +178,9 @@ export class RulesModel {
     return changed;
   }
 
-  dispose(): void {
-    if (this._disposed) {
-      return;
-    }
-    this._disposed = true;
-    Signal.clearData(this);
-  }
-
-  private _emit(): void {
-    if (!this._disposed) {
-      this._changed.emit();
-    }
-  }
-
   private _client: MlopsClient;
   private _onSaved: (rules: AlertRule[]) => void;
   private _onEvaluated: (changed: Alert[]) => void;
-  private _changed = new Signal<this, void>(this);
   private _rules: AlertRule[] | null = null;
   private _error: string | null = null;
   private _editing = false;
@@ -208,7 +190,6 @@ export class RulesModel {
   private _evaluating = false;
   private _evaluation: { ok: boolean; text: string } | null = null;
   private _seq = 0;
-  private _disposed = false;
 }
 
 export namespace RulesModel {
