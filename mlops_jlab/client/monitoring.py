@@ -40,7 +40,7 @@ def drift_report(target: Any, current: pd.DataFrame | Iterable[pd.DataFrame] | N
                                     drift_share=drift_share, store=store)
         try:
             dep = backend().serving.get(target)
-            model, ref = dep.model, monitoring.serving_version(target)
+            model, ref = dep.model, dep.main_version
         except (NotFound, InvalidInput):
             model, parsed = parse_model_ref(target, None)
             ref = parsed

@@ -257,7 +257,7 @@ class AlertService:
                 f"column {col.column} {'drifted' if col.drifted else 'is stable'} over "
                 f"{span}: {col.test} {col.statistic:.4g} (threshold {col.threshold:g})")
         if kind == "metric":
-            version = mon.serving_version(name)
+            version = mon.serving.get(name).main_version
             perf = mon.performance(name, window=window)
             if not len(perf):
                 return None, None, "no labelled predictions"

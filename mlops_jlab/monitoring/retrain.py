@@ -58,7 +58,7 @@ class Retrainer:
              folder: Path) -> dict[str, Any]:
         mon = self.monitoring
         dep = mon.serving.get(alert["deployment"])
-        version = mon.registry.get_version(dep.model, mon.serving_version(dep.name))
+        version = mon.registry.get_version(dep.model, dep.main_version)
         run = mon.tracking.get_run(version.run_id)
         folder.mkdir(parents=True, exist_ok=True)
         source = folder / "input.ipynb"

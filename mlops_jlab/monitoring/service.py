@@ -62,14 +62,6 @@ class MonitoringService:
         self._lock = threading.Lock()
 
     # ---------------------------------------------------------------- reference
-    def serving_version(self, deployment: str) -> int:
-        """The version taking most of a deployment's live traffic."""
-        dep = self.serving.get(deployment)
-        traffic = dep.desired.get("traffic") or []
-        if not traffic:
-            raise RuleViolation(f"deployment {deployment} has no traffic")
-        return int(max(traffic, key=lambda t: t["weight"])["version"])
-
     def reference(self, model: str, version: int | str) -> tuple[int, DriftReference]:
         """The drift reference of a model version: the profile of the training dataset
         recorded on its run (prepared once per version)."""
@@ -174,7 +166,7 @@ class MonitoringService:
         """Drift of a deployment's logged inputs against the training data of the
         version it serves; stored in the drift history unless ``store=False``."""
         dep = self.serving.get(deployment)
-        version, reference = self.reference(dep.model, self.serving_version(deployment))
+        version, reference = self.reference(dep.model, dep.main_version)
         if window is None and start is None and end is None and rows is None:
             window = "1h"
         start, end = self.window_bounds(window, start, end)

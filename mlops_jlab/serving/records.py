@@ -32,6 +32,16 @@ class Deployment:
         """The worker endpoint (replicas share the port)."""
         return f"http://127.0.0.1:{self.port}/v1/predict"
 
+    @property
+    def main_version(self) -> int:
+        """The version taking most of the live traffic."""
+        traffic = self.desired.get("traffic") or []
+        if not traffic:
+            from ..errors import RuleViolation
+
+            raise RuleViolation(f"deployment {self.name} has no traffic")
+        return int(max(traffic, key=lambda t: t["weight"])["version"])
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["url"] = self.url
