@@ -7,7 +7,9 @@ import {
   openPanel,
   PANEL,
   PANEL_TAB,
-  screenshot
+  runSeedCell,
+  screenshot,
+  screenshotBothThemes
 } from './helpers';
 
 /**
@@ -97,17 +99,6 @@ print("changed", sorted((a["kind"], a["status"]) for a in changed))
 print("seeded", NAME)
 `;
 
-async function bothThemes(
-  page: IJupyterLabPageFixture,
-  testInfo: Parameters<typeof screenshot>[1],
-  name: string
-): Promise<void> {
-  await screenshot(page, testInfo, name);
-  await page.theme.setDarkTheme();
-  await screenshot(page, testInfo, `${name}-dark`);
-  await page.theme.setLightTheme();
-}
-
 /** A close-up of the left sidebar's tabs (the icon badge), light and dark. */
 async function badgeShot(
   page: IJupyterLabPageFixture,
@@ -192,7 +183,7 @@ test('alerts: panel section, icon badge, notifications, acknowledge, rules table
   await collapseSection(page, 'Experiments');
   await collapseSection(page, 'Runs');
   await collapseSection(page, 'Models');
-  await bothThemes(page, testInfo, '40-alerts-empty');
+  await screenshotBothThemes(page, testInfo, '40-alerts-empty');
 
   // Seed with the panel hidden: its alerts still poll (badge, notifications).
   await page.sidebar.openTab('filebrowser');
@@ -201,18 +192,12 @@ test('alerts: panel section, icon badge, notifications, acknowledge, rules table
     'text',
     `${tmpPath}/seed_alerts.py`
   );
-  await page.notebook.createNew('alerts.ipynb');
-  await page.notebook.setCell(0, 'code', '%run seed_alerts.py');
-  await page.notebook.runCell(0);
-  const output = page.locator('.jp-NotebookPanel .jp-Cell-outputArea').first();
-  await expect(output).toContainText(`seeded ${DEPLOYMENT}`, {
-    timeout: 240000
-  });
-  await expect(
-    page.locator(
-      '.jp-NotebookPanel .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]'
-    )
-  ).toHaveCount(0);
+  const output = await runSeedCell(
+    page,
+    'alerts.ipynb',
+    '%run seed_alerts.py',
+    `seeded ${DEPLOYMENT}`
+  );
   await expect(output).toContainText(
     "fired ['column_drift', 'drift_share', 'error_rate']"
   );
@@ -245,7 +230,7 @@ test('alerts: panel section, icon badge, notifications, acknowledge, rules table
     page.locator(TOAST, { hasText: `${DEPLOYMENT}: error rate alert` })
   ).toBeVisible();
   await expect(page.locator(TOAST)).toHaveCount(2);
-  await bothThemes(page, testInfo, '41-alerts-notifications');
+  await screenshotBothThemes(page, testInfo, '41-alerts-notifications');
   await badgeShot(page, testInfo, '41-alerts-icon-badge');
 
   // "Open" on a notification opens the deployment's tab.
@@ -297,7 +282,7 @@ test('alerts: panel section, icon badge, notifications, acknowledge, rules table
     )
   ).toHaveText('● 2');
   await scrollTo(page.locator(`${PANEL} .mlops-AlertsSection`));
-  await bothThemes(page, testInfo, '42-alerts-panel');
+  await screenshotBothThemes(page, testInfo, '42-alerts-panel');
 
   // The candidate link opens the model version tab.
   await retrain.locator('.mlops-RetrainCandidate').click();
@@ -349,7 +334,7 @@ test('alerts: panel section, icon badge, notifications, acknowledge, rules table
   await expect(section.locator('.mlops-ShowResolved')).toHaveText(
     /Show resolved \(\d+\)/
   );
-  await bothThemes(page, testInfo, '43-alerts-acknowledged-resolved');
+  await screenshotBothThemes(page, testInfo, '43-alerts-acknowledged-resolved');
 
   // Clicking an alert opens its deployment's tab.
   await drift.locator('.mlops-AlertMessage').click();
@@ -398,7 +383,7 @@ test('alerts: panel section, icon badge, notifications, acknowledge, rules table
   );
   await expect(panelTab).toHaveAttribute('data-alerts', '1');
   await scrollTo(monitoring.locator('.mlops-AlertsTitle'));
-  await bothThemes(page, testInfo, '44-alerts-tab-rules');
+  await screenshotBothThemes(page, testInfo, '44-alerts-tab-rules');
 
   // A bad rule: the server's 400 names the problem, readably, and nothing is saved.
   await monitoring.locator('.mlops-EditRules').click();
@@ -424,7 +409,7 @@ test('alerts: panel section, icon badge, notifications, acknowledge, rules table
     'drift share ≥ 25% over 1h'
   );
   await scrollTo(monitoring.locator('.mlops-RulesTitle'));
-  await bothThemes(page, testInfo, '45-alerts-rule-refused');
+  await screenshotBothThemes(page, testInfo, '45-alerts-rule-refused');
 
   // A good change saves (ids kept: the open alert stays with its rule).
   const good = saved.map(r =>

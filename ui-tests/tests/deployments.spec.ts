@@ -4,7 +4,9 @@ import {
   collectMlopsConsoleErrors,
   openPanel,
   PANEL,
-  screenshot
+  runSeedCell,
+  screenshot,
+  screenshotBothThemes
 } from './helpers';
 
 /**
@@ -38,17 +40,13 @@ test('a deployed model shows in the Deployments section and its tab serves predi
   const consoleErrors = collectMlopsConsoleErrors(page);
 
   // Register and deploy from a new notebook.
-  await page.notebook.createNew('deploy.ipynb');
-  await page.notebook.setCell(0, 'code', DEPLOY_CODE);
-  await page.notebook.runCell(0);
-  await expect(
-    page.locator('.jp-NotebookPanel .jp-OutputArea-output').last()
-  ).toContainText(`deployed ${DEPLOYMENT}`, { timeout: 120000 });
-  await expect(
-    page.locator(
-      '.jp-NotebookPanel .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]'
-    )
-  ).toHaveCount(0);
+  await runSeedCell(
+    page,
+    'deploy.ipynb',
+    DEPLOY_CODE,
+    `deployed ${DEPLOYMENT}`,
+    120000
+  );
 
   // The panel polls: the deployment shows with a green light, without any click.
   await openPanel(page);
@@ -145,10 +143,7 @@ test('a deployed model shows in the Deployments section and its tab serves predi
   // Readable, not the JSON body.
   await expect(refusal).not.toContainText('"problems"');
   await expect(refusal).not.toContainText('{');
-  await screenshot(page, testInfo, '23-try-it-refused');
-  await page.theme.setDarkTheme();
-  await screenshot(page, testInfo, '23-try-it-refused-dark');
-  await page.theme.setLightTheme();
+  await screenshotBothThemes(page, testInfo, '23-try-it-refused');
   // Reset example brings the input example back.
   await tab.locator('.mlops-TryItReset').click();
   await expect(body).toHaveValue(/"sepal length \(cm\)": 5\.1/);

@@ -1,9 +1,9 @@
 import { expect, IJupyterLabPageFixture } from '@jupyterlab/galata';
-import type { Page, TestInfo } from '@playwright/test';
+import type { Locator, Page, TestInfo } from '@playwright/test';
 import * as path from 'path';
 
 /**
- * Shared setup of the mlops_jlab browser tests (mlops.spec.ts, models.spec.ts).
+ * Shared setup of the mlops_jlab browser tests.
  */
 
 export const PANEL_TAB = '.jp-SideBar.jp-mod-left [data-id="mlops-jlab-panel"]';
@@ -24,6 +24,43 @@ export async function screenshot(
   );
   await page.screenshot({ path: file });
   await testInfo.attach(name, { path: file, contentType: 'image/png' });
+}
+
+/** The same screenshot in the light theme, then (suffixed -dark) in the dark one. */
+export async function screenshotBothThemes(
+  page: IJupyterLabPageFixture,
+  testInfo: TestInfo,
+  name: string
+): Promise<void> {
+  await screenshot(page, testInfo, name);
+  await page.theme.setDarkTheme();
+  await screenshot(page, testInfo, `${name}-dark`);
+  await page.theme.setLightTheme();
+}
+
+/**
+ * Seeds the server with real data: runs `code` as the one cell of a new notebook,
+ * waits until its output shows `marker`, and checks that no cell failed. Returns the
+ * cell's output area.
+ */
+export async function runSeedCell(
+  page: IJupyterLabPageFixture,
+  notebook: string,
+  code: string,
+  marker: string,
+  timeout = 240000
+): Promise<Locator> {
+  await page.notebook.createNew(notebook);
+  await page.notebook.setCell(0, 'code', code);
+  await page.notebook.runCell(0);
+  const output = page.locator('.jp-NotebookPanel .jp-Cell-outputArea').first();
+  await expect(output).toContainText(marker, { timeout });
+  await expect(
+    page.locator(
+      '.jp-NotebookPanel .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]'
+    )
+  ).toHaveCount(0);
+  return output;
 }
 
 /** Shows the MLOps side panel (clicking its tab only when it is not selected yet). */

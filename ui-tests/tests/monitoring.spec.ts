@@ -5,7 +5,9 @@ import {
   collectMlopsConsoleErrors,
   openPanel,
   PANEL,
-  screenshot
+  runSeedCell,
+  screenshot,
+  screenshotBothThemes
 } from './helpers';
 
 /**
@@ -64,17 +66,6 @@ async function scrollTo(locator: Locator): Promise<void> {
   await locator.evaluate(el => el.scrollIntoView({ block: 'start' }));
 }
 
-async function bothThemes(
-  page: IJupyterLabPageFixture,
-  testInfo: Parameters<typeof screenshot>[1],
-  name: string
-): Promise<void> {
-  await screenshot(page, testInfo, name);
-  await page.theme.setDarkTheme();
-  await screenshot(page, testInfo, `${name}-dark`);
-  await page.theme.setLightTheme();
-}
-
 test.describe.configure({ mode: 'serial' });
 
 test('the Monitoring section checks drift, draws the heatmap, distributions and performance; the panel shows a drift badge', async ({
@@ -84,18 +75,12 @@ test('the Monitoring section checks drift, draws the heatmap, distributions and 
   const consoleErrors = collectMlopsConsoleErrors(page);
 
   // Seed: train with the training dataset logged, deploy, send traffic and labels.
-  await page.notebook.createNew('monitor.ipynb');
-  await page.notebook.setCell(0, 'code', SEED_CODE);
-  await page.notebook.runCell(0);
-  const output = page.locator('.jp-NotebookPanel .jp-Cell-outputArea').first();
-  await expect(output).toContainText(`seeded ${DEPLOYMENT}`, {
-    timeout: 240000
-  });
-  await expect(
-    page.locator(
-      '.jp-NotebookPanel .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]'
-    )
-  ).toHaveCount(0);
+  const output = await runSeedCell(
+    page,
+    'monitor.ipynb',
+    SEED_CODE,
+    `seeded ${DEPLOYMENT}`
+  );
   await expect(output).toContainText('calm report drift: False');
   await expect(output).toContainText("'matched': 6");
 
@@ -211,7 +196,7 @@ test('the Monitoring section checks drift, draws the heatmap, distributions and 
   ).toHaveText('drifted');
 
   await scrollToTitle(tab, 'Monitoring');
-  await bothThemes(page, testInfo, '30-monitoring-drift');
+  await screenshotBothThemes(page, testInfo, '30-monitoring-drift');
 
   // A column's distributions: the most severe one by default, then a click.
   const detail = monitoring.locator('.mlops-ColumnDetail');
@@ -235,7 +220,7 @@ test('the Monitoring section checks drift, draws the heatmap, distributions and 
     /mlops-mod-current/
   );
   await scrollTo(monitoring.locator('.mlops-SubTitle', { hasText: 'Columns' }));
-  await bothThemes(page, testInfo, '31-monitoring-categories');
+  await screenshotBothThemes(page, testInfo, '31-monitoring-categories');
 
   // Clicking a heatmap row selects that column: a numeric histogram.
   await heatmap
@@ -259,7 +244,7 @@ test('the Monitoring section checks drift, draws the heatmap, distributions and 
     heatmap.locator('.mlops-HeatRow[data-column="petal length (cm)"]')
   ).toHaveClass(/mlops-mod-selected/);
   await scrollTo(detail);
-  await bothThemes(page, testInfo, '32-monitoring-histogram');
+  await screenshotBothThemes(page, testInfo, '32-monitoring-histogram');
 
   // Performance from the labels: v1 and its shadow v2 on the same requests.
   const performance = monitoring.locator('.mlops-PerformanceView');
@@ -288,7 +273,7 @@ test('the Monitoring section checks drift, draws the heatmap, distributions and 
   await scrollTo(
     monitoring.locator('.mlops-SubTitle', { hasText: 'Performance' })
   );
-  await bothThemes(page, testInfo, '33-monitoring-performance');
+  await screenshotBothThemes(page, testInfo, '33-monitoring-performance');
 
   // A model without a training dataset: the server's 422, readable, and the
   // empty performance state says how to send labels.
@@ -308,7 +293,7 @@ test('the Monitoring section checks drift, draws the heatmap, distributions and 
   );
   await expect(bareMonitoring.locator('.mlops-Heatmap')).toHaveCount(0);
   await scrollToTitle(tab, 'Monitoring');
-  await bothThemes(page, testInfo, '34-monitoring-no-reference');
+  await screenshotBothThemes(page, testInfo, '34-monitoring-no-reference');
 
   expect(consoleErrors).toEqual([]);
 });
