@@ -167,6 +167,14 @@ async def test_rest_drift_history_feedback_and_performance(jp_fetch, mlops_home,
     assert report["summary"]["current_rows"] == 300 and len(report["columns"]) == 30
     history = await call("monitoring", "rest-mon", "drift", "history")
     assert len(history["history"]) == 1
+    column = report["columns"][0]["column"]
+    custom = await call("monitoring", "rest-mon", "drift", params={
+        "window": "1h", "store": "false", "drift_share": "0.2",
+        "tests": json.dumps({column: ["psi", 0.05]})})
+    first = next(c for c in custom["columns"] if c["column"] == column)
+    assert (first["test"], first["threshold"]) == ("psi", 0.05)
+    assert custom["summary"]["thresholds"]["drift_share"] == 0.2
+    assert len((await call("monitoring", "rest-mon", "drift", "history"))["history"]) == 1
     fed = await call("deployments", "rest-mon", "feedback", method="POST", body=json.dumps(
         {"request_ids": [rid], "labels": [y.head(300).tolist()]}))
     assert fed == {"stored": 1, "matched": 1}
@@ -175,6 +183,10 @@ async def test_rest_drift_history_feedback_and_performance(jp_fetch, mlops_home,
     from tornado.httpclient import HTTPClientError
 
     for parts, kw in ((("monitoring", "rest-mon", "drift"), {"params": {"window": "x"}}),
+                      (("monitoring", "rest-mon", "drift"), {"params": {"tests": "{bad"}}),
+                      (("monitoring", "rest-mon", "drift"),
+                       {"params": {"tests": json.dumps({"nope": "ks"})}}),
+                      (("monitoring", "rest-mon", "drift"), {"params": {"drift_share": "2"}}),
                       (("monitoring", "nope", "drift"), {}),
                       (("deployments", "rest-mon", "feedback"),
                        {"method": "POST", "body": json.dumps({"request_ids": "a"})})):

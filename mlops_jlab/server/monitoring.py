@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import orjson
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
@@ -38,7 +39,9 @@ class MonitoringHandler(MlopsHandler):
 
 class DriftHandler(MonitoringHandler):
     """``GET ?window=1h | ?rows=N | ?start=&end=`` computes (and records) drift of the
-    deployment's logged inputs against its serving version's training data."""
+    deployment's logged inputs against its serving version's training data.
+    ``tests={"age": ["psi", 0.1]}`` (JSON) overrides tests per column and
+    ``drift_share=0.3`` the share of drifted columns that makes dataset drift."""
 
     @web.authenticated
     @authorized
@@ -47,9 +50,36 @@ class DriftHandler(MonitoringHandler):
         rows = self.get_query_argument("rows", None)
         if rows:
             args["rows"] = self.query_int("rows", 1000, 1, 100_000_000)
+        args.update(self.drift_options())
         store = self.get_query_argument("store", "true").lower() not in ("0", "false", "no")
         report = await self.call(self.monitoring.drift, name, store=store, **args)
         self.reply(report.to_dict())
+
+    def drift_options(self) -> dict[str, Any]:
+        """``tests`` (a JSON object) and ``drift_share`` (0 < x <= 1) when given."""
+        out: dict[str, Any] = {}
+        raw = self.get_query_argument("tests", None)
+        if raw:
+            try:
+                tests = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                raise InvalidInput("tests must be a JSON object such as "
+                                   '{"age": ["psi", 0.1]}', field="tests") from None
+            if not isinstance(tests, dict):
+                raise InvalidInput("tests must be a JSON object of column: test",
+                                   field="tests")
+            out["tests"] = tests
+        share = self.get_query_argument("drift_share", None)
+        if share:
+            try:
+                value = float(share)
+            except ValueError:
+                value = math.nan
+            if not 0 < value <= 1:
+                raise InvalidInput(f"drift_share must be a number in (0, 1], got {share!r}",
+                                   field="drift_share")
+            out["drift_share"] = value
+        return out
 
 
 class DriftHistoryHandler(MonitoringHandler):

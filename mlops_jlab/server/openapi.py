@@ -256,7 +256,11 @@ PATHS.update({
                                   {"type": "integer"}),
                                _q("start", "ms since the epoch", {"type": "integer"}),
                                _q("end", "ms since the epoch", {"type": "integer"}),
-                               _q("store", "false: do not record it", {"type": "boolean"})],
+                               _q("store", "false: do not record it", {"type": "boolean"}),
+                               _q("tests", 'JSON object overriding the test per column: '
+                                  '{"age": ["psi", 0.1], "city": "jensenshannon"}'),
+                               _q("drift_share", "share of drifted columns that makes "
+                                  "dataset drift (0.5)", {"type": "number"})],
                 "responses": {"200": _json({"type": "object", "description": "summary, "
                                             "columns (test, statistic, threshold, drifted, "
                                             "psi, notes, distribution), context"}),
