@@ -316,3 +316,102 @@ alerts = Table(
     Index("ix_alerts_deployment_status", "deployment", "status"),
     Index("ix_alerts_rule", "rule_id", "fired_at"),
 )
+
+# ---------------------------------------------------------------- governance
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("role", String(16), nullable=False),  # viewer | contributor | approver | admin
+    Column("created_at", BigInteger, nullable=False),
+    Column("granted_by", String(256), nullable=True),
+    Column("granted_at", BigInteger, nullable=True),
+    Column("token_hash", String(64), nullable=True, unique=True),
+)
+
+permissions = Table(
+    "permissions",
+    metadata,
+    Column("resource_type", String(16), primary_key=True),  # experiment | model
+    Column("resource", String(256), primary_key=True),
+    Column("owner", String(256), nullable=False),
+    Column("readers", JSON, nullable=False, default=list),
+    Column("writers", JSON, nullable=False, default=list),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", String(256), nullable=False),
+)
+
+model_policies = Table(
+    "model_policies",
+    metadata,
+    Column("model", String(256), primary_key=True),
+    Column("required_approvals", Integer, nullable=False),
+    Column("allow_self_approval", Integer, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", String(256), nullable=False),
+)
+
+promotion_requests = Table(
+    "promotion_requests",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("model", String(256), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("alias", String(64), nullable=False),
+    Column("requester", String(256), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | approved | rejected | cancelled
+    Column("required_approvals", Integer, nullable=False),
+    Column("allow_self_approval", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("decided_at", BigInteger, nullable=True),
+    Index("ix_promotion_requests_model_status", "model", "status"),
+)
+
+promotion_decisions = Table(
+    "promotion_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(32), nullable=False),
+    Column("user", String(256), nullable=False),
+    Column("decision", String(16), nullable=False),  # approve | reject
+    Column("comment", Text, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    UniqueConstraint("request_id", "user"),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("time", BigInteger, nullable=False),
+    Column("actor", String(256), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target_type", String(32), nullable=False),
+    Column("target", String(512), nullable=False),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_events_actor", "actor", "seq"),
+    Index("ix_audit_events_action", "action", "seq"),
+    Index("ix_audit_events_target", "target_type", "target", "seq"),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+model_cards = Table(
+    "model_cards",
+    metadata,
+    Column("model", String(256), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("intended_use", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", String(256), nullable=False),
+)
