@@ -160,8 +160,9 @@ class DeploymentHandle:
     def update(self, *, traffic: list[dict[str, int]] | None = None,
                canary: tuple[int, int] | None = None, replicas: int | None = None,
                shadow: int | None = None, clear_shadow: bool = False,
-               wait: bool = True) -> DeploymentHandle:
-        """Change traffic (or ``canary=(version, percent)``), replicas or shadow."""
+               pii: dict[str, str] | None = None, wait: bool = True) -> DeploymentHandle:
+        """Change traffic (or ``canary=(version, percent)``), replicas, shadow or the
+        PII columns of the prediction log (``pii={}`` clears them)."""
         b = backend()
         if canary is not None:
             current = b.serving.get(self.name).desired["traffic"][0]["version"]
@@ -169,7 +170,7 @@ class DeploymentHandle:
             traffic = [{"version": current, "weight": 100 - percent},
                        {"version": version, "weight": percent}]
         b.serving.update(self.name, b.user, traffic=traffic, replicas=replicas, shadow=shadow,
-                         clear_shadow=clear_shadow)
+                         clear_shadow=clear_shadow, pii=pii)
         return self.wait_ready() if wait else self
 
     def rollback(self, wait: bool = True) -> DeploymentHandle:
@@ -192,18 +193,22 @@ class DeploymentHandle:
 
 def deploy(model: str, version: int | str | None = None, *, name: str | None = None,
            env: str = "staging", replicas: int = 1, canary: tuple[int | str, int] | None = None,
-           shadow: int | str | None = None, wait: bool = True,
-           timeout: float = 60.0) -> DeploymentHandle:
+           shadow: int | str | None = None, pii: dict[str, str] | None = None,
+           wait: bool = True, timeout: float = 60.0) -> DeploymentHandle:
     """Serve a registered model version as a REST endpoint.
 
     ``model`` is ``NAME``, ``NAME@ALIAS``, ``NAME/VERSION`` or ``models:/NAME@ALIAS``.
     Production (``env="production"``) needs the version to carry ``@production``.
+    ``pii={"email": "hash", "ssn": "mask", "name": "drop"}``: what the prediction log
+    stores of those input columns (a keyed hash, ``***``, or nothing); the model still
+    gets the real values.
     Waits until a worker answers (``wait=False`` returns at once).
     """
     b = backend()
     model_name, ref = parse_model_ref(model, version)
     deployment, token = b.serving.deploy(model_name, ref, b.user, name=name, environment=env,
-                                         replicas=replicas, canary=canary, shadow=shadow)
+                                         replicas=replicas, canary=canary, shadow=shadow,
+                                         pii=pii)
     _ensure_controller()
     handle = DeploymentHandle(deployment.name, token)
     return handle.wait_ready(timeout) if wait else handle

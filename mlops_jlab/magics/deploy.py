@@ -24,6 +24,19 @@ def _canary(text: str | None) -> tuple[int, int] | None:
     return int(version), int(percent)
 
 
+def _pii(text: str | None) -> dict[str, str] | None:
+    """``email=hash,ssn=mask`` as ``{"email": "hash", "ssn": "mask"}``."""
+    if text is None:
+        return None
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        column, sep, mode = part.partition("=")
+        if not sep or not column.strip() or not mode.strip():
+            raise UsageError(f"--pii {text!r}: expected COLUMN=MODE[,...], e.g. email=hash")
+        out[column.strip()] = mode.strip()
+    return out
+
+
 def _card(handle: api.DeploymentHandle, title: str) -> str:
     info = handle.info
     traffic = " · ".join(f"v{t['version']} {t['weight']}%" for t in info.desired["traffic"])
@@ -52,6 +65,8 @@ class DeployMagics(Magics):
     @argument("--replicas", type=int, default=1)
     @argument("--canary", metavar="VERSION:PERCENT", help="send PERCENT of requests to VERSION")
     @argument("--shadow", type=int, metavar="VERSION", help="also run VERSION, log, never return")
+    @argument("--pii", metavar="COL=MODE,...",
+              help="log these input columns hashed, masked or not at all (hash|mask|drop)")
     @argument("--stop", action="store_true", help="stop the deployment --name (or MODEL-ENV)")
     @argument("--rollback", action="store_true", help="return --name to its previous state")
     @argument("--timeout", type=float, default=60.0, help="seconds to wait until ready")
@@ -80,7 +95,8 @@ class DeployMagics(Magics):
                 raise UsageError("%mlops_deploy needs MODEL[@ALIAS|/VERSION]")
             handle = api.deploy(args.model, name=args.name, env=args.env,
                                 replicas=args.replicas, canary=_canary(args.canary),
-                                shadow=args.shadow, wait=True, timeout=args.timeout)
+                                shadow=args.shadow, pii=_pii(args.pii), wait=True,
+                                timeout=args.timeout)
         except MlopsError as exc:
             raise UsageError(f"%mlops_deploy: {exc}") from exc
         display(HTML(_card(handle, "ready")))

@@ -22,6 +22,7 @@ from sqlalchemy import and_, func, insert, select
 
 from ..errors import InvalidInput, RuleViolation
 from ..registry.service import RegistryService
+from ..serving.pii import PiiPolicy
 from ..serving.service import ServingService
 from ..store import Database
 from ..store import schema as s
@@ -58,7 +59,7 @@ class MonitoringService:
         self.tracking = tracking
         self.registry = registry
         self.serving = serving
-        self._references: dict[tuple[str, int], DriftReference] = {}
+        self._references: dict[tuple[Any, ...], DriftReference] = {}
         self._lock = threading.Lock()
 
     # ---------------------------------------------------------------- reference
@@ -66,11 +67,19 @@ class MonitoringService:
         """The drift reference of a model version: the profile of the training dataset
         recorded on its run (prepared once per version)."""
         mv = self.registry.get_version(model, version)
-        key = (mv.name, int(mv.version))
+        return int(mv.version), self._reference(mv)
+
+    def _reference(self, mv: Any, pii: PiiPolicy | None = None,
+                   deployment: str = "") -> DriftReference:
+        """The reference of a model version; with ``pii``, its hashed columns are hashed
+        with the deployment's key, as that deployment's prediction log stores them."""
+        hashed = tuple(sorted(c for c, m in (pii.columns if pii else {}).items()
+                              if m == "hash"))
+        key = (mv.name, int(mv.version), deployment if hashed else "", hashed)
         with self._lock:
             cached = self._references.get(key)
         if cached is not None:
-            return key[1], cached
+            return cached
         run = self.tracking.get_run(mv.run_id)
         datasets = sorted(run.datasets, key=lambda d: d["role"] != "train")
         if not datasets:
@@ -84,10 +93,12 @@ class MonitoringService:
         present = set((record.get("profile") or {}).get("columns") or {})
         if columns and present:
             columns = [c for c in columns if c in present]
+        if hashed and pii is not None:
+            record = _hashed_profile(record, hashed, pii)
         reference = DriftReference.from_profile(record, columns=columns or None)
         with self._lock:
             self._references[key] = reference
-        return key[1], reference
+        return reference
 
     # ---------------------------------------------------------------- current window
     def window_bounds(self, window: str | None = None, start: int | None = None,
@@ -166,12 +177,22 @@ class MonitoringService:
         """Drift of a deployment's logged inputs against the training data of the
         version it serves; stored in the drift history unless ``store=False``."""
         dep = self.serving.get(deployment)
-        version, reference = self.reference(dep.model, dep.main_version)
+        mv = self.registry.get_version(dep.model, dep.main_version)
+        version = int(mv.version)
+        pii: dict[str, str] = dict(dep.desired.get("pii") or {})
+        reference = self._reference(mv, self.serving.pii_policy(deployment, dep.desired),
+                                    deployment)
         if window is None and start is None and end is None and rows is None:
             window = "1h"
         start, end = self.window_bounds(window, start, end)
-        chunks = self.window_chunks(deployment, start=start, end=end, rows=rows)
+        chunks: Iterator[pd.DataFrame] = self.window_chunks(deployment, start=start, end=end,
+                                                            rows=rows)
+        hidden = [c for c, mode in pii.items() if mode != "hash"]
+        if hidden:  # masked values say nothing about drift; dropped ones are not there
+            chunks = (frame.drop(columns=[c for c in hidden if c in frame.columns])
+                      for frame in chunks)
         report = drift_report_stream(reference, chunks, tests=tests, drift_share=drift_share)
+        _pii_notes(report, pii)
         report.context = {"deployment": deployment, "model": dep.model, "version": version,
                           "window": window, "start": start, "end": end, "rows": rows}
         if store:
@@ -316,6 +337,44 @@ class MonitoringService:
             out.append({"bucket_start": b, "version": int(v), "shadow": bool(sh),
                         "rows": len(group), **_metrics(group, numeric)})
         return pd.DataFrame(out)
+
+
+def _hashed_profile(record: Mapping[str, Any], hashed: Sequence[str],
+                    pii: PiiPolicy) -> dict[str, Any]:
+    """A dataset record whose ``hashed`` columns hold hashes (sample and top values) and
+    are categorical, so the reference matches a log that stores those columns hashed."""
+    body = dict(record.get("profile") or {})
+    sample = dict(body.get("sample") or {})
+    names = [str(c) for c in sample.get("columns") or []]
+    data = [list(row) for row in sample.get("data") or []]
+    for column in hashed:
+        if column not in names:
+            continue
+        i = names.index(column)
+        for row, value in zip(data, pii.hash_column(row[i] for row in data), strict=True):
+            row[i] = value
+    stats = dict(body.get("columns") or {})
+    for column in hashed:
+        info = dict(stats.get(column) or {})
+        top = info.get("top") or []
+        kept = {k: info[k] for k in ("dtype", "count", "missing", "distinct") if k in info}
+        stats[column] = {**kept, "kind": "categorical", "top": [
+            {"value": h, "count": t.get("count")}
+            for t, h in zip(top, pii.hash_column(t.get("value") for t in top), strict=True)]}
+    return {**record, "profile": {**body, "columns": stats,
+                                  "sample": {**sample, "data": data}}}
+
+
+def _pii_notes(report: DriftReport, pii: Mapping[str, str]) -> None:
+    """Say on each PII column how the log stores it (masked and dropped: not tested)."""
+    for column in report.columns:
+        mode = pii.get(column.column)
+        if mode == "hash":
+            column.notes.append("PII hashed in the prediction log: categories compared "
+                                "as hashes")
+        elif mode in ("mask", "drop"):
+            column.notes = [f"PII {'masked' if mode == 'mask' else 'dropped'} in the "
+                            "prediction log: drift not tested"]
 
 
 def _signature_columns(mv: Any) -> list[str]:

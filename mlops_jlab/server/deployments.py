@@ -39,7 +39,8 @@ def _int(body: dict[str, Any], key: str) -> int | None:
 
 class DeploymentsHandler(ServingHandler):
     """``GET`` lists; ``POST {"model", "version"?, "name"?, "environment"?, "replicas"?,
-    "canary"?: {"version", "percent"}, "shadow"?}`` deploys (201, with the token once)."""
+    "canary"?: {"version", "percent"}, "shadow"?, "pii"?: {column: mode}}`` deploys (201,
+    with the token once)."""
 
     @web.authenticated
     @authorized
@@ -72,7 +73,8 @@ class DeploymentsHandler(ServingHandler):
         deployment, token = await self.call(
             self.serving.deploy, model, version, self.username, name=body.get("name"),
             environment=body.get("environment", "staging"),
-            replicas=_int(body, "replicas") or 1, canary=canary, shadow=body.get("shadow"))
+            replicas=_int(body, "replicas") or 1, canary=canary, shadow=body.get("shadow"),
+            pii=body.get("pii"))
         out = self.present(deployment)
         if token:
             out["token"] = token
@@ -80,7 +82,7 @@ class DeploymentsHandler(ServingHandler):
 
 
 class DeploymentHandler(ServingHandler):
-    """``GET``; ``PATCH {"traffic"?, "replicas"?, "shadow"?, "rollback"?: true}``;
+    """``GET``; ``PATCH {"traffic"?, "replicas"?, "shadow"?, "pii"?, "rollback"?: true}``;
     ``DELETE`` stops it."""
 
     @web.authenticated
@@ -99,7 +101,7 @@ class DeploymentHandler(ServingHandler):
             deployment = await self.call(
                 self.serving.update, name, self.username, traffic=body.get("traffic"),
                 replicas=_int(body, "replicas"), shadow=shadow if shadow else None,
-                clear_shadow="shadow" in body and not shadow)
+                clear_shadow="shadow" in body and not shadow, pii=body.get("pii"))
         self.reply(self.present(deployment))
 
     @web.authenticated

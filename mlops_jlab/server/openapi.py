@@ -188,6 +188,9 @@ PATHS.update({
 })
 
 _DEP = _p("name", "deployment name")
+_PII = {"type": "object", "description": "input columns the prediction log stores hashed "
+        "(keyed HMAC-SHA256, 16 hex), masked ('***') or not at all; {} clears",
+        "additionalProperties": {"type": "string", "enum": ["hash", "mask", "drop"]}}
 
 PATHS.update({
     "/mlops/api/deployments": {
@@ -205,19 +208,19 @@ PATHS.update({
                      "replicas": {"type": "integer"},
                      "canary": {"type": "object", "properties": {
                          "version": {"type": "integer"}, "percent": {"type": "integer"}}},
-                     "shadow": {"type": "integer"}}}),
+                     "shadow": {"type": "integer"}, "pii": _PII}}),
                  "responses": {"201": _json(_ref("Deployment"),
                                             "Created; includes the bearer token once"),
                                **_errors(400, 403, 404, 409, 422)}}},
     "/mlops/api/deployments/{name}": {
         "get": {"summary": "One deployment", "tags": ["serving"], "parameters": [_DEP],
                 "responses": {"200": _json(_ref("Deployment")), **_errors(400, 403, 404)}},
-        "patch": {"summary": "Change traffic, replicas or shadow; or roll back",
+        "patch": {"summary": "Change traffic, replicas, shadow or PII columns; or roll back",
                   "tags": ["serving"], "parameters": [_DEP],
                   "requestBody": _body({"type": "object", "properties": {
                       "traffic": {"type": "array", "items": _OBJ},
                       "replicas": {"type": "integer"}, "shadow": {"type": ["integer", "null"]},
-                      "rollback": {"type": "boolean"}}}),
+                      "pii": _PII, "rollback": {"type": "boolean"}}}),
                   "responses": {"200": _json(_ref("Deployment")),
                                 **_errors(400, 403, 404, 422)}},
         "delete": {"summary": "Stop serving (history kept)", "tags": ["serving"],

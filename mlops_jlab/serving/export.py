@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import stat
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,9 @@ def export_deployment(serving: ServingService, registry: RegistryService, name: 
     spec: dict[str, Any] = {"name": deployment.name, "model": deployment.model,
                             "revision": deployment.revision, "desired": desired,
                             "token_sha256": serving.token_hash_of(name)}
+    if any(mode == "hash" for mode in (desired.get("pii") or {}).values()):
+        # the bundle hashes PII with a key of its own: the store's key stays on its host
+        spec["pii_key"] = secrets.token_hex(32)
     (out / "deployment.json").write_text(json.dumps(spec, indent=2))
     lines = [f"mlops_jlab=={__version__}"] + [f"{k}=={v}" for k, v in sorted(requirements.items())]
     (out / "requirements.txt").write_text("\n".join(lines) + "\n")

@@ -27,6 +27,7 @@ from ..store import Database
 from ..store import schema as s
 from ..tracking.service import now_ms
 from .keys import internal_token, serving_key
+from .pii import PiiPolicy, check_pii, pii_key
 from .records import Deployment, DeploymentEvent
 
 ENVIRONMENTS = ("staging", "production")
@@ -108,15 +109,33 @@ class ServingService:
             raise RuleViolation("serving needs a home folder for its host key")
         return internal_token(serving_key(self.home), deployment_name(name))
 
+    def pii_key(self, name: str) -> bytes:
+        """The key hashing a deployment's PII columns (see :mod:`.pii`; never stored)."""
+        if self.home is None:
+            raise RuleViolation("hashing PII needs a home folder for the host key")
+        return pii_key(serving_key(self.home), deployment_name(name))
+
+    def pii_policy(self, name: str, desired: Mapping[str, Any]) -> PiiPolicy | None:
+        """What a worker applies to logged rows of this desired state (None: nothing)."""
+        columns = desired.get("pii") or {}
+        if not columns:
+            return None
+        needs_key = any(mode == "hash" for mode in columns.values())
+        return PiiPolicy(columns, self.pii_key(name) if needs_key else None)
+
     # ---------------------------------------------------------------- desired state
     def deploy(self, model: str, version: int | str, user: str, *, name: str | None = None,
                environment: str = "staging", replicas: int = 1,
                canary: tuple[int | str, int] | None = None, shadow: int | str | None = None,
-               port: int | None = None) -> tuple[Deployment, str | None]:
+               port: int | None = None,
+               pii: Mapping[str, str] | None = None) -> tuple[Deployment, str | None]:
         """Create (or update) a deployment serving ``model`` at ``version``.
 
         ``canary=(version, percent)`` sends that share of requests to another version;
         ``shadow`` also runs a version on every request and logs it without returning it.
+        ``pii={column: "hash" | "mask" | "drop"}`` changes what the prediction log stores
+        of those input columns (see :mod:`.pii`); on an existing deployment, ``None``
+        keeps its current setting and ``{}`` clears it.
         Production requires the version to carry ``@production``. Returns the deployment
         and, when it was created, its bearer token (shown only this once).
         """
@@ -140,8 +159,13 @@ class ServingService:
                 raise InvalidInput("the canary must be another version", field="canary")
             traffic = [{"version": main.version, "weight": 100 - percent},
                        {"version": other.version, "weight": percent}]
-        desired = self._desired(model, traffic, shadow, replicas)
         name = deployment_name(name or default_name(model, environment))
+        if pii is None:
+            try:
+                pii = self.get(name).desired.get("pii")
+            except NotFound:
+                pii = None
+        desired = self._desired(model, traffic, shadow, replicas, pii)
         token = secrets.token_urlsafe(24)
         created = now_ms()
         try:
@@ -182,20 +206,30 @@ class ServingService:
         return version
 
     def _desired(self, model: str, traffic: list[dict[str, int]], shadow: int | str | None,
-                 replicas: int) -> dict[str, Any]:
+                 replicas: int, pii: Mapping[str, str] | None = None) -> dict[str, Any]:
         if isinstance(replicas, bool) or not isinstance(replicas, int) or \
                 not 1 <= replicas <= MAX_REPLICAS:
             raise InvalidInput(f"replicas must be an integer from 1 to {MAX_REPLICAS}",
                                field="replicas")
-        for t in traffic:
-            self._ready_version(model, t["version"])
+        versions = [self._ready_version(model, t["version"]) for t in traffic]
         shadow_version = None
         if shadow is not None:
-            shadow_version = self._ready_version(model, shadow).version
+            shadow_model = self._ready_version(model, shadow)
+            shadow_version = shadow_model.version
             if shadow_version in {t["version"] for t in traffic}:
                 raise InvalidInput("the shadow version already takes live traffic",
                                    field="shadow")
-        return {"traffic": traffic, "shadow": shadow_version, "replicas": replicas}
+            versions.append(shadow_model)
+        desired: dict[str, Any] = {"traffic": traffic, "shadow": shadow_version,
+                                   "replicas": replicas}
+        columns: dict[str, str] = {}
+        for v in versions:  # every served version must have the PII columns
+            signature = v.signature or {}
+            columns = check_pii(pii, [c["name"] for c in signature["inputs"]]
+                                if signature.get("inputs") else None)
+        if columns:
+            desired["pii"] = columns
+        return desired
 
     @staticmethod
     def _describe(desired: Mapping[str, Any]) -> str:
@@ -203,6 +237,8 @@ class ServingService:
         text = ", ".join(parts)
         if desired.get("shadow"):
             text += f", shadow v{desired['shadow']}"
+        if desired.get("pii"):
+            text += ", pii " + ", ".join(f"{c}={m}" for c, m in desired["pii"].items())
         return f"{text}, {desired['replicas']} replica(s)"
 
     def _new_revision(self, conn: Connection, name: str, desired: Mapping[str, Any],
@@ -218,15 +254,18 @@ class ServingService:
 
     def update(self, name: str, user: str, *, traffic: Sequence[Mapping[str, Any]] | None = None,
                replicas: int | None = None, shadow: int | str | None = None,
-               clear_shadow: bool = False) -> Deployment:
-        """Change traffic weights, replicas or the shadow version (a new revision)."""
+               clear_shadow: bool = False,
+               pii: Mapping[str, str] | None = None) -> Deployment:
+        """Change traffic weights, replicas, the shadow version or the PII columns
+        (``pii``: ``None`` keeps them, ``{}`` clears them) as a new revision."""
         current = self.get(name)
         desired = dict(current.desired)
         new_traffic = check_traffic(traffic) if traffic is not None else desired["traffic"]
         new_shadow = None if clear_shadow else (shadow if shadow is not None
                                                 else desired.get("shadow"))
         new_desired = self._desired(current.model, list(new_traffic), new_shadow,
-                                    replicas if replicas is not None else desired["replicas"])
+                                    replicas if replicas is not None else desired["replicas"],
+                                    pii if pii is not None else desired.get("pii"))
         if current.environment == "production":
             production = self.registry.get_version(current.model, "production").version
             if all(t["version"] != production for t in new_desired["traffic"]):

@@ -37,6 +37,7 @@ from ..errors import SchemaMismatch
 from ..models.loaded import LoadedModel
 from ..store import codec
 from .inputs import ARROW_STREAM, InputPlan, Inputs, silence_feature_name_warnings
+from .pii import PiiPolicy
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 FLUSH_SECONDS = 0.5
@@ -59,7 +60,8 @@ class Worker:
     def __init__(self, deployment: str, revision: int, replica: int,
                  models: dict[int, LoadedModel], traffic: list[dict[str, int]],
                  shadow: int | None, token_hash: str, log_sink: Any,
-                 max_body: int = DEFAULT_MAX_BODY, internal_token: str | None = None) -> None:
+                 max_body: int = DEFAULT_MAX_BODY, internal_token: str | None = None,
+                 pii: PiiPolicy | None = None) -> None:
         self.deployment = deployment
         self.revision = revision
         self.replica = replica
@@ -69,6 +71,9 @@ class Worker:
         self.token_hash = token_hash
         self.internal_token = internal_token
         self.log_sink = log_sink
+        #: PII columns hashed, masked or dropped in every logged row (the model still
+        #: gets the real values)
+        self.pii = pii
         self.max_body = max_body
         self.plans = {v: InputPlan(m) for v, m in models.items()}
         self.pending_logs: list[tuple[Any, ...]] = []
@@ -204,14 +209,22 @@ class Worker:
         asyncio.get_running_loop().call_soon(run)
 
     def log_rows(self, entries: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-        """Prediction-log rows of pending entries (built in the flusher's thread)."""
+        """Prediction-log rows of pending entries (built in the flusher's thread, off the
+        request path); PII columns are hashed, masked or dropped here, before the rows go
+        to the log sink."""
         return [{"deployment": self.deployment, "request_id": request_id, "version": version,
                  "shadow": 1 if shadow else 0,
-                 "inputs": inputs.log_form() if inputs is not None else {},
+                 "inputs": self._log_inputs(inputs),
                  "outputs": outputs, "latency_ms": latency, "time": int(at * 1000),
                  "status": status}
                 for request_id, version, shadow, inputs, outputs, latency, at, status
                 in entries]
+
+    def _log_inputs(self, inputs: Inputs | None) -> dict[str, Any]:
+        if inputs is None:
+            return {}
+        form = inputs.log_form()
+        return self.pii.apply(form) if self.pii else form
 
     # ---------------------------------------------------------------- log flushing
     async def _start_flusher(self, app: web.Application) -> None:
@@ -264,7 +277,7 @@ def build_worker(name: str, revision: int, replica: int) -> tuple[Worker, int]:
     max_body = int(os.environ.get("MLOPS_JLAB_MAX_BODY", DEFAULT_MAX_BODY))
     worker = Worker(name, revision, replica, models, desired["traffic"], desired.get("shadow"),
                     serving.token_hash_of(name), serving.log_predictions, max_body,
-                    serving.internal_token(name))
+                    serving.internal_token(name), serving.pii_policy(name, desired))
     return worker, deployment.port
 
 
@@ -291,8 +304,12 @@ def build_bundle_worker(bundle: str, replica: int) -> Worker:
                 out.write(codec.dumps_bytes(row) + b"\n")
 
     max_body = int(os.environ.get("MLOPS_JLAB_MAX_BODY", DEFAULT_MAX_BODY))
+    pii = None
+    if desired.get("pii"):  # the bundle's own hashing key (not the store's)
+        key = spec.get("pii_key")
+        pii = PiiPolicy(desired["pii"], bytes.fromhex(key) if key else None)
     return Worker(spec["name"], spec["revision"], replica, models, desired["traffic"],
-                  desired.get("shadow"), spec["token_sha256"], log_sink, max_body)
+                  desired.get("shadow"), spec["token_sha256"], log_sink, max_body, pii=pii)
 
 
 def prepare_process() -> None:
