@@ -635,6 +635,238 @@ export interface AlertsQuery {
   limit?: number;
 }
 
+/** A role, from least to most allowed. */
+export type Role = 'viewer' | 'contributor' | 'approver' | 'admin';
+
+/** What the caller's role allows (`GET me`). */
+export interface Capabilities {
+  track: boolean;
+  register: boolean;
+  deploy_staging: boolean;
+  deploy_production: boolean;
+  request_promotion: boolean;
+  approve: boolean;
+  admin: boolean;
+}
+
+/** The acting user of this session (`GET me`). */
+export interface Me {
+  user: string;
+  role: Role | string;
+  can: Capabilities;
+}
+
+/** A user known to the server (`GET users`). */
+export interface GovernanceUser {
+  name: string;
+  role: Role | string;
+  created_at: EpochMs;
+  granted_by: string | null;
+  granted_at: EpochMs | null;
+}
+
+export type PromotionStatus = 'pending' | 'approved' | 'rejected' | 'cancelled';
+
+/** One approver's decision on a promotion request. */
+export interface PromotionDecision {
+  user: string;
+  decision: 'approve' | 'reject' | string;
+  comment: string;
+  at: EpochMs;
+}
+
+/** A request to point an alias (`production`) at a version, four-eyes approved. */
+export interface Promotion {
+  id: string;
+  model: string;
+  version: number;
+  alias: string;
+  requester: string;
+  comment: string;
+  status: PromotionStatus | string;
+  created_at: EpochMs;
+  decided_at: EpochMs | null;
+  required_approvals: number;
+  approvals: number;
+  /** Whether the model's policy lets the requester approve their own request. */
+  self_approval: boolean;
+  decisions: PromotionDecision[];
+}
+
+/** One rule of the validation report a promotion request carries. */
+export interface PromotionRuleResult {
+  rule: string;
+  passed: boolean;
+  value: number | null;
+  threshold: number | null;
+  detail: string;
+}
+
+/** The latest validation report of the candidate version. */
+export interface PromotionValidation {
+  passed: boolean;
+  created_at: EpochMs;
+  results: PromotionRuleResult[];
+}
+
+/** A metric of the candidate beside the current production version's. */
+export interface MetricDiff {
+  metric: string;
+  candidate: number | null;
+  production: number | null;
+  delta: number | null;
+}
+
+/** `GET promotions/{id}`: the request with what an approver needs to decide. */
+export interface PromotionDetail extends Promotion {
+  validation: PromotionValidation | null;
+  production_version: number | null;
+  metrics_diff: MetricDiff[];
+}
+
+/** The query of `GET promotions`. */
+export interface PromotionsQuery {
+  status?: PromotionStatus;
+  model?: string;
+  /** The server's default: 100. */
+  limit?: number;
+}
+
+/** `GET/PUT models/{name}/policy`. */
+export interface ModelPolicy {
+  required_approvals: number;
+  allow_self_approval: boolean;
+}
+
+/** `GET/PUT models/{name}/permissions` (empty lists: open to every role holder). */
+export interface ResourcePermissions {
+  /** Sent only to transfer the ownership. */
+  owner?: string;
+  readers: string[];
+  writers: string[];
+}
+
+/** An entry of the append-only, hash-chained audit trail. */
+export interface AuditEvent {
+  seq: number;
+  time: EpochMs;
+  actor: string;
+  /** `alias.set`, `promotion.approve`, `run.create`… */
+  action: string;
+  target_type: string;
+  target: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** What `GET audit` and `GET audit/export` select. */
+export interface AuditFilter {
+  actor?: string;
+  /** A prefix: `alias` matches `alias.set` and `alias.delete`. */
+  action?: string;
+  target_type?: string;
+  /** A prefix: `cancer` matches `cancer/3`. */
+  target?: string;
+  since?: EpochMs;
+  until?: EpochMs;
+}
+
+/** The query of `GET audit`: a filter and a page (`before` = the previous `next`). */
+export interface AuditQuery extends AuditFilter {
+  limit?: number;
+  before?: number;
+}
+
+/** `GET audit`: newest first; `next` pages back (null on the last page). */
+export interface AuditPage {
+  events: AuditEvent[];
+  next: number | null;
+}
+
+export type AuditProblemKind = 'edited' | 'deleted' | 'reordered' | 'truncated';
+
+/** A break of the hash chain found by `GET audit/verify`. */
+export interface AuditProblem {
+  seq: number;
+  kind: AuditProblemKind | string;
+  message: string;
+}
+
+/** `GET audit/verify`. */
+export interface AuditVerification {
+  ok: boolean;
+  events: number;
+  head: { seq: number; hash: string } | null;
+  problems: AuditProblem[];
+}
+
+export type AuditExportFormat = 'csv' | 'json';
+
+/** A downloaded export of the audit trail. */
+export interface AuditExport {
+  blob: Blob;
+  /** From `Content-Disposition`, else `audit.<format>`. */
+  filename: string;
+}
+
+/**
+ * `GET models/{name}/versions/{ref}/card?format=`: `html` is a sanitized,
+ * self-contained fragment (shown in a sandboxed iframe, never as innerHTML).
+ */
+export interface ModelCard {
+  markdown?: string;
+  html?: string;
+  /** Sent by servers that also return the editable field. */
+  intended_use?: string | null;
+}
+
+/**
+ * The query parameters of an audit filter (`actor`, `action`, `target_type`,
+ * `target`, `since`, `until`), trimmed; empty values are left out.
+ */
+export function auditFilterParams(
+  filter: AuditFilter
+): Record<string, string | number | undefined> {
+  const text = (value: string | undefined) => value?.trim() || undefined;
+  const time = (value: number | undefined) =>
+    value !== undefined && Number.isFinite(value)
+      ? Math.round(value)
+      : undefined;
+  return {
+    actor: text(filter.actor),
+    action: text(filter.action),
+    target_type: text(filter.target_type),
+    target: text(filter.target),
+    since: time(filter.since),
+    until: time(filter.until)
+  };
+}
+
+/** The file name of a `Content-Disposition: attachment; filename="x"` header. */
+export function dispositionFilename(
+  header: string | null | undefined
+): string | null {
+  if (!header) {
+    return null;
+  }
+  const star = /filename\*\s*=\s*(?:UTF-8'')?([^;]+)/i.exec(header);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1].trim().replace(/^"|"$/g, ''));
+    } catch {
+      // fall through to the plain parameter
+    }
+  }
+  const plain = /filename\s*=\s*("([^"]*)"|[^;]+)/i.exec(header);
+  if (!plain) {
+    return null;
+  }
+  const name = (plain[2] ?? plain[1]).trim();
+  return name || null;
+}
+
 /**
  * The query of `GET runs`.
  */
@@ -683,6 +915,12 @@ export class MlopsApiError extends Error implements ApiError {
   get field(): string | undefined {
     const field = this.body?.field;
     return typeof field === 'string' && field ? field : undefined;
+  }
+
+  /** The role a 403 `permission_denied` says the action needs (e.g. `approver`). */
+  get needed(): string | undefined {
+    const needed = this.body?.needed;
+    return typeof needed === 'string' && needed ? needed : undefined;
   }
 
   /** True when the server extension is not there (route unknown or server unreachable). */
@@ -1107,6 +1345,196 @@ export class MlopsClient {
     return answer?.alerts ?? [];
   }
 
+  /** `GET me`: the acting user, their role and what it allows. */
+  me(): Promise<Me> {
+    return this._get<Me>(this.url('me'));
+  }
+
+  /** `GET users` */
+  async users(): Promise<GovernanceUser[]> {
+    const answer = await this._get<{ users: GovernanceUser[] }>(
+      this.url('users')
+    );
+    return answer.users ?? [];
+  }
+
+  /** `PUT users/{name}` (admin only): grant a role. */
+  setUserRole(name: string, role: Role): Promise<GovernanceUser> {
+    return this._request<GovernanceUser>('PUT', this.url('users', name), {
+      role
+    });
+  }
+
+  /** `GET promotions?status=&model=&limit=` (newest first) */
+  async promotions(query: PromotionsQuery = {}): Promise<Promotion[]> {
+    const answer = await this._get<{ promotions: Promotion[] }>(
+      this.url('promotions') +
+        buildQuery({
+          status: query.status,
+          model: query.model,
+          limit: query.limit
+        })
+    );
+    return answer.promotions ?? [];
+  }
+
+  /** `GET promotions/{id}`: with the validation report and the metrics diff. */
+  promotion(id: string): Promise<PromotionDetail> {
+    return this._get<PromotionDetail>(this.url('promotions', id));
+  }
+
+  /**
+   * `POST models/{name}/promotions` (201): ask to promote a version to production.
+   * A version without a passing validation rejects with a 422; a second pending
+   * request for the version with a 409.
+   */
+  requestPromotion(
+    name: string,
+    version: number,
+    comment: string
+  ): Promise<Promotion> {
+    return this._request<Promotion>(
+      'POST',
+      this.url('models', name, 'promotions'),
+      { version, comment }
+    );
+  }
+
+  /**
+   * `POST promotions/{id}/approve` (approver+, not the requester unless the
+   * model's policy allows it; the comment is required). The alias moves when the
+   * approvals reach the required number.
+   */
+  approvePromotion(id: string, comment: string): Promise<Promotion> {
+    return this._request<Promotion>(
+      'POST',
+      this.url('promotions', id, 'approve'),
+      { comment }
+    );
+  }
+
+  /** `POST promotions/{id}/reject` (approver+; the comment is required). */
+  rejectPromotion(id: string, comment: string): Promise<Promotion> {
+    return this._request<Promotion>(
+      'POST',
+      this.url('promotions', id, 'reject'),
+      { comment }
+    );
+  }
+
+  /** `POST promotions/{id}/cancel` (the requester or an admin). */
+  cancelPromotion(id: string): Promise<Promotion> {
+    return this._request<Promotion>(
+      'POST',
+      this.url('promotions', id, 'cancel')
+    );
+  }
+
+  /** `GET models/{name}/policy` */
+  modelPolicy(name: string): Promise<ModelPolicy> {
+    return this._get<ModelPolicy>(this.url('models', name, 'policy'));
+  }
+
+  /** `PUT models/{name}/policy` (admin or the model's owner). */
+  setModelPolicy(name: string, policy: ModelPolicy): Promise<ModelPolicy> {
+    return this._request<ModelPolicy>(
+      'PUT',
+      this.url('models', name, 'policy'),
+      policy
+    );
+  }
+
+  /** `GET models/{name}/permissions` or `GET experiments/{id}/permissions` */
+  permissions(
+    kind: 'models' | 'experiments',
+    name: string
+  ): Promise<ResourcePermissions> {
+    return this._get<ResourcePermissions>(this.url(kind, name, 'permissions'));
+  }
+
+  /** `PUT models/{name}/permissions` or `PUT experiments/{id}/permissions` */
+  setPermissions(
+    kind: 'models' | 'experiments',
+    name: string,
+    permissions: ResourcePermissions
+  ): Promise<ResourcePermissions> {
+    return this._request<ResourcePermissions>(
+      'PUT',
+      this.url(kind, name, 'permissions'),
+      permissions
+    );
+  }
+
+  /** `GET audit?actor=&action=&target_type=&target=&since=&until=&limit=&before=` */
+  async audit(query: AuditQuery = {}): Promise<AuditPage> {
+    const answer = await this._get<AuditPage>(
+      this.url('audit') +
+        buildQuery({
+          ...auditFilterParams(query),
+          limit: query.limit,
+          before: query.before
+        })
+    );
+    return { events: answer.events ?? [], next: answer.next ?? null };
+  }
+
+  /** The URL of `GET audit/export?format=&<filter>` (a CSV or JSON download). */
+  auditExportUrl(format: AuditExportFormat, filter: AuditFilter = {}): string {
+    return (
+      this.url('audit', 'export') +
+      buildQuery({ format, ...auditFilterParams(filter) })
+    );
+  }
+
+  /**
+   * Download `GET audit/export` through the server connection (token and XSRF
+   * headers included), as a blob to save.
+   */
+  async exportAudit(
+    format: AuditExportFormat,
+    filter: AuditFilter = {}
+  ): Promise<AuditExport> {
+    const response = await this._send(
+      'GET',
+      this.auditExportUrl(format, filter)
+    );
+    const blob = await response.blob();
+    const filename =
+      dispositionFilename(response.headers.get('Content-Disposition')) ??
+      `audit.${format}`;
+    return { blob, filename };
+  }
+
+  /** `GET audit/verify`: check the whole hash chain. */
+  verifyAudit(): Promise<AuditVerification> {
+    return this._get<AuditVerification>(this.url('audit', 'verify'));
+  }
+
+  /** `GET models/{name}/versions/{ref}/card?format=html|markdown` */
+  modelCard(
+    name: string,
+    version: number | string,
+    format: 'html' | 'markdown' = 'html'
+  ): Promise<ModelCard> {
+    return this._get<ModelCard>(
+      this.url('models', name, 'versions', String(version), 'card') +
+        buildQuery({ format })
+    );
+  }
+
+  /** `PUT models/{name}/versions/{ref}/card`: the card's intended use. */
+  setIntendedUse(
+    name: string,
+    version: number | string,
+    intendedUse: string
+  ): Promise<{ intended_use: string }> {
+    return this._request<{ intended_use: string }>(
+      'PUT',
+      this.url('models', name, 'versions', String(version), 'card'),
+      { intended_use: intendedUse }
+    );
+  }
+
   private _get<T>(url: string): Promise<T> {
     return this._request<T>('GET', url);
   }
@@ -1117,6 +1545,28 @@ export class MlopsClient {
     url: string,
     body?: unknown
   ): Promise<T> {
+    const response = await this._send(method, url, body);
+    const text = await response.text();
+    if (!text && (response.status === 204 || method !== 'GET')) {
+      return undefined as T;
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new MlopsApiError(
+        response.status,
+        'bad_response',
+        `The server answered ${url} with something that is not JSON`
+      );
+    }
+  }
+
+  /** Send a request (JSON body when given); a non-OK answer throws `MlopsApiError`. */
+  private async _send(
+    method: string,
+    url: string,
+    body?: unknown
+  ): Promise<Response> {
     const init: RequestInit = { method };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
@@ -1136,19 +1586,7 @@ export class MlopsClient {
     if (!response.ok) {
       throw await errorFromResponse(response);
     }
-    const text = await response.text();
-    if (!text && (response.status === 204 || method !== 'GET')) {
-      return undefined as T;
-    }
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new MlopsApiError(
-        response.status,
-        'bad_response',
-        `The server answered ${url} with something that is not JSON`
-      );
-    }
+    return response;
   }
 
   private _makeRequest: MakeRequest;

@@ -40,7 +40,7 @@ export namespace CommandIDs {
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description:
-    'Notebook-native MLOps: experiments, runs, models, deployments and alerts side panel; run, model version and deployment tabs; alert notifications.',
+    'Notebook-native MLOps: experiments, runs, models, promotions, deployments, alerts and audit side panel; run, model version and deployment tabs; alert notifications.',
   autoStart: true,
   optional: [
     ILayoutRestorer,
@@ -171,7 +171,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
             client,
             commands: app.commands,
             refreshInterval: () => refreshInterval,
-            onChanged: onVersionChanged
+            onChanged: onVersionChanged,
+            governance: model.governance,
+            themeChanged: themeManager?.themeChanged ?? null
           }),
         {
           id: `mlops-model-version-${encodeURIComponent(name)}-${version}`,
@@ -179,6 +181,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
           label: `${name} ${formatVersion(version)}`
         }
       );
+
+    // A promotion decided or requested: the model's tabs show the new aliases.
+    model.governance.promotionChanged.connect((_, promotion) => {
+      versionTracker.forEach(w => {
+        if (w.content.modelName === promotion.model) {
+          void w.content.refresh();
+        }
+      });
+    });
 
     const deploymentTracker = new WidgetTracker<
       MainAreaWidget<DeploymentWidget>

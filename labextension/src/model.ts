@@ -14,6 +14,8 @@ import {
   Run
 } from './client';
 import { AlertsModel } from './alertsmodel';
+import { AuditModel } from './auditmodel';
+import { GovernanceModel } from './governancemodel';
 import { DriftBadge, driftBadge } from './drift';
 import { orderByParam, sameData, SortState } from './query';
 import { FRONTEND_API, FRONTEND_VERSION } from './version';
@@ -48,6 +50,13 @@ export class MlopsModel extends ObservableModel {
       onAcknowledged: () => void this.refreshDeployments(),
       currentUser: options.currentUser
     });
+    this.governance = new GovernanceModel({ client: this.client });
+    this.audit = new AuditModel({ client: this.client });
+    // A request decided (or made) here: aliases may have moved, events were logged.
+    this.governance.promotionChanged.connect(() => {
+      void this.refreshModels();
+      void this.audit.refresh();
+    });
     this.setRefreshInterval(options.refreshInterval ?? 5);
   }
 
@@ -58,6 +67,12 @@ export class MlopsModel extends ObservableModel {
    * badge and the notifications); polled even while the panel is hidden.
    */
   readonly alerts: AlertsModel;
+
+  /** The acting user and role, and the promotion requests. */
+  readonly governance: GovernanceModel;
+
+  /** The audit trail (the panel's Audit section). */
+  readonly audit: AuditModel;
 
   /** Emitted whenever any part of the state changes. */
   get server(): ServerStatus {
@@ -365,6 +380,8 @@ export class MlopsModel extends ObservableModel {
   protected onDisposed(): void {
     this.setRefreshInterval(0);
     this.alerts.dispose();
+    this.governance.dispose();
+    this.audit.dispose();
   }
 
   private async _refresh(): Promise<void> {
@@ -378,7 +395,9 @@ export class MlopsModel extends ObservableModel {
       this._refreshRuns(),
       this.refreshModels(),
       this.refreshDeployments(),
-      this.alerts.refresh()
+      this.alerts.refresh(),
+      this.governance.refresh(),
+      this.audit.refresh()
     ]);
   }
 

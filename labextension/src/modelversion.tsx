@@ -5,12 +5,14 @@
  */
 import { ReactWidget } from '@jupyterlab/apputils';
 import { CommandRegistry } from '@lumino/commands';
+import { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
 import {
   Lineage,
   LineageNode,
   MlopsClient,
+  ModelCard,
   ModelVersion,
   ValidationReport
 } from './client';
@@ -35,7 +37,16 @@ import {
   PositionedNode,
   truncateLabel
 } from './lineage';
+import {
+  actionErrorMessage,
+  allows,
+  canRequestPromotion,
+  pendingPromotionOf
+} from './governance';
+import { GovernanceModel } from './governancemodel';
 import { messageOf } from './model';
+import { ModelCardView } from './modelcard';
+import { VersionPromotion } from './promotions';
 import { PlainAliasChips, ValidationBadgeView, VersionStatus } from './panel';
 import { sameData } from './query';
 import { aliasInputError, formatRuleValue, formatVersion } from './registry';
@@ -52,6 +63,11 @@ export class ModelVersionWidget extends ReactWidget {
       options.refreshInterval
     );
     this._onChanged = options.onChanged ?? (() => undefined);
+    this._governance = options.governance ?? null;
+    // Role, promotion requests and decisions show here too.
+    this._governance?.changed.connect(() => this.update(), this);
+    // The model card's document takes the theme's colors.
+    options.themeChanged?.connect(() => this.update(), this);
     this.addClass('mlops-ModelVersion');
     this.title.label = `${this.modelName} ${formatVersion(this.version)}`;
     void this.refresh();
@@ -68,13 +84,17 @@ export class ModelVersionWidget extends ReactWidget {
   async refresh(): Promise<void> {
     const { modelName: name, version } = this;
     try {
-      const [detail, validations, lineage] = await Promise.all([
+      void this._governance?.refreshPromotions();
+      const [detail, validations, lineage, card] = await Promise.all([
         this._client.getVersion(name, version),
         this._client
           .listValidations(name, version)
           .catch((reason: unknown) => messageOf(reason)),
         this._client
           .getLineage(name, version)
+          .catch((reason: unknown) => messageOf(reason)),
+        this._client
+          .modelCard(name, version, 'html')
           .catch((reason: unknown) => messageOf(reason))
       ]);
       if (this.isDisposed) {
@@ -87,7 +107,7 @@ export class ModelVersionWidget extends ReactWidget {
         lineage: typeof lineage === 'string' ? null : lineage,
         lineageError: typeof lineage === 'string' ? lineage : null
       };
-      const changed =
+      let changed =
         !sameData(next, {
           detail: this._detail,
           validations: this._validations,
@@ -100,6 +120,9 @@ export class ModelVersionWidget extends ReactWidget {
       this._validationsError = next.validationsError;
       this._lineage = next.lineage;
       this._lineageError = next.lineageError;
+      if (this._applyCard(card)) {
+        changed = true;
+      }
       this._error = null;
       this.title.caption = `${detail.name} ${formatVersion(detail.version)} (${detail.status}${detail.archived ? ', archived' : ''})`;
       if (changed) {
@@ -121,6 +144,53 @@ export class ModelVersionWidget extends ReactWidget {
   dispose(): void {
     this._timer.stop();
     super.dispose();
+  }
+
+  /** Keep a loaded model card (or why it failed); returns whether it changed. */
+  private _applyCard(card: ModelCard | string): boolean {
+    const html = typeof card === 'string' ? null : (card.html ?? '');
+    const error = typeof card === 'string' ? `Model card: ${card}` : null;
+    const intendedUse =
+      typeof card === 'string'
+        ? this._intendedUse
+        : (card.intended_use ?? this._intendedUse);
+    const changed =
+      html !== this._cardHtml ||
+      error !== this._cardError ||
+      intendedUse !== this._intendedUse;
+    // A card that could not be reloaded stays shown.
+    if (html !== null || this._cardHtml === null) {
+      this._cardHtml = html;
+    }
+    this._cardError = error;
+    this._intendedUse = intendedUse;
+    return changed;
+  }
+
+  /** Save the model card's intended use, then show the card again. */
+  async saveIntendedUse(text: string): Promise<boolean> {
+    this._cardBusy = true;
+    this._cardSaveError = null;
+    this.update();
+    let ok = false;
+    try {
+      const saved = await this._client.setIntendedUse(
+        this.modelName,
+        this.version,
+        text
+      );
+      this._intendedUse = saved?.intended_use ?? text;
+      ok = true;
+      const card = await this._client
+        .modelCard(this.modelName, this.version, 'html')
+        .catch((reason: unknown) => messageOf(reason));
+      this._applyCard(card);
+    } catch (reason) {
+      this._cardSaveError = actionErrorMessage(reason, 'save the intended use');
+    }
+    this._cardBusy = false;
+    this.update();
+    return ok;
   }
 
   /** Archive or unarchive the version (`PATCH`). */
@@ -199,6 +269,15 @@ export class ModelVersionWidget extends ReactWidget {
         onArchive={archived => void this.setArchived(archived)}
         onSetAlias={alias => this.setAlias(alias)}
         onRemoveAlias={alias => void this.removeAlias(alias)}
+        governance={this._governance}
+        card={{
+          html: this._cardHtml,
+          error: this._cardError,
+          intendedUse: this._intendedUse,
+          busy: this._cardBusy,
+          saveError: this._cardSaveError,
+          onSave: text => this.saveIntendedUse(text)
+        }}
         openRun={runId =>
           void this._commands.execute('mlops:open-run', { runId })
         }
@@ -221,6 +300,12 @@ export class ModelVersionWidget extends ReactWidget {
   private _busy = false;
   private _actionError: string | null = null;
   private _timer: PollTimer;
+  private _governance: GovernanceModel | null;
+  private _cardHtml: string | null = null;
+  private _cardError: string | null = null;
+  private _intendedUse: string | null = null;
+  private _cardBusy = false;
+  private _cardSaveError: string | null = null;
 }
 
 export namespace ModelVersionWidget {
@@ -233,7 +318,21 @@ export namespace ModelVersionWidget {
     refreshInterval: () => number;
     /** Called after an alias or the archived flag was changed here. */
     onChanged?: (widget: ModelVersionWidget) => void;
+    /** The acting user's role and the promotion requests (shared with the panel). */
+    governance?: GovernanceModel | null;
+    /** The model card preview follows the theme. */
+    themeChanged?: ISignal<any, any> | null;
   }
+}
+
+/** The model card of a version, as the tab holds it. */
+interface CardState {
+  html: string | null;
+  error: string | null;
+  intendedUse: string | null;
+  busy: boolean;
+  saveError: string | null;
+  onSave: (text: string) => Promise<boolean>;
 }
 
 function ModelVersionView(props: {
@@ -250,8 +349,18 @@ function ModelVersionView(props: {
   onRemoveAlias: (alias: string) => void;
   openRun: (runId: string) => void;
   openNotebook: (path: string) => void;
+  governance: GovernanceModel | null;
+  card: CardState;
 }): JSX.Element {
   const d = props.detail;
+  const gov = props.governance;
+  const me = gov?.me ?? null;
+  // Without governance on the page, everything shows (the server decides).
+  const can = (capability: 'register' | 'request_promotion') =>
+    gov ? allows(me, gov.meError, capability) : true;
+  const pending = gov
+    ? pendingPromotionOf(gov.promotions, d.name, d.version)
+    : null;
   const inputs = d.signature?.inputs ?? [];
   const outputs = Array.isArray(d.signature?.outputs)
     ? d.signature!.outputs
@@ -279,26 +388,38 @@ function ModelVersionView(props: {
           )}
           <ValidationBadgeView validation={d.validation} />
           <span className="mlops-Spacer" />
-          <button
-            className={`jp-Button jp-mod-styled ${d.archived ? 'jp-mod-accept' : 'jp-mod-reject'} mlops-ArchiveButton`}
-            disabled={props.busy}
-            title={
-              d.archived
-                ? 'Show this version in lists again'
-                : 'Hide this version from lists (aliases keep working)'
-            }
-            onClick={() => props.onArchive(!d.archived)}
-          >
-            {d.archived ? 'Unarchive' : 'Archive'}
-          </button>
+          {can('register') && (
+            <button
+              className={`jp-Button jp-mod-styled ${d.archived ? 'jp-mod-accept' : 'jp-mod-reject'} mlops-ArchiveButton`}
+              disabled={props.busy}
+              title={
+                d.archived
+                  ? 'Show this version in lists again'
+                  : 'Hide this version from lists (aliases keep working)'
+              }
+              onClick={() => props.onArchive(!d.archived)}
+            >
+              {d.archived ? 'Unarchive' : 'Archive'}
+            </button>
+          )}
         </div>
         <AliasEditor
           aliases={d.aliases ?? []}
           busy={props.busy}
           error={props.actionError}
+          editable={can('register')}
           onSet={props.onSetAlias}
           onRemove={props.onRemoveAlias}
         />
+        {gov && (
+          <VersionPromotion
+            model={gov}
+            name={d.name}
+            version={d.version}
+            pending={pending}
+            canRequest={canRequestPromotion(me, d, pending)}
+          />
+        )}
         <dl className="mlops-RunFacts">
           <Fact label="Created" title={formatTime(d.created_at)}>
             {formatRelative(d.created_at)} by {d.created_by || '—'}
@@ -462,6 +583,14 @@ function ModelVersionView(props: {
         )}
       </Section>
 
+      <Section title="Model card" className="mlops-ModelCardSection">
+        <ModelCardView
+          {...props.card}
+          canEdit={can('register')}
+          title={`Model card of ${d.name} ${formatVersion(d.version)}`}
+        />
+      </Section>
+
       <Section title="Lineage" className="mlops-LineageSection">
         {props.lineageError && (
           <div className="mlops-FilterError">{props.lineageError}</div>
@@ -482,6 +611,8 @@ function AliasEditor(props: {
   aliases: string[];
   busy: boolean;
   error: string | null;
+  /** False: the aliases are shown without the remove buttons and the input. */
+  editable: boolean;
   onSet: (alias: string) => Promise<boolean>;
   onRemove: (alias: string) => void;
 }): JSX.Element {
@@ -497,35 +628,39 @@ function AliasEditor(props: {
       {props.aliases.length ? (
         <PlainAliasChips
           aliases={props.aliases}
-          onRemove={props.onRemove}
+          onRemove={props.editable ? props.onRemove : undefined}
           busy={props.busy}
         />
       ) : (
         <span className="mlops-Muted">none</span>
       )}
-      <input
-        className="mlops-AliasInput jp-mod-styled"
-        type="text"
-        spellCheck={false}
-        placeholder="alias, e.g. staging"
-        aria-label="Alias to set on this version"
-        value={text}
-        disabled={props.busy}
-        onChange={ev => setText(ev.target.value)}
-        onKeyDown={ev => {
-          if (ev.key === 'Enter') {
-            void submit();
-          }
-        }}
-      />
-      <button
-        className="jp-Button jp-mod-styled jp-mod-accept mlops-AliasSet"
-        disabled={props.busy || !text.trim()}
-        title="Point this alias at this version (moves it from another version)"
-        onClick={() => void submit()}
-      >
-        Set
-      </button>
+      {props.editable && (
+        <>
+          <input
+            className="mlops-AliasInput jp-mod-styled"
+            type="text"
+            spellCheck={false}
+            placeholder="alias, e.g. staging"
+            aria-label="Alias to set on this version"
+            value={text}
+            disabled={props.busy}
+            onChange={ev => setText(ev.target.value)}
+            onKeyDown={ev => {
+              if (ev.key === 'Enter') {
+                void submit();
+              }
+            }}
+          />
+          <button
+            className="jp-Button jp-mod-styled jp-mod-accept mlops-AliasSet"
+            disabled={props.busy || !text.trim()}
+            title="Point this alias at this version (moves it from another version)"
+            onClick={() => void submit()}
+          >
+            Set
+          </button>
+        </>
+      )}
       {props.error && (
         <div className="mlops-ActionError mlops-AliasError" role="alert">
           {props.error}

@@ -1,7 +1,7 @@
 /**
  * The MLOps side panel: a SidePanel (header + toolbar + accordion) with
- * Experiments, Runs, Models, Deployments and Alerts sections, rendered with React
- * from an MlopsModel.
+ * Experiments, Runs, Models, Promotions, Deployments, Alerts and Audit sections,
+ * rendered with React from an MlopsModel; the header names the user and role.
  */
 import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
 import {
@@ -29,6 +29,9 @@ import {
   trafficSummary
 } from './deployments';
 import { AlertList, AlertsEmpty } from './alerts';
+import { AuditView } from './audit';
+import { identityLabel, pendingCount } from './governance';
+import { PromotionList } from './promotions';
 import { ErrorBanner, onEnter, onEnterOrSpace } from './common';
 import { DriftBadge, driftBadgeTitle } from './drift';
 import {
@@ -89,7 +92,11 @@ export function createPanel(
 
   const heading = ReactWidget.create(
     <UseSignal signal={model.changed}>
-      {() => <PanelHeader model={model} />}
+      {() => (
+        <UseSignal signal={model.governance.changed}>
+          {() => <PanelHeader model={model} />}
+        </UseSignal>
+      )}
     </UseSignal>
   );
   heading.addClass('mlops-PanelHeader');
@@ -136,6 +143,31 @@ export function createPanel(
   models.title.label = 'Models';
   panel.addWidget(models);
 
+  const promotions = ReactWidget.create(
+    <UseSignal signal={model.governance.changed}>
+      {() =>
+        model.server.kind === 'missing' ? (
+          <div className="mlops-Empty mlops-Muted">
+            Promotion requests appear here once the server extension is running.
+          </div>
+        ) : (
+          <PromotionList model={model.governance} openVersion={openVersion} />
+        )
+      }
+    </UseSignal>
+  );
+  promotions.addClass('mlops-Section');
+  promotions.addClass('mlops-PromotionsSection');
+  promotions.title.label = 'Promotions';
+  model.governance.changed.connect(() => {
+    const pending = pendingCount(model.governance.promotions);
+    const label = pending ? `Promotions · ${pending} pending` : 'Promotions';
+    if (promotions.title.label !== label) {
+      promotions.title.label = label;
+    }
+  });
+  panel.addWidget(promotions);
+
   const deployments = ReactWidget.create(
     <UseSignal signal={model.changed}>
       {() => <DeploymentsView model={model} openDeployment={openDeployment} />}
@@ -170,10 +202,28 @@ export function createPanel(
   });
   panel.addWidget(alerts);
 
+  const audit = ReactWidget.create(
+    <UseSignal signal={model.audit.changed}>
+      {() =>
+        model.server.kind === 'missing' ? (
+          <div className="mlops-Empty mlops-Muted">
+            The audit trail appears here once the server extension is running.
+          </div>
+        ) : (
+          <AuditView model={model.audit} />
+        )
+      }
+    </UseSignal>
+  );
+  audit.addClass('mlops-Section');
+  audit.addClass('mlops-AuditSection');
+  audit.title.label = 'Audit';
+  panel.addWidget(audit);
+
   // Give the runs table most of the height.
   const content = panel.content as any;
   if (typeof content.setRelativeSizes === 'function') {
-    content.setRelativeSizes([1, 3, 2, 1.5, 1.5]);
+    content.setRelativeSizes([1, 3, 2, 1, 1.5, 1.5, 1.5]);
   }
   return panel;
 }
@@ -210,9 +260,29 @@ function AlertsView(props: {
 /** Title line and the handshake banner. */
 function PanelHeader({ model }: { model: MlopsModel }): JSX.Element {
   const server = model.server;
+  const me = model.governance.me;
   return (
     <div>
-      <h2 className="mlops-PanelTitle">MLOps</h2>
+      <div className="mlops-PanelTitleRow">
+        <h2 className="mlops-PanelTitle">MLOps</h2>
+        {me && (
+          <span
+            className={`mlops-Identity mlops-role-${me.role}`}
+            title={`Signed in as ${me.user}, role ${me.role}. Allowed: ${Object.entries(
+              me.can ?? {}
+            )
+              .filter(([, allowed]) => allowed)
+              .map(([what]) => what.replace(/_/g, ' '))
+              .join(', ')}`}
+            aria-label={identityLabel(me)}
+            data-user={me.user}
+            data-role={me.role}
+          >
+            <span className="mlops-IdentityUser">{me.user}</span>
+            <span className="mlops-IdentityRole">{me.role}</span>
+          </span>
+        )}
+      </div>
       {server.kind === 'missing' && (
         <ErrorBanner role="alert">
           <strong>The mlops_jlab server extension is not running</strong>
