@@ -107,3 +107,57 @@ class ConfigurationError(MlopsError):
 
     code = "configuration"
     http_status = 500
+
+
+_ATTRIBUTES = ("problems", "untrusted_types", "position", "needed")
+
+
+def error_class(code: object, status: int = 400) -> type[MlopsError]:
+    """The error class whose ``code`` is ``code`` (the most derived one when several
+    share it); else the class of the HTTP ``status``; else :class:`MlopsError`."""
+    by_code: dict[str, type[MlopsError]] = {}
+    by_status: dict[int, type[MlopsError]] = {}
+    pending: list[type[MlopsError]] = [MlopsError]
+    while pending:
+        cls = pending.pop(0)
+        by_code[cls.code] = cls
+        by_status.setdefault(cls.http_status, cls)
+        pending.extend(cls.__subclasses__())
+    if isinstance(code, str) and code in by_code:
+        return by_code[code]
+    return by_status.get(status, InvalidInput if 400 <= status < 500 else MlopsError)
+
+
+def from_dict(body: object, status: int = 400) -> MlopsError:
+    """The typed error a REST error body describes (the inverse of ``to_dict``), so a
+    client over HTTP raises what the services raised."""
+    if not isinstance(body, dict):
+        body = {"message": str(body)}
+    cls = error_class(body.get("error"), status)
+    message = str(body.get("message") or body.get("error") or f"HTTP {status}")
+    details = {k: v for k, v in body.items() if k not in ("error", "message")}
+    error = cls.__new__(cls)
+    MlopsError.__init__(error, message, **details)
+    for name in _ATTRIBUTES:  # the attributes the typed constructors set
+        if name in details:
+            setattr(error, name, details[name])
+    if isinstance(error, FilterError):
+        error.position = details.get("position")  # type: ignore[assignment]
+        error.pointer = None
+    if isinstance(error, SchemaMismatch) and "problems" not in details:
+        error.problems = []
+    if isinstance(error, UntrustedModel) and "untrusted_types" not in details:
+        error.untrusted_types = []
+    return error
+
+
+class IdempotencyKeyReused(Conflict):
+    """An ``Idempotency-Key`` already used by this user for a different request (409)."""
+
+    code = "idempotency_key_reused"
+
+
+class RequestInProgress(Conflict):
+    """The first request with this ``Idempotency-Key`` is still running: retry shortly."""
+
+    code = "request_in_progress"

@@ -26,9 +26,49 @@ def _reset_database(url: str) -> None:
     engine.dispose()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_backends: run the module's tests with the local backend and with "
+        "the team-mode HttpBackend against a real Jupyter server")
+    config.addinivalue_line(
+        "markers", "local_only: a test of a both_backends module that reaches into the "
+        "services (runs with the local backend only)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``backend_kind`` is ``local`` and ``http`` for tests marked ``both_backends``."""
+    if "backend_kind" not in metafunc.fixturenames:
+        return
+    node = metafunc.definition
+    if node.get_closest_marker("both_backends") and not node.get_closest_marker("local_only"):
+        metafunc.parametrize("backend_kind", ["local", "http"], indirect=True)
+
+
 @pytest.fixture
-def mlops_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh MLOPS_JLAB_HOME (and database) for one test; the API is re-pointed at it."""
+def backend_kind(request: pytest.FixtureRequest) -> str:
+    """How the test's Python API reaches the services: ``local`` or ``http`` (team mode)."""
+    return getattr(request, "param", "local")
+
+
+@pytest.fixture(scope="session")
+def team_server(tmp_path_factory: pytest.TempPathFactory):
+    """One Jupyter server subprocess with the extension for the whole session."""
+    from tests.helpers.team_server import TeamServer
+
+    server = TeamServer(tmp_path_factory.mktemp("team"))
+    try:
+        yield server.wait_ready()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def mlops_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend_kind: str,
+               request: pytest.FixtureRequest) -> Path:
+    """A fresh MLOPS_JLAB_HOME (and database) for one test; the API is re-pointed at it.
+
+    With ``backend_kind == "http"`` the API talks to the session's Jupyter server (its
+    store emptied for the test) and the home only holds the client's model cache."""
     home = tmp_path / "mlops-home"
     # the server extension exports its store to os.environ (for kernels): put every
     # MLOPS_JLAB_* variable back as it was afterwards (monkeypatch.delenv of an absent
@@ -44,6 +84,11 @@ def mlops_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.setenv("MLOPS_JLAB_DB_URL", external)
     else:
         monkeypatch.delenv("MLOPS_JLAB_DB_URL", raising=False)
+    if backend_kind == "http":
+        server = request.getfixturevalue("team_server")
+        server.reset()
+        monkeypatch.setenv("MLOPS_JLAB_URI", server.url)
+        monkeypatch.setenv("MLOPS_JLAB_TOKEN", server.token)
     import mlops_jlab as mlops
     from mlops_jlab.client import api
 

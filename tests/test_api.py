@@ -1,4 +1,5 @@
-"""The Python API (``import mlops_jlab as mlops``) over the local backend."""
+"""The Python API (``import mlops_jlab as mlops``), over the local backend and over the
+team-mode HttpBackend (a real Jupyter server)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import pytest
 
 import mlops_jlab as mlops
 from mlops_jlab.client import api
+
+pytestmark = pytest.mark.both_backends
 
 
 def test_start_run_context_manager_records_everything(mlops_home, tmp_path):
@@ -21,7 +24,7 @@ def test_start_run_context_manager_records_everything(mlops_home, tmp_path):
         run.log_text("hello", "notes/readme.txt")
         assert mlops.active_run() is run
     info = run.info
-    assert info.status == "finished" and info.user == "alice"
+    assert info.status == "finished" and info.user == mlops.backend().user
     assert info.params == {"alpha": "0.5", "depth": "3"}
     assert info.metrics == {"loss": 0.5, "acc": 0.7, "f1": 0.6}
     assert info.tags == {"team": "x", "stage": "dev"}

@@ -1,7 +1,8 @@
 """Backends: how the Python API and magics reach the services.
 
 ``LocalBackend`` opens the store in-process (single user, papermill, CI). Team mode
-(``MLOPS_JLAB_URI=http(s)://...``) goes through the REST API; see ``open_backend``.
+(``MLOPS_JLAB_URI=http(s)://...``) makes the same calls over the REST API
+(:class:`~.http.HttpBackend`); see ``open_backend``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ..config import Settings
-from ..errors import ConfigurationError
 from ..monitoring.alerts import AlertService
 from ..monitoring.retrain import Retrainer
 from ..monitoring.service import MonitoringService
@@ -28,6 +28,7 @@ class Backend(Protocol):
     """The calls the client faces make; the acting user is the backend's."""
 
     user: str
+    settings: Settings
     metrics: MetricBuffer
     tracking: TrackingService
     registry: RegistryService
@@ -60,22 +61,18 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-class LocalBackend:
-    """Services in-process over the configured database and artifact store."""
+class ServicesBackend:
+    """The Backend calls on top of service objects (in-process, or REST proxies with the
+    same signatures: see :mod:`.http`); the acting user is ``self.user``."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.user = settings.user
-        self.db = Database(settings.db_url)
-        artifacts = open_artifact_store(settings.artifacts)
-        self.tracking = TrackingService(self.db, artifacts)
-        self.registry = RegistryService(self.db, artifacts, self.tracking)
-        self.serving = ServingService(self.db, self.registry, settings.home)
-        self.monitoring = MonitoringService(self.db, self.tracking, self.registry,
-                                            self.serving)
-        self.alerts = AlertService(self.monitoring,
-                                   Retrainer(self.monitoring, settings.home).run)
-        self.metrics = MetricBuffer(self.write_metrics)
+    settings: Settings
+    user: str
+    metrics: MetricBuffer
+    tracking: Any
+    registry: Any
+    serving: Any
+    monitoring: Any
+    alerts: Any
 
     # experiments
     def create_experiment(self, name: str, tags: Mapping[str, str] | None = None) -> Experiment:
@@ -125,10 +122,6 @@ class LocalBackend:
     def log_artifact_bytes(self, run_id: str, path: str, data: bytes) -> dict[str, Any]:
         return self.tracking.log_artifact_bytes(run_id, path, data, self.user)
 
-    def artifact_bytes(self, run_id: str, path: str) -> bytes:
-        blob = self.tracking.artifact_blob(run_id, path)
-        return self.tracking.artifacts.read_bytes(blob["sha256"])
-
     def log_dataset(self, run_id: str, profile: DatasetProfile, role: str) -> dict[str, Any]:
         return self.tracking.log_dataset(run_id, profile, self.user, role)
 
@@ -147,16 +140,44 @@ class LocalBackend:
         self.metrics.flush()
         return self.tracking.search_runs(experiments, filter, order_by, limit, page_token)
 
+    def artifact_bytes(self, run_id: str, path: str) -> bytes:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.metrics.close()
+
+
+class LocalBackend(ServicesBackend):
+    """Services in-process over the configured database and artifact store."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.user = settings.user
+        self.db = Database(settings.db_url)
+        artifacts = open_artifact_store(settings.artifacts)
+        self.tracking = TrackingService(self.db, artifacts)
+        self.registry = RegistryService(self.db, artifacts, self.tracking)
+        self.serving = ServingService(self.db, self.registry, settings.home)
+        self.monitoring = MonitoringService(self.db, self.tracking, self.registry,
+                                            self.serving)
+        self.alerts = AlertService(self.monitoring,
+                                   Retrainer(self.monitoring, settings.home).run)
+        self.metrics = MetricBuffer(self.write_metrics)
+
+    def artifact_bytes(self, run_id: str, path: str) -> bytes:
+        blob = self.tracking.artifact_blob(run_id, path)
+        return bytes(self.tracking.artifacts.read_bytes(blob["sha256"]))
+
     def close(self) -> None:
         self.metrics.close()
         self.db.dispose()
 
 
 def open_backend(settings: Settings) -> Backend:
-    """The backend the settings ask for."""
+    """The backend the settings ask for: :class:`~.http.HttpBackend` when
+    ``MLOPS_JLAB_URI`` is an http(s) URL (team mode), else :class:`LocalBackend`."""
     if settings.remote:
-        raise ConfigurationError(
-            f"MLOPS_JLAB_URI={settings.uri} asks for team mode over REST, which this version "
-            "does not provide yet; unset MLOPS_JLAB_URI to track into the local store "
-            f"({settings.db_url})")
+        from .http import HttpBackend
+
+        return HttpBackend(settings)
     return LocalBackend(settings)

@@ -41,6 +41,15 @@ def _ensure_controller() -> str:
     return _embedded.holder
 
 
+def _remote_serving() -> Any:
+    """The REST serving proxy in team mode (predictions go through the server), else
+    ``None`` (they go to the worker port with the deployment's token)."""
+    from .http import HttpServing
+
+    serving = backend().serving
+    return serving if isinstance(serving, HttpServing) else None
+
+
 def parse_model_ref(model: str, version: int | str | None) -> tuple[str, int | str]:
     """``"churn"``, ``"churn@staging"``, ``"churn/3"`` or ``"models:/churn@production"``."""
     match = _REF.match(model) if isinstance(model, str) else None
@@ -70,9 +79,13 @@ class DeploymentHandle:
         return self.info.url
 
     def status(self) -> dict[str, Any]:
-        """Desired state, status, and what the worker port answers right now."""
+        """Desired state, status, and what the worker port answers right now (team mode:
+        the replicas the server's controller observes)."""
         info = self.info
         out = info.to_dict()
+        if _remote_serving() is not None:
+            out["health"] = info.observed
+            return out
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{info.port}/v1/health",
                                         timeout=1) as response:
@@ -118,10 +131,11 @@ class DeploymentHandle:
         DataFrames of :data:`ARROW_ROWS` rows or more go as an Arrow IPC stream (no text
         to parse on either side); ``arrow=True``/``False`` decides it yourself.
         """
-        if self.token is None:
+        remote = _remote_serving()
+        if self.token is None and remote is None:
             raise InvalidInput(f"the token of {self.name} is not known here: "
                                "use mlops.rotate_token(name) to issue a new one")
-        url, content_type = self.url, "application/json"
+        url, content_type = "" if remote is not None else self.url, "application/json"
         if isinstance(rows, pd.DataFrame) and (arrow if arrow is not None
                                                else len(rows) >= ARROW_ROWS):
             data = arrow_stream(rows)
@@ -137,6 +151,16 @@ class DeploymentHandle:
             if proba:
                 body["params"] = {"proba": True}
             data = codec.dumps_bytes(body)
+        if remote is not None:  # team mode: through the server, with Jupyter auth
+            response = remote.predict(self.name, data, content_type,
+                                      proba and content_type == ARROW_STREAM, timeout)
+            detail = json.loads(response.content or b"{}")
+            if response.status_code >= 400:
+                raise InvalidInput(f"{response.status_code}: "
+                                   f"{detail.get('message', response.reason)}",
+                                   status=response.status_code,
+                                   problems=detail.get("problems"))
+            return dict(detail)
         for attempt in (1, 2):
             request = urllib.request.Request(
                 url, data=data, method="POST",

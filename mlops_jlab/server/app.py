@@ -20,6 +20,7 @@ from ..serving.controller import DeploymentController
 from ..store import Database
 from ..store.artifacts import open_artifact_store
 from ..tracking import TrackingService
+from .idempotency import IdempotencyStore
 from .routes import ROUTES
 
 
@@ -35,6 +36,7 @@ class Services:
     monitoring: MonitoringService
     alerts: AlertService
     monitor: MonitorLoop | None
+    idempotency: IdempotencyStore | None = None
 
 
 class MlopsJlab(ExtensionApp):
@@ -89,6 +91,7 @@ class MlopsJlab(ExtensionApp):
         services = Services(tracking, registry, serving, controller,
                             getattr(self.serverapp, "root_dir", None), monitoring, alerts,
                             monitor)
+        services.idempotency = IdempotencyStore(db)
         if controller is not None:
             controller.start()  # restores every active deployment
         if monitor is not None:

@@ -11,10 +11,11 @@ from tornado import httpclient, web
 
 from ..errors import InvalidInput, RuleViolation
 from .base import MlopsHandler
+from .idempotency import ReplayableWrites, idempotent
 
 
-class ServingHandler(MlopsHandler):
-    """Base of the deployment handlers."""
+class ServingHandler(ReplayableWrites, MlopsHandler):
+    """Base of the deployment handlers (writes honour ``Idempotency-Key``)."""
 
     auth_resource = "mlops:serving"
 
@@ -59,6 +60,7 @@ class DeploymentsHandler(ServingHandler):
 
     @web.authenticated
     @authorized
+    @idempotent
     async def post(self) -> None:
         body = self.json_body()
         model = body.get("model")
@@ -92,6 +94,7 @@ class DeploymentHandler(ServingHandler):
 
     @web.authenticated
     @authorized
+    @idempotent
     async def patch(self, name: str) -> None:
         body = self.json_body()
         if body.get("rollback") is True:
@@ -106,6 +109,7 @@ class DeploymentHandler(ServingHandler):
 
     @web.authenticated
     @authorized
+    @idempotent
     async def delete(self, name: str) -> None:
         self.reply(self.present(await self.call(self.serving.stop, name, self.username)))
 
@@ -119,6 +123,18 @@ class EventsHandler(ServingHandler):
         events = await self.call(self.serving.events, name, self.query_int("limit", 100, 1,
                                                                              1000))
         self.reply({"events": [e.to_dict() for e in events]})
+
+
+class TokenHandler(ServingHandler):
+    """``POST /deployments/{name}/token``: issue a new bearer token (the old one stops
+    working at once); answers ``{"name", "token"}`` (shown only this once)."""
+
+    @web.authenticated
+    @authorized
+    @idempotent
+    async def post(self, name: str) -> None:
+        token = await self.call(self.serving.rotate_token, name, self.username)
+        self.reply({"name": name, "token": token}, status=201)
 
 
 class PredictHandler(ServingHandler):
@@ -136,12 +152,15 @@ class PredictHandler(ServingHandler):
             raise RuleViolation(f"deployment {name} is {deployment.status}")
         token = await self.call(self.serving.internal_token, name)
         client = httpclient.AsyncHTTPClient()
+        # JSON or an Arrow IPC stream (?proba=true), as the worker takes them
+        content_type = self.request.headers.get("Content-Type") or "application/json"
+        query = f"?{self.request.query}" if self.request.query else ""
         for attempt in (1, 2):
             try:
                 response = await client.fetch(
-                    f"http://127.0.0.1:{deployment.port}/v1/predict", method="POST",
+                    f"http://127.0.0.1:{deployment.port}/v1/predict{query}", method="POST",
                     body=self.request.body or b"{}", raise_error=False, request_timeout=60,
-                    headers={"Content-Type": "application/json",
+                    headers={"Content-Type": content_type,
                              "Authorization": f"Bearer {token}"})
             except OSError as exc:
                 if attempt == 1:  # a replica died mid-request: another one takes it

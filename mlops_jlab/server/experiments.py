@@ -7,10 +7,12 @@ from tornado import web
 
 from ..errors import InvalidInput
 from .base import MlopsHandler
+from .idempotency import ReplayableWrites, idempotent
 
 
-class ExperimentsHandler(MlopsHandler):
-    """``GET`` lists experiments; ``POST {"name", "tags"?}`` creates one."""
+class ExperimentsHandler(ReplayableWrites, MlopsHandler):
+    """``GET`` lists experiments; ``POST {"name", "tags"?, "exist_ok"?}`` creates one
+    (``exist_ok``: or returns the existing one, 200)."""
 
     @web.authenticated
     @authorized
@@ -20,8 +22,14 @@ class ExperimentsHandler(MlopsHandler):
 
     @web.authenticated
     @authorized
+    @idempotent
     async def post(self) -> None:
         body = self.json_body()
+        if body.get("exist_ok") is True:
+            exp = await self.call(self.mlops.tracking.get_or_create_experiment,
+                                  body.get("name"), self.username)
+            self.reply(exp.to_dict())
+            return
         tags = body.get("tags") or {}
         if not isinstance(tags, dict):
             raise InvalidInput("tags must be an object of strings", field="tags")

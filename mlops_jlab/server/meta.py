@@ -13,14 +13,15 @@ API_VERSION = 1
 
 
 class VersionHandler(MlopsHandler):
-    """``GET /mlops/api/version``: lets the frontend check it talks to a matching server."""
+    """``GET /mlops/api/version``: lets the frontend (and team-mode clients) check they
+    talk to a matching server; ``user`` is who the server takes the caller for."""
 
     auth_resource = "mlops:server"
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        self.reply({"version": __version__, "api": API_VERSION})
+        self.reply({"version": __version__, "api": API_VERSION, "user": self.username})
 
 
 class OpenApiHandler(MlopsHandler):

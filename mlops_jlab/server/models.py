@@ -9,7 +9,9 @@ from tornado import web
 
 from ..errors import InvalidInput
 from ..registry.lineage import build_lineage
+from ..serving.inputs import ARROW_STREAM
 from .base import MlopsHandler
+from .idempotency import ReplayableWrites, idempotent
 
 
 def _tags(body: dict[str, Any]) -> dict[str, str] | None:
@@ -28,8 +30,8 @@ def _text(body: dict[str, Any], key: str) -> str | None:
     return value
 
 
-class RegistryHandler(MlopsHandler):
-    """Base of the registry handlers."""
+class RegistryHandler(ReplayableWrites, MlopsHandler):
+    """Base of the registry handlers (writes honour ``Idempotency-Key``)."""
 
     auth_resource = "mlops:registry"
 
@@ -49,6 +51,7 @@ class ModelsHandler(RegistryHandler):
 
     @web.authenticated
     @authorized
+    @idempotent
     async def post(self) -> None:
         body = self.json_body()
         model = await self.call(self.registry.create_model, body.get("name"), self.username,
@@ -66,6 +69,7 @@ class ModelHandler(RegistryHandler):
 
     @web.authenticated
     @authorized
+    @idempotent
     async def patch(self, name: str) -> None:
         body = self.json_body()
         model = await self.call(self.registry.update_model, name, self.username,
@@ -89,6 +93,7 @@ class VersionsHandler(RegistryHandler):
 
     @web.authenticated
     @authorized
+    @idempotent
     async def post(self, name: str) -> None:
         body = self.json_body()
         run_id = body.get("run_id")
@@ -109,6 +114,7 @@ class ModelVersionHandler(RegistryHandler):
 
     @web.authenticated
     @authorized
+    @idempotent
     async def patch(self, name: str, ref: str) -> None:
         body = self.json_body()
         archived = body.get("archived")
@@ -125,6 +131,7 @@ class AliasHandler(RegistryHandler):
 
     @web.authenticated
     @authorized
+    @idempotent
     async def put(self, name: str, alias: str) -> None:
         body = self.json_body()
         version = body.get("version")
@@ -136,6 +143,7 @@ class AliasHandler(RegistryHandler):
 
     @web.authenticated
     @authorized
+    @idempotent
     async def delete(self, name: str, alias: str) -> None:
         await self.call(self.registry.delete_alias, name, alias, self.username)
         self.set_status(204)
@@ -156,7 +164,13 @@ class LineageHandler(RegistryHandler):
 
 
 class ValidationsHandler(RegistryHandler):
-    """``GET`` reports; ``POST {"dataset", "dataset_version"?, "target"}`` runs the rules."""
+    """``GET`` reports; ``POST {"dataset", "dataset_version"?, "target"}`` runs the rules
+    on a logged dataset, or ``POST ?target=COLUMN&trusted_types=a,b`` with an Arrow IPC
+    stream body (``application/vnd.apache.arrow.stream``) on the rows sent: the
+    ``target`` column is y, the others X. The model runs here, on the stored files."""
+
+    body_types = ("application/json", ARROW_STREAM)
+    max_body_bytes = 256 * 1024 * 1024
 
     @web.authenticated
     @authorized
@@ -166,7 +180,12 @@ class ValidationsHandler(RegistryHandler):
 
     @web.authenticated
     @authorized
+    @idempotent
     async def post(self, name: str, ref: str) -> None:
+        content_type = self.request.headers.get("Content-Type", "")
+        if content_type.split(";")[0].strip() == ARROW_STREAM:
+            await self._validate_rows(name, ref)
+            return
         body = self.json_body()
         dataset, target = body.get("dataset"), body.get("target")
         if not isinstance(dataset, str) or not isinstance(target, str):
@@ -180,6 +199,32 @@ class ValidationsHandler(RegistryHandler):
         self.reply(report.to_dict(), status=201)
 
 
+    async def _validate_rows(self, name: str, ref: str) -> None:
+        target = self.get_query_argument("target", None)
+        if not target:
+            raise InvalidInput("target (the label column of the Arrow body) is required",
+                               field="target")
+        trusted = [t for t in (self.get_query_argument("trusted_types", "") or "").split(",")
+                   if t.strip()]
+        frame = _arrow_frame(self.request.body or b"")
+        if target not in frame.columns:
+            raise InvalidInput(f"the Arrow body has no column {target!r}", field="target")
+        report = await self.call(self.registry.validate, name, ref,
+                                 frame.drop(columns=[target]), frame[target].to_numpy(),
+                                 self.username, trusted_types=[t.strip() for t in trusted])
+        self.reply(report.to_dict(), status=201)
+
+
+def _arrow_frame(raw: bytes) -> Any:
+    import pyarrow as pa
+    import pyarrow.ipc
+
+    try:
+        return pyarrow.ipc.open_stream(raw).read_all().to_pandas()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InvalidInput(f"the body is not an Arrow IPC stream: {exc}") from None
+
+
 class RulesHandler(RegistryHandler):
     """``GET /models/{name}/rules``; ``PUT {"rules": [...]}`` replaces them."""
 
@@ -190,6 +235,7 @@ class RulesHandler(RegistryHandler):
 
     @web.authenticated
     @authorized
+    @idempotent
     async def put(self, name: str) -> None:
         rules = self.json_body().get("rules")
         if not isinstance(rules, list):

@@ -12,10 +12,11 @@ from tornado import web
 
 from ..errors import InvalidInput
 from .base import MlopsHandler
+from .idempotency import ReplayableWrites, idempotent
 
 
-class MonitoringHandler(MlopsHandler):
-    """Base of the monitoring handlers."""
+class MonitoringHandler(ReplayableWrites, MlopsHandler):
+    """Base of the monitoring handlers (writes honour ``Idempotency-Key``)."""
 
     auth_resource = "mlops:monitoring"
 
@@ -116,6 +117,7 @@ class FeedbackHandler(MonitoringHandler):
 
     @web.authenticated
     @authorized
+    @idempotent
     async def post(self, name: str) -> None:
         body = self.json_body()
         result = await self.call(self.monitoring.log_feedback, name, body.get("request_ids"),
@@ -133,6 +135,7 @@ class AlertRulesHandler(MonitoringHandler):
 
     @web.authenticated
     @authorized
+    @idempotent
     async def put(self, name: str) -> None:
         body = self.json_body()
         rules = await self.call(self.mlops.alerts.set_rules, name, body.get("rules"),
@@ -146,6 +149,7 @@ class EvaluateHandler(MonitoringHandler):
 
     @web.authenticated
     @authorized
+    @idempotent
     async def post(self, name: str) -> None:
         changed = await self.call(self.mlops.alerts.evaluate, name, user=self.username)
         self.reply({"alerts": changed})
@@ -169,5 +173,6 @@ class AcknowledgeHandler(MonitoringHandler):
 
     @web.authenticated
     @authorized
+    @idempotent
     async def post(self, alert_id: str) -> None:
         self.reply(await self.call(self.mlops.alerts.acknowledge, alert_id, self.username))

@@ -38,7 +38,9 @@ PATHS: dict[str, dict[str, Any]] = {
     "/mlops/api/version": {"get": {
         "summary": "Server version (frontend handshake)", "tags": ["server"],
         "responses": {"200": _json({"type": "object", "properties": {
-            "version": {"type": "string"}, "api": {"type": "integer"}}}), **_errors(403)}}},
+            "version": {"type": "string"}, "api": {"type": "integer"},
+        "user": {"type": "string", "description": "the acting user the server sees"}}}),
+        **_errors(403)}}},
     "/mlops/api/openapi.json": {"get": {
         "summary": "This document", "tags": ["server"],
         "responses": {"200": _json({"type": "object"}), **_errors(403)}}},
@@ -318,6 +320,108 @@ PATHS.update({
                  "responses": {"200": _json(_ref("Alert")), **_errors(403, 404, 422)}}},
 })
 
+# ---------------------------------------------------------------- team-mode writes
+_RUN = _p("run_id", "run id")
+_POINTS = {"type": "array", "description": "[run_id, key, value (null: NaN), step, "
+           "timestamp ms]", "items": {"type": "array", "minItems": 5, "maxItems": 5}}
+_DONE = _json({"type": "object", "properties": {"run_id": {"type": "string"}}})
+
+PATHS["/mlops/api/experiments"]["post"]["requestBody"]["content"]["application/json"][
+    "schema"]["properties"]["exist_ok"] = {
+        "type": "boolean", "description": "return the existing experiment (200) instead of "
+                                          "409"}
+PATHS["/mlops/api/runs"]["post"] = {
+    "summary": "Start a run", "tags": ["tracking"],
+    "requestBody": _body({"type": "object", "properties": {
+        "experiment": {"type": "string", "description": "name or id; created when missing"},
+        "name": {"type": "string"}, "params": _OBJ, "tags": _OBJ, "source": _OBJ,
+        "environment": _OBJ, "parent_run_id": {"type": "string"},
+        "start_time": {"type": "integer"}}}),
+    "responses": {"201": _json(_ref("Run"), "Created"), **_errors(400, 403, 404)}}
+PATHS["/mlops/api/runs/{run_id}"]["patch"] = {
+    "summary": "Rename a run or merge more source/environment facts", "tags": ["tracking"],
+    "parameters": [_RUN],
+    "requestBody": _body({"type": "object", "properties": {
+        "name": {"type": "string"}, "source": _OBJ, "environment": _OBJ}}),
+    "responses": {"200": _DONE, **_errors(400, 403, 404)}}
+PATHS["/mlops/api/runs/{run_id}/artifacts/{path}"]["put"] = {
+    "summary": "Store one artifact (raw bytes)", "tags": ["tracking"],
+    "parameters": [_RUN, _p("path", "artifact path inside the run"),
+                   {"name": "X-Content-SHA256", "in": "header", "required": False,
+                    "description": "sha256 of the body; checked when sent",
+                    "schema": {"type": "string"}}],
+    "requestBody": {"required": True, "content": {"application/octet-stream": {
+        "schema": {"type": "string", "format": "binary"}}}},
+    "responses": {"201": _json({"type": "object", "properties": {
+        "path": {"type": "string"}, "sha256": {"type": "string"},
+        "size": {"type": "integer"}}}, "Created"), **_errors(400, 403, 404)}}
+PATHS["/mlops/api/models/{name}/versions/{ref}/validations"]["post"].update({
+    "summary": "Validate on a registered dataset (JSON body) or on rows sent as an Arrow "
+               "IPC stream (the model runs on the server)",
+    "parameters": [_NAME, _REFP,
+                   _q("target", "Arrow body: the label column (required with Arrow)"),
+                   _q("trusted_types", "Arrow body: comma-separated types to trust")],
+    "requestBody": {"required": True, "content": {
+        "application/json": {"schema": {
+            "type": "object", "required": ["dataset", "target"], "properties": {
+                "dataset": {"type": "string"}, "dataset_version": {"type": "integer"},
+                "target": {"type": "string"}}}},
+        "application/vnd.apache.arrow.stream": {"schema": {
+            "type": "string", "format": "binary"}}}}})
+PATHS.update({
+    "/mlops/api/runs/{run_id}/end": {"post": {
+        "summary": "End a run (finished, failed, killed) with its last metric points",
+        "tags": ["tracking"], "parameters": [_RUN],
+        "requestBody": _body({"type": "object", "properties": {
+            "status": {"type": "string", "enum": ["finished", "failed", "killed"]},
+            "error": {"type": "string"}, "end_time": {"type": "integer"},
+            "points": _POINTS}}),
+        "responses": {"200": _DONE, **_errors(400, 403, 404, 422)}}},
+    "/mlops/api/runs/{run_id}/params": {"post": {
+        "summary": "Log params (immutable: 409 on another value)", "tags": ["tracking"],
+        "parameters": [_RUN],
+        "requestBody": _body({"type": "object", "required": ["params"],
+                              "properties": {"params": _OBJ}}),
+        "responses": {"200": _DONE, **_errors(400, 403, 404, 409)}}},
+    "/mlops/api/runs/{run_id}/tags": {"post": {
+        "summary": "Set tags", "tags": ["tracking"], "parameters": [_RUN],
+        "requestBody": _body({"type": "object", "required": ["tags"],
+                              "properties": {"tags": _OBJ}}),
+        "responses": {"200": _DONE, **_errors(400, 403, 404)}}},
+    "/mlops/api/runs/{run_id}/steps": {"get": {
+        "summary": "Highest step logged per metric key", "tags": ["tracking"],
+        "parameters": [_RUN],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "run_id": {"type": "string"}, "steps": {
+                "type": "object", "additionalProperties": {"type": "integer"}}}}),
+            **_errors(403)}}},
+    "/mlops/api/runs/{run_id}/datasets": {"post": {
+        "summary": "Link a dataset version (profiled by the client) to a run",
+        "tags": ["tracking"], "parameters": [_RUN],
+        "requestBody": _body({"type": "object", "required": ["profile"], "properties": {
+            "role": {"type": "string", "default": "train"},
+            "profile": {"type": "object", "required": ["name", "fingerprint", "rows",
+                                                       "schema"], "properties": {
+                "name": {"type": "string"}, "fingerprint": {"type": "string"},
+                "rows": {"type": "integer"}, "schema": {"type": "array", "items": _OBJ},
+                "profile": _OBJ}}}}),
+        "responses": {"201": _json(_OBJ, "Created"), **_errors(400, 403, 404, 409)}}},
+    "/mlops/api/metrics": {"post": {
+        "summary": "Log a batch of metric points (any runs) in one transaction",
+        "tags": ["tracking"],
+        "requestBody": _body({"type": "object", "required": ["points"],
+                              "properties": {"points": _POINTS}}),
+        "responses": {"200": _json({"type": "object", "properties": {
+            "written": {"type": "integer"}}}), **_errors(400, 403, 404)}}},
+    "/mlops/api/deployments/{name}/token": {"post": {
+        "summary": "Issue a new bearer token (the old one stops working)",
+        "tags": ["serving"], "parameters": [_p("name", "deployment name")],
+        "responses": {"201": _json({"type": "object", "properties": {
+            "name": {"type": "string"}, "token": {"type": "string"}}}, "Created"),
+            **_errors(400, 403, 404)}}},
+})
+
+
 _RUN_PROPS: dict[str, Any] = {
     "id": {"type": "string"}, "name": {"type": "string"},
     "experiment_id": {"type": "string"}, "experiment_name": {"type": "string"},
@@ -400,6 +504,20 @@ SCHEMAS: dict[str, Any] = {
         "datasets": {"type": "array", "items": {"type": "object"}},
         "error": {"type": ["string", "null"]}}},
 }
+
+
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "a fresh random key per write; resend it on a retry and the write is "
+                   "applied once (the stored response comes back, header Idempotent-"
+                   "Replayed: true). Reused with another request: 409 "
+                   "idempotency_key_reused; while the first is running: 409 "
+                   "request_in_progress (retry). Kept 24 h.",
+    "schema": {"type": "string", "maxLength": 128}}
+for _path, _verbs in PATHS.items():
+    for _verb, _op in _verbs.items():
+        if _verb in ("post", "put", "patch", "delete") and not _path.endswith("/predict"):
+            _op.setdefault("parameters", []).append(_IDEMPOTENCY_KEY)
 
 
 def openapi_document(version: str) -> dict[str, Any]:

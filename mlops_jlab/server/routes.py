@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from .deployments import DeploymentHandler, DeploymentsHandler, EventsHandler, PredictHandler
+from .deployments import (
+    DeploymentHandler,
+    DeploymentsHandler,
+    EventsHandler,
+    PredictHandler,
+    TokenHandler,
+)
 from .experiments import ExperimentHandler, ExperimentsHandler
 from .meta import OpenApiHandler, VersionHandler
 from .models import (
@@ -25,7 +31,18 @@ from .monitoring import (
     FeedbackHandler,
     PerformanceHandler,
 )
-from .runs import ArtifactHandler, MetricHistoryHandler, RunHandler, RunsHandler
+from .runs import (
+    ArtifactHandler,
+    MetricHistoryHandler,
+    MetricsHandler,
+    RunDatasetsHandler,
+    RunEndHandler,
+    RunHandler,
+    RunParamsHandler,
+    RunsHandler,
+    RunStepsHandler,
+    RunTagsHandler,
+)
 
 API = "/mlops/api"
 _ID = r"(?P<run_id>[0-9a-fA-F]{1,64})"
@@ -39,7 +56,13 @@ ROUTES = [
     (rf"{API}/experiments/(?P<ref>[^/]+)", ExperimentHandler),
     (rf"{API}/runs", RunsHandler),
     (rf"{API}/runs/{_ID}", RunHandler),
+    (rf"{API}/runs/{_ID}/end", RunEndHandler),
+    (rf"{API}/runs/{_ID}/params", RunParamsHandler),
+    (rf"{API}/runs/{_ID}/tags", RunTagsHandler),
+    (rf"{API}/runs/{_ID}/steps", RunStepsHandler),
+    (rf"{API}/runs/{_ID}/datasets", RunDatasetsHandler),
     (rf"{API}/runs/{_ID}/metrics/(?P<key>.+)", MetricHistoryHandler),
+    (rf"{API}/metrics", MetricsHandler),
     (rf"{API}/runs/{_ID}/artifacts/(?P<path>.+)", ArtifactHandler),
     (rf"{API}/models", ModelsHandler),
     (rf"{API}/models/{_MODEL}", ModelHandler),
@@ -53,6 +76,7 @@ ROUTES = [
     (rf"{API}/deployments/(?P<name>[^/]+)", DeploymentHandler),
     (rf"{API}/deployments/(?P<name>[^/]+)/events", EventsHandler),
     (rf"{API}/deployments/(?P<name>[^/]+)/predict", PredictHandler),
+    (rf"{API}/deployments/(?P<name>[^/]+)/token", TokenHandler),
     (rf"{API}/deployments/(?P<name>[^/]+)/feedback", FeedbackHandler),
     (rf"{API}/monitoring/(?P<name>[^/]+)/drift", DriftHandler),
     (rf"{API}/monitoring/(?P<name>[^/]+)/drift/history", DriftHistoryHandler),

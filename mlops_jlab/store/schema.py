@@ -415,3 +415,18 @@ model_cards = Table(
     Column("updated_at", BigInteger, nullable=False),
     Column("updated_by", String(256), nullable=False),
 )
+
+# ---------------------------------------------------------------- team mode
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("user", String(256), primary_key=True),
+    Column("method", String(8), nullable=False),
+    Column("path", String(2048), nullable=False),
+    Column("request_hash", String(64), nullable=False),  # sha256 of method, path, body
+    Column("status", Integer, nullable=False),  # 0 while the first request is running
+    Column("response", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_idempotency_keys_created_at", "created_at"),
+)
