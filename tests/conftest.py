@@ -120,3 +120,19 @@ def jp_server_config(mlops_home: Path):
         },
         "MlopsJlab": {"home": str(mlops_home)},
     }
+
+
+@pytest.fixture
+def jp_fetch(jp_fetch):
+    """pytest-jupyter's ``jp_fetch``, sending a body as JSON unless told otherwise (as the
+    frontend does; Tornado's client would default a POST to form encoding, which the API
+    refuses with 415)."""
+
+    def fetch(*parts, headers=None, **kwargs):
+        headers = dict(headers or {})
+        if kwargs.get("body") is not None and not any(
+                k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/json"
+        return jp_fetch(*parts, headers=headers, **kwargs)
+
+    return fetch

@@ -11,7 +11,8 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..errors import UntrustedModel
+from ..errors import InvalidInput, UntrustedModel
+from ..store.paths import folder_files, unsafe_reason
 from .folder import MANIFEST
 from .loaded import LoadedModel
 from .trust import split_untrusted
@@ -28,14 +29,28 @@ def _verified(read: Callable[[str], bytes], path: str, sha: str) -> bytes:
     return data
 
 
+def check_model_paths(paths: Iterable[object]) -> None:
+    """Refuse a model whose file names could leave its folder when written out (``..``,
+    absolute, control characters): they come from the store, which may have been edited."""
+    for path in paths:
+        reason = unsafe_reason(path)
+        if reason:
+            raise UntrustedModel(f"model file path {path!r} is unsafe ({reason}): "
+                                 "refusing to use this model")
+
+
 def load_verified(read_blob: Callable[[str], bytes], files: Mapping[str, str], *,
                   uri: str | None = None, trusted_types: Iterable[str] = (),
                   allow_pickle: bool = False) -> LoadedModel:
     """Load a model from content-addressed files ``{relative path: sha256}``."""
     if MANIFEST not in files:
         raise UntrustedModel(f"{uri or 'model'} has no {MANIFEST}")
+    check_model_paths(files)
     manifest = json.loads(_verified(read_blob, MANIFEST, files[MANIFEST]))
     declared = manifest.get("files") or {}
+    if not isinstance(declared, dict):
+        raise UntrustedModel(f"{uri or 'model'}: the manifest's files is not an object")
+    check_model_paths(declared)
     for path, sha in declared.items():
         if files.get(path) != sha:
             raise UntrustedModel(
@@ -70,17 +85,17 @@ def load_verified(read_blob: Callable[[str], bytes], files: Mapping[str, str], *
 
 
 def load_folder(folder: str, **kwargs: Any) -> LoadedModel:
-    """Load a model folder from local disk (hashes verified the same way)."""
-    import os
-
+    """Load a model folder from local disk (hashes verified the same way; a symbolic
+    link out of the folder is refused, never read)."""
+    try:
+        entries = folder_files(folder)
+    except InvalidInput as exc:
+        raise UntrustedModel(exc.message) from None
     files: dict[str, str] = {}
     blobs: dict[str, bytes] = {}
-    for root, _dirs, names in os.walk(folder):
-        for name in names:
-            full = os.path.join(root, name)
-            rel = os.path.relpath(full, folder).replace(os.sep, "/")
-            with open(full, "rb") as f:
-                data = f.read()
-            sha = hashlib.sha256(data).hexdigest()
-            files[rel], blobs[sha] = sha, data
+    for full, rel in entries:
+        with open(full, "rb") as f:
+            data = f.read()
+        sha = hashlib.sha256(data).hexdigest()
+        files[rel], blobs[sha] = sha, data
     return load_verified(blobs.__getitem__, files, uri=folder, **kwargs)

@@ -35,6 +35,7 @@ from sqlalchemy import func, insert, select, update
 
 from ..errors import InvalidInput, NotFound, RuleViolation
 from ..store import schema as s
+from ..store.paths import artifact_path
 from .service import MonitoringService, now_ms, parse_duration
 from .webhooks import check_url, deliver
 
@@ -104,6 +105,9 @@ def normalize_rule(spec: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(action, Mapping) or action.get("type") != "retrain":
             raise InvalidInput("action must be {\"type\": \"retrain\", \"parameters\": {...}}",
                                field="action")
+        for key in ("notebook", "cwd"):  # relative to the server's root, no way out
+            if action.get(key) is not None:
+                artifact_path(action[key], f"action {key}")
         params = action.get("parameters") or {}
         if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
             raise InvalidInput("action parameters must be an object", field="action")

@@ -26,6 +26,7 @@ import pandas as pd
 from sqlalchemy import and_, select
 
 from ..store import schema as s
+from ..store.paths import is_inside
 
 NOTEBOOK_TIMEOUT = 3600
 MIN_VALIDATION_ROWS = 20
@@ -35,10 +36,23 @@ class Retrainer:
     """Runs retraining for alerts (one at a time, in the caller's thread)."""
 
     def __init__(self, monitoring: Any, home: str | os.PathLike[str],
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None,
+                 root: str | os.PathLike[str] | None = None) -> None:
         self.monitoring = monitoring
         self.home = Path(home)
         self.env = env
+        #: the folder a rule's ``notebook`` and ``cwd`` must stay in (the Jupyter root
+        #: in the server; the working directory otherwise)
+        self.root = Path(root) if root else Path.cwd()
+
+    def inside_root(self, path: str, what: str) -> Path:
+        """``path`` (relative to the root) resolved, when it stays inside the root once
+        symbolic links are followed; else RuntimeError naming it."""
+        full = self.root / path
+        if Path(path).is_absolute() or not is_inside(self.root, full):
+            raise RuntimeError(f"the action's {what} {path!r} is outside {self.root}: refused")
+        return full
+
 
     def run(self, alert: dict[str, Any], action: dict[str, Any], user: str) -> dict[str, Any]:
         """Retrain for ``alert``; the outcome as a JSON-ready dict (never raises)."""
@@ -67,8 +81,8 @@ class Retrainer:
         env = dict(self.env if self.env is not None else os.environ)
         env["MLOPS_JLAB_RUN_TAGS"] = json.dumps({"mlops.retrain_alert": alert["id"]})
         env["JPY_SESSION_NAME"] = str(source)  # the new run stores the notebook it ran
-        workdir = action.get("cwd") or (os.path.dirname(run.source.get("notebook_abspath") or "")
-                                        or str(folder))
+        workdir = (str(self.inside_root(action["cwd"], "cwd")) if action.get("cwd") else
+                   os.path.dirname(run.source.get("notebook_abspath") or "") or str(folder))
         if not os.path.isdir(workdir):
             workdir = str(folder)
         cmd = [sys.executable, "-m", "papermill", str(source), str(output),
@@ -94,7 +108,7 @@ class Retrainer:
         """The training notebook: the action's, else the copy stored on the version's run
         (lineage), else the notebook file the run came from."""
         if action.get("notebook"):
-            path = Path(action["notebook"]).expanduser()
+            path = self.inside_root(action["notebook"], "notebook")
             if not path.is_file():
                 raise RuntimeError(f"the action's notebook {path} does not exist")
             return path.read_bytes()

@@ -35,13 +35,17 @@ def check_url(url: str, allow_private: bool | None = None) -> tuple[urllib.parse
     allow = private_allowed() if allow_private is None else allow_private
     if not isinstance(url, str) or len(url) > 2048:
         raise InvalidInput("webhook must be an http(s) URL", field="webhook")
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:  # bad port, unbalanced brackets
+        raise InvalidInput(f"webhook {url!r} is not a valid URL: {exc}",
+                           field="webhook") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(f"webhook {url!r} must be an http:// or https:// URL with a host",
                            field="webhook")
     if parts.username or parts.password:
         raise InvalidInput("webhook URLs may not carry credentials", field="webhook")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -50,7 +54,10 @@ def check_url(url: str, allow_private: bool | None = None) -> tuple[urllib.parse
     addresses = sorted({str(info[4][0]) for info in infos})
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
-        if not allow and not ip.is_global:
+        mapped = getattr(ip, "ipv4_mapped", None) or getattr(ip, "sixtofour", None)
+        public = ip.is_global and not ip.is_multicast and (
+            mapped is None or (mapped.is_global and not mapped.is_multicast))
+        if not allow and not public:
             raise InvalidInput(
                 f"webhook {parts.hostname} resolves to {ip}, a loopback, private or "
                 "reserved address; set MLOPS_JLAB_ALLOW_PRIVATE_WEBHOOKS=1 to allow it",

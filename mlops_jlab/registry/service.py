@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import Conflict, InvalidInput, NotFound, RuleViolation, UntrustedModel
 from ..models.folder import MANIFEST
 from ..models.loaded import LoadedModel
-from ..models.loader import load_verified
+from ..models.loader import check_model_paths, load_verified
 from ..store import ArtifactStore, Database
 from ..store import schema as s
 from ..tracking.service import TrackingService, new_id, now_ms
@@ -185,6 +185,7 @@ class RegistryService:
 
     def _verify(self, files: Mapping[str, str]) -> dict[str, Any]:
         """Re-hash every stored file and check it against the manifest."""
+        check_model_paths(files)
         for path, sha in files.items():
             if not self.artifacts.exists(sha):
                 raise UntrustedModel(f"model file {path!r} is missing from the artifact store")

@@ -84,7 +84,8 @@ class MlopsJlab(ExtensionApp):
         if self.allow_private_webhooks:
             os.environ["MLOPS_JLAB_ALLOW_PRIVATE_WEBHOOKS"] = "1"
         monitoring = MonitoringService(db, tracking, registry, serving)
-        alerts = AlertService(monitoring, Retrainer(monitoring, settings.home).run)
+        alerts = AlertService(monitoring, Retrainer(
+            monitoring, settings.home, root=getattr(self.serverapp, "root_dir", None)).run)
         monitor = MonitorLoop(alerts, self.monitor_interval,
                               leading=lambda: bool(controller and controller.leading)) \
             if controller is not None else None

@@ -18,6 +18,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
 from ..errors import InvalidInput, MlopsError
+from .guard import DEFAULT_MAX_BODY_BYTES, JSON, check_body_size, check_media_type, nul_in
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -27,6 +28,28 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
     """Base of every mlops_jlab REST handler."""
 
     auth_resource = "mlops:tracking"
+    #: media types a write's body may have (see :mod:`.guard`); a handler taking other
+    #: bodies declares them, e.g. ``("application/json", "application/octet-stream")``
+    body_types: tuple[str, ...] = (JSON,)
+    #: the largest body (bytes) this handler accepts; larger is 413 before parsing. The
+    #: body is already buffered by then, up to ``ServerApp.max_body_size`` (see
+    #: :mod:`.guard` for what each limit bounds)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        """Jupyter's checks (host, identity, XSRF for cookie-authenticated writes, origin)
+        first, so a caller without credentials learns nothing more than 403; then the
+        write's size (413) and media type (415), before any handler parses the body."""
+        await super().prepare()
+        if self._finished:
+            return
+        request = self.request
+        check_body_size(request.headers.get("Content-Length"), len(request.body or b""),
+                        self.max_body_bytes)
+        check_media_type(request.method or "", request.headers.get("Content-Type"),
+                         len(request.body or b""), self.body_types)
+        if nul_in(self.path_kwargs) or nul_in(request.query_arguments):
+            raise InvalidInput("NUL characters are not allowed in paths or query arguments")
 
     @property
     def mlops(self) -> Any:
@@ -58,6 +81,8 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
             raise InvalidInput(f"request body is not valid JSON: {exc}") from None
         if not isinstance(body, dict):
             raise InvalidInput("request body must be a JSON object")
+        if nul_in(body):
+            raise InvalidInput("NUL characters (\\u0000) are not allowed in request bodies")
         return body
 
     def query_int(self, name: str, default: int, low: int, high: int) -> int:
@@ -90,7 +115,10 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
         """Errors Jupyter raises itself (403, 404 route, 405) as JSON without traceback."""
         exc = kwargs.get("exc_info", (None, None, None))[1]
         message = getattr(exc, "log_message", None) or self._reason
-        body = {"error": {403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+        if message and getattr(exc, "args", None) and isinstance(exc, web.HTTPError):
+            message = message % exc.args
+        body = {"error": {403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                          413: "payload_too_large", 415: "unsupported_media_type"}
                 .get(status_code, "server_error" if status_code >= 500 else "bad_request"),
                 "message": message if status_code < 500 else
                 "internal error; see the Jupyter server log"}

@@ -141,8 +141,12 @@ class PredictHandler(ServingHandler):
     """``POST /deployments/{name}/predict``: the worker's contract, behind Jupyter auth.
 
     The server forwards the body to the worker port with the deployment's own
-    credentials, so notebook users never handle the worker token.
+    credentials, so notebook users never handle the worker token. The worker applies its
+    own body limit (``MLOPS_JLAB_MAX_BODY``) on top of this route's.
     """
+
+    body_types = ("application/json", "application/vnd.apache.arrow.stream")
+    max_body_bytes = 256 * 1024 * 1024
 
     @web.authenticated
     @authorized

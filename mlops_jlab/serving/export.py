@@ -17,6 +17,7 @@ from typing import Any
 
 from .._version import __version__
 from ..errors import Conflict
+from ..models.loader import check_model_paths
 from ..registry import RegistryService
 from .service import ServingService
 
@@ -96,10 +97,12 @@ def export_deployment(serving: ServingService, registry: RegistryService, name: 
         version = registry.get_version(deployment.model, number)
         folder = out / "models" / str(number)
         folder.mkdir(parents=True)
+        check_model_paths(version.files or {})  # stored paths are re-checked on the way out
         for path, sha in (version.files or {}).items():
             data = registry.artifacts.read_bytes(sha)
             if hashlib.sha256(data).hexdigest() != sha:
                 raise Conflict(f"{deployment.model} v{number}: {path} fails its sha256 check")
+            (folder / path).parent.mkdir(parents=True, exist_ok=True)
             (folder / path).write_bytes(data)
         manifest = json.loads((folder / "manifest.json").read_text())
         requirements.update(manifest.get("requirements") or {})

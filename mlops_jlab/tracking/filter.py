@@ -96,6 +96,10 @@ class Token:
 
 def tokenize(text: str) -> list[Token]:
     """Split a filter into tokens, each with its start position."""
+    if not isinstance(text, str):
+        raise FilterError(f"a filter is a string, not {type(text).__name__}")
+    if "\x00" in text:  # PostgreSQL refuses NUL in any text value
+        raise FilterError("NUL characters are not allowed", text.index("\x00"), text)
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:

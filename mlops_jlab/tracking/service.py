@@ -20,6 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import Conflict, InvalidInput, NotFound, RuleViolation
 from ..store import ArtifactStore, Database
 from ..store import schema as s
+from ..store.paths import artifact_path as check_artifact_path
+from ..store.paths import folder_files
 from .datasets import DatasetProfile
 from .filter import parse, parse_order_by
 from .query import (
@@ -383,17 +385,18 @@ class TrackingService:
         src = Path(local_path)
         if not src.exists():
             raise InvalidInput(f"no such file or folder: {str(src)!r}")
-        prefix = (artifact_path or "").strip("/")
-        if ".." in Path(prefix).parts:
-            raise InvalidInput(f"artifact path must stay inside the run: {artifact_path!r}")
-        if src.is_dir():
-            files = sorted(p for p in src.rglob("*") if p.is_file())
-            names = [str(p.relative_to(src)).replace(os.sep, "/") for p in files]
-            if prefix:
-                names = [f"{prefix}/{n}" for n in names]
+        prefix = (artifact_path or "").rstrip("/")
+        if artifact_path:  # no "..", no absolute path, no control characters
+            check_artifact_path(prefix)
+        files: list[str | Path]
+        if src.is_dir():  # symbolic links out of the folder are refused
+            files, names = [], []
+            for full, rel in folder_files(src):
+                files.append(full)
+                names.append(f"{prefix}/{rel}" if prefix else rel)
         else:
             files = [src]
-            names = [f"{prefix}/{src.name}" if prefix else src.name]
+            names = [check_artifact_path(f"{prefix}/{src.name}" if prefix else src.name)]
         with self.db.read() as conn:
             self._run_row(conn, run_id)
         stored = []
@@ -405,9 +408,7 @@ class TrackingService:
     def log_artifact_bytes(self, run_id: str, path: str, data: bytes,
                            user: str) -> dict[str, Any]:
         """Store in-memory content as an artifact of the run."""
-        path = path.strip("/")
-        if not path or ".." in Path(path).parts:
-            raise InvalidInput(f"bad artifact path {path!r}")
+        path = check_artifact_path(path.rstrip("/") if isinstance(path, str) else path)
         with self.db.read() as conn:
             self._run_row(conn, run_id)
         blob = self.artifacts.put_bytes(data)
@@ -434,13 +435,16 @@ class TrackingService:
         return [{"path": r.path, "sha256": r.sha256, "size": r.size} for r in rows]
 
     def artifact_blob(self, run_id: str, path: str) -> dict[str, Any]:
-        """The stored blob behind one artifact path of a run."""
+        """The stored blob behind one artifact path of a run (the path is checked as it
+        comes in and as it was stored: a row edited in the database is refused)."""
+        check_artifact_path(path)
         with self.db.read() as conn:
             self._run_row(conn, run_id)
             row = conn.execute(select(s.artifacts).where(
                 s.artifacts.c.run_id == run_id, s.artifacts.c.path == path)).first()
         if row is None:
             raise NotFound(f"run {run_id} has no artifact {path!r}")
+        check_artifact_path(row.path, "stored artifact path")
         return {"path": row.path, "sha256": row.sha256, "size": row.size}
 
     # ---------------------------------------------------------------- datasets
