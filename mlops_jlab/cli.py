@@ -58,6 +58,53 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _users_grant(args: argparse.Namespace) -> int:
+    from .client.governance import grant
+
+    user = grant(args.user, args.role)
+    print(f"{user.name} is now {user.role}")
+    return 0
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    from .client.governance import users
+
+    frame = users()
+    print("no users yet" if frame.empty else frame[["name", "role", "granted_by"]]
+          .to_string(index=False))
+    return 0
+
+
+def _users_token(args: argparse.Namespace) -> int:
+    from .client.api import backend
+
+    b = backend()
+    token = b.access.issue_token(b.user, args.user)  # type: ignore[attr-defined]
+    print(token)
+    print(f"(API token of {args.user}, shown once: MLOPS_JLAB_TOKEN={token} with "
+          "MLOPS_JLAB_URI=<server> in team mode; the server needs "
+          "c.ServerApp.identity_provider_class = "
+          "'mlops_jlab.server.identity.MlopsIdentityProvider')", file=sys.stderr)
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from .client.governance import verify_audit
+
+    result = verify_audit()
+    print(result)
+    return 0 if result.ok else 1
+
+
+def _audit_export(args: argparse.Namespace) -> int:
+    from .client.governance import export_audit
+
+    filters = {k: getattr(args, k) for k in ("actor", "action", "target") if getattr(args, k)}
+    path = export_audit(args.output, format=args.format, **filters)
+    print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(prog="mlops-jlab", description=__doc__)
@@ -74,6 +121,29 @@ def build_parser() -> argparse.ArgumentParser:
     listing = deps_commands.add_parser("list", help="list deployments")
     listing.add_argument("--brief", action="store_true", help="leave out the URL column")
     listing.set_defaults(func=_deployments_list)
+    users = commands.add_parser("users", help="users and roles")
+    users_commands = users.add_subparsers(dest="action", required=True)
+    granting = users_commands.add_parser("grant", help="give USER a ROLE (admins)")
+    granting.add_argument("user")
+    granting.add_argument("role", choices=["viewer", "contributor", "approver", "admin"])
+    granting.set_defaults(func=_users_grant)
+    users_commands.add_parser("list", help="list users and roles").set_defaults(
+        func=_users_list)
+    tokens = users_commands.add_parser("token", help="issue an API token for USER (team "
+                                                     "mode; admins, or yourself)")
+    tokens.add_argument("user")
+    tokens.set_defaults(func=_users_token)
+    audit = commands.add_parser("audit", help="the hash-chained audit trail")
+    audit_commands = audit.add_subparsers(dest="action", required=True)
+    audit_commands.add_parser("verify", help="recompute the chain; exit 1 and say where "
+                                             "when an event was edited, deleted or "
+                                             "reordered").set_defaults(func=_audit_verify)
+    exporting = audit_commands.add_parser("export", help="write events to CSV or JSON")
+    exporting.add_argument("-o", "--output", required=True)
+    exporting.add_argument("--format", choices=["csv", "json"], default=None)
+    for key in ("actor", "action", "target"):
+        exporting.add_argument(f"--{key}", default=None)
+    exporting.set_defaults(func=_audit_export)
     export = commands.add_parser("export-deployment", help="write a self-contained bundle "
                                  "(models, requirements, start script, Dockerfile, Kubernetes)")
     export.add_argument("name")

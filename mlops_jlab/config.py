@@ -7,6 +7,7 @@
 | artifacts | ``MLOPS_JLAB_ARTIFACTS`` | ``$MLOPS_JLAB_HOME/artifacts`` |
 | remote server | ``MLOPS_JLAB_URI``, ``MLOPS_JLAB_TOKEN`` | unset: local mode |
 | acting user | ``MLOPS_JLAB_USER`` | the OS user |
+| role of new users | ``MLOPS_JLAB_DEFAULT_ROLE`` | ``viewer`` (the first user is admin) |
 
 Explicit arguments (e.g. the server's traits) win over env vars, which win over defaults.
 """
@@ -30,6 +31,7 @@ class Settings:
     uri: str | None
     token: str | None
     user: str
+    default_role: str = "viewer"
 
     @property
     def remote(self) -> bool:
@@ -52,6 +54,7 @@ def resolve(
     uri: str | None = None,
     token: str | None = None,
     user: str | None = None,
+    default_role: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Resolve settings from explicit values, then ``environ`` (default ``os.environ``)."""
@@ -73,4 +76,5 @@ def resolve(
         uri=pick(uri, "MLOPS_JLAB_URI"),
         token=pick(token, "MLOPS_JLAB_TOKEN"),
         user=pick(user, "MLOPS_JLAB_USER") or _os_user(),
+        default_role=pick(default_role, "MLOPS_JLAB_DEFAULT_ROLE") or "viewer",
     )

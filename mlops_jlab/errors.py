@@ -151,6 +151,25 @@ def from_dict(body: object, status: int = 400) -> MlopsError:
     return error
 
 
+class PermissionDenied(MlopsError):
+    """The acting user's role or the resource's permissions do not allow this (HTTP 403).
+
+    ``needed`` names the role the action takes, when a role is what is missing."""
+
+    code = "permission_denied"
+    http_status = 403
+
+    def __init__(self, message: str, needed: str | None = None) -> None:
+        super().__init__(message, needed=needed)
+        self.needed = needed
+
+
+class ApprovalRequired(RuleViolation):
+    """Moving ``@production`` takes an approved promotion request (HTTP 422)."""
+
+    code = "approval_required"
+
+
 class IdempotencyKeyReused(Conflict):
     """An ``Idempotency-Key`` already used by this user for a different request (409)."""
 

@@ -30,6 +30,9 @@ def _worker(home: str, worker: int, barrier) -> None:  # type: ignore[no-untyped
 
 def test_four_processes_log_into_one_sqlite_file(tmp_path):
     home = str(tmp_path / "shared")
+    mlops.configure(home=home)  # the test's user, first in the store: admin
+    for w in range(WORKERS):
+        mlops.grant(f"worker{w}", "contributor")
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(WORKERS)
     procs = [ctx.Process(target=_worker, args=(home, w, barrier)) for w in range(WORKERS)]

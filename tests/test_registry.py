@@ -28,6 +28,8 @@ from mlops_jlab.errors import (
     UntrustedModel,
 )
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def iris():
@@ -110,6 +112,7 @@ def test_column_transformer_with_categorical_encoders_round_trips(mlops_home):
         assert (loaded.predict(df) == model.predict(df)).all()
 
 
+@pytest.mark.local_only  # reaches into the store / governance services
 def test_a_tampered_file_is_refused(mlops_home, iris):
     v = _registered(iris)
     store = mlops.backend().tracking.artifacts
@@ -181,6 +184,7 @@ def test_sibling_prefix_paths_stay_apart(mlops_home, iris):
         mlops.register_model(run, "sib", model_path="mod")
 
 
+@pytest.mark.local_only  # reaches into the store / governance services
 @pytest.mark.parametrize("crash_at", ["register:pending", "register:verified"])
 def test_a_process_killed_mid_registration_leaves_no_ready_version(mlops_home, iris,
                                                                    crash_at):
@@ -202,9 +206,11 @@ def test_a_process_killed_mid_registration_leaves_no_ready_version(mlops_home, i
     assert mlops.register_model(run, "crashy").version == 2  # numbers are never reused
 
 
+@pytest.mark.local_only  # reaches into the store / governance services
 def test_a_failing_gate_blocks_production(mlops_home, iris):
     X_train, X_test, y_train, y_test = iris
     good = _registered(iris)
+    mlops.set_policy("iris", required_approvals=0)  # the gate alone (approvals: test_governance)
     weak = mlops.register_model(_logged(
         RandomForestClassifier(n_estimators=2, max_depth=1, random_state=0)
         .fit(X_train, y_train), X_train), "iris")

@@ -46,6 +46,9 @@ def _concrete(pattern: str) -> list[str]:
     path = re.sub(r"\(\?P<alert_id>[^)]*\)", "0abc", path)
     path = re.sub(r"\(\?P<key>[^)]*\)", "acc", path)
     path = re.sub(r"\(\?P<path>[^)]*\)", "model/manifest.json", path)
+    path = re.sub(r"\(\?P<request_id>[^)]*\)", "0abc", path)
+    path = re.sub(r"\(\?P<decision>[^)]*\)", "approve", path)
+    path = re.sub(r"\(\?P<kind>[^)]*\)", "models", path)
     return path.strip("/").split("/")
 
 

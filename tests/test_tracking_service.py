@@ -25,6 +25,7 @@ def test_experiments(tracking):
     exp = tracking.create_experiment("fraud", "alice", {"team": "risk"})
     assert tracking.get_experiment("fraud").id == exp.id
     assert tracking.get_experiment(exp.id).name == "fraud"
+    tracking.access.grant("alice", "bob", "contributor")
     with pytest.raises(Conflict):
         tracking.create_experiment("fraud", "bob")
     with pytest.raises(NotFound):
@@ -87,6 +88,8 @@ def test_nested_runs_record_their_parent(tracking):
 def populated(tracking):
     rng = random.Random(7)
     runs = []
+    tracking.access.whoami("alice")  # the first user: admin
+    tracking.access.grant("alice", "bob", "contributor")
     for i in range(60):
         run = tracking.create_run(
             "alice" if i % 2 else "bob", "search", name=f"r{i:02d}",

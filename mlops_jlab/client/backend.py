@@ -12,6 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ..config import Settings
+from ..governance import AccessControl
+from ..governance.approvals import PromotionService
+from ..governance.card import ModelCards
 from ..monitoring.alerts import AlertService
 from ..monitoring.retrain import Retrainer
 from ..monitoring.service import MonitoringService
@@ -155,9 +158,13 @@ class LocalBackend(ServicesBackend):
         self.user = settings.user
         self.db = Database(settings.db_url)
         artifacts = open_artifact_store(settings.artifacts)
-        self.tracking = TrackingService(self.db, artifacts)
+        self.access = AccessControl(self.db, default_role=settings.default_role)
+        self.tracking = TrackingService(self.db, artifacts, self.access)
         self.registry = RegistryService(self.db, artifacts, self.tracking)
         self.serving = ServingService(self.db, self.registry, settings.home)
+        self.promotions = PromotionService(self.registry,
+                                           on_promoted=self.serving.follow_production)
+        self.cards = ModelCards(self.registry, self.promotions, self.serving)
         self.monitoring = MonitoringService(self.db, self.tracking, self.registry,
                                             self.serving)
         self.alerts = AlertService(self.monitoring,

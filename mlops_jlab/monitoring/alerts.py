@@ -34,6 +34,7 @@ import numpy as np
 from sqlalchemy import func, insert, select, update
 
 from ..errors import InvalidInput, NotFound, RuleViolation
+from ..governance.roles import MONITOR
 from ..store import schema as s
 from ..store.paths import artifact_path
 from .service import MonitoringService, now_ms, parse_duration
@@ -140,7 +141,12 @@ class AlertService:
         checked = [(str(r.get("id") or "") if isinstance(r, Mapping) else "",
                     normalize_rule(r)) for r in rules]
         at = now_ms()
+        access = self.monitoring.serving.access
+        dep = self.monitoring.serving.get(deployment)
         with self.db.write() as conn:
+            access.require(conn, user, "monitor", ("model", dep.model))
+            before = [{"id": r.id, **r.spec} for r in conn.execute(select(s.alert_rules).where(
+                s.alert_rules.c.deployment == deployment)).all()]
             conn.execute(s.alert_rules.delete().where(s.alert_rules.c.deployment == deployment))
             for position, (rule_id, rule) in enumerate(checked):
                 conn.execute(insert(s.alert_rules).values(
@@ -148,6 +154,8 @@ class AlertService:
                     else secrets.token_hex(8),
                     deployment=deployment, kind=rule["kind"], spec=rule, enabled=1,
                     created_at=at + position, created_by=user))  # keeps the saved order
+            access.audit.append(conn, user, "alert_rules.set", "deployment", deployment,
+                                {"rules": before}, {"rules": [r for _, r in checked]}, time=at)
         return self.rules(deployment)
 
     def rules(self, deployment: str) -> builtins.list[dict[str, Any]]:
@@ -194,6 +202,12 @@ class AlertService:
                 raise NotFound(f"alert {alert_id!r} does not exist")
             if row.status == "resolved":
                 raise RuleViolation(f"alert {alert_id} is already resolved")
+            access = self.monitoring.serving.access
+            access.require(conn, user, "monitor")
+            if row.status == "firing":
+                access.audit.append(conn, user, "alert.acknowledge", "deployment",
+                                    row.deployment, {"alert": alert_id, "status": row.status},
+                                    {"alert": alert_id, "status": "acknowledged"})
             if row.status == "firing":
                 conn.execute(update(s.alerts).where(s.alerts.c.id == alert_id).values(
                     status="acknowledged", acknowledged_at=now_ms(), acknowledged_by=user,
@@ -201,7 +215,7 @@ class AlertService:
         return self.get_alert(alert_id)
 
     # ---------------------------------------------------------------- evaluation
-    def evaluate(self, deployment: str | None = None, *, user: str = "monitor",
+    def evaluate(self, deployment: str | None = None, *, user: str = MONITOR,
                  run_actions: bool = True) -> builtins.list[dict[str, Any]]:
         """Evaluate the rules of one or every active deployment; the alerts that fired,
         changed or resolved."""

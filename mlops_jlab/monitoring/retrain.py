@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import and_, select
 
+from ..governance.roles import is_system
 from ..store import schema as s
 from ..store.paths import is_inside
 
@@ -53,7 +54,6 @@ class Retrainer:
             raise RuntimeError(f"the action's {what} {path!r} is outside {self.root}: refused")
         return full
 
-
     def run(self, alert: dict[str, Any], action: dict[str, Any], user: str) -> dict[str, Any]:
         """Retrain for ``alert``; the outcome as a JSON-ready dict (never raises)."""
         started = time.time()
@@ -81,6 +81,9 @@ class Retrainer:
         env = dict(self.env if self.env is not None else os.environ)
         env["MLOPS_JLAB_RUN_TAGS"] = json.dumps({"mlops.retrain_alert": alert["id"]})
         env["JPY_SESSION_NAME"] = str(source)  # the new run stores the notebook it ran
+        # the notebook tracks as whoever asked for the retraining (the monitor: a
+        # platform actor, recorded as such in the audit trail)
+        env["MLOPS_JLAB_USER"] = "mlops:retrain" if is_system(user) else user
         workdir = (str(self.inside_root(action["cwd"], "cwd")) if action.get("cwd") else
                    os.path.dirname(run.source.get("notebook_abspath") or "") or str(folder))
         if not os.path.isdir(workdir):

@@ -269,7 +269,11 @@ class MonitoringService:
         values = [_label(v) for v in labels]
         at = now_ms()
         f = s.feedback
+        dep = self.serving.get(deployment)
         with self.db.write() as conn:
+            self.serving.access.require(conn, user, "monitor", ("model", dep.model))
+            self.serving.audit.append(conn, user, "feedback.log", "deployment", deployment,
+                                      None, {"labels": len(ids)}, time=at)
             for i in range(0, len(ids), 500):
                 part = ids[i:i + 500]
                 conn.execute(f.delete().where(f.c.deployment == deployment,

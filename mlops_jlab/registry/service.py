@@ -17,7 +17,16 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import Conflict, InvalidInput, NotFound, RuleViolation, UntrustedModel
+from ..errors import (
+    ApprovalRequired,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    RuleViolation,
+    UntrustedModel,
+)
+from ..governance.access import AccessControl
+from ..governance.policy import read_policy
 from ..models.folder import MANIFEST
 from ..models.loaded import LoadedModel
 from ..models.loader import check_model_paths, load_verified
@@ -42,10 +51,12 @@ class RegistryService:
     """Registered models and their versions over the tracking store."""
 
     def __init__(self, db: Database, artifacts: ArtifactStore,
-                 tracking: TrackingService) -> None:
+                 tracking: TrackingService, access: AccessControl | None = None) -> None:
         self.db = db
         self.artifacts = artifacts
         self.tracking = tracking
+        self.access = access or tracking.access
+        self.audit = self.access.audit
         self._last_sweep = 0
 
     # ---------------------------------------------------------------- models
@@ -55,9 +66,12 @@ class RegistryService:
         name = model_name(name)
         try:
             with self.db.write() as conn:
+                self.access.require(conn, user, "register")
                 conn.execute(insert(s.registered_models).values(
                     name=name, description=description or "", tags=dict(tags or {}), rules=[],
                     created_at=now_ms(), created_by=user))
+                self.audit.append(conn, user, "model.create", "model", name, None,
+                                  {"description": description or "", "tags": dict(tags or {})})
         except IntegrityError:
             raise Conflict(f"registered model {name!r} already exists") from None
         return self.get_model(name)
@@ -69,6 +83,8 @@ class RegistryService:
             conn.execute(insert(s.registered_models).values(
                 name=name, description="", tags={}, rules=[], created_at=now_ms(),
                 created_by=user))
+            self.audit.append(conn, user, "model.create", "model", name, None,
+                              {"description": "", "tags": {}})
 
     def get_model(self, name: str) -> RegisteredModel:
         """One registered model with its alias map and version count."""
@@ -119,10 +135,13 @@ class RegistryService:
         if tags is not None:
             values["tags"] = {str(k): str(v) for k, v in tags.items()}
         with self.db.write() as conn:
-            self._model_row(conn, name)
+            row = self._model_row(conn, name)
+            self.access.require(conn, user, "register", ("model", name))
             if values:
                 conn.execute(update(s.registered_models)
                              .where(s.registered_models.c.name == name).values(**values))
+                self.audit.append(conn, user, "model.update", "model", name,
+                                  {k: getattr(row, k) for k in values}, values)
         return self.get_model(name)
 
     def _model_row(self, conn: Connection, name: str) -> Any:
@@ -163,6 +182,10 @@ class RegistryService:
                 metrics=self.tracking.latest_metrics(run_id),
                 unsafe_serializer=1 if manifest.get("unsafe_serializer") else 0,
                 ready_at=now_ms()))
+            self.audit.append(conn, user, "version.register", "model", f"{name}/{version}",
+                              None, {"run_id": run_id, "model_path": model_path,
+                                     "flavor": manifest.get("flavor"),
+                                     "manifest_sha256": files[MANIFEST]})
         return self.get_version(name, version)
 
     def _reserve(self, version_id: str, name: str, run_id: str, model_path: str,
@@ -170,6 +193,7 @@ class RegistryService:
         for _attempt in range(5):
             try:
                 with self.db.write() as conn:
+                    self.access.require(conn, user, "register", ("model", name))
                     self._ensure_model(conn, name, user)
                     version = (conn.execute(select(func.max(s.model_versions.c.version)).where(
                         s.model_versions.c.model == name)).scalar() or 0) + 1
@@ -280,6 +304,7 @@ class RegistryService:
         """Change description/tags, or archive (never delete) a version."""
         with self.db.write() as conn:
             row = self._version_row(conn, name, ref)
+            self.access.require(conn, user, "register", ("model", row.model))
             values: dict[str, Any] = {}
             if description is not None:
                 values["description"] = str(description)
@@ -300,26 +325,54 @@ class RegistryService:
             if values:
                 conn.execute(update(s.model_versions).where(s.model_versions.c.id == row.id)
                              .values(**values))
+                self.audit.append(conn, user, "version.update", "model",
+                                  f"{row.model}/{row.version}",
+                                  {k: getattr(row, k) for k in values}, values)
         return self.get_version(name, row.version)
 
     # ---------------------------------------------------------------- aliases
     def set_alias(self, name: str, alias: str, version: int | str, user: str) -> ModelVersion:
-        """Point ``alias`` at a version. ``@production`` needs a passing latest validation."""
+        """Point ``alias`` at a version. ``@production`` needs a passing latest validation
+        and, unless the model's policy requires no approval, an approved promotion
+        request (:class:`ApprovalRequired`: see ``PromotionService``)."""
         alias = alias_name(alias)
         with self.db.write() as conn:
             row = self._version_row(conn, name, version)
-            if row.status != "ready":
-                raise RuleViolation(f"{row.model} v{row.version} is {row.status}, not ready")
-            if row.archived:
-                raise RuleViolation(f"{row.model} v{row.version} is archived")
             if alias == "production":
-                self._require_passing_validation(conn, row)
-            conn.execute(s.model_aliases.delete().where(
-                s.model_aliases.c.model == row.model, s.model_aliases.c.alias == alias))
-            conn.execute(insert(s.model_aliases).values(
-                model=row.model, alias=alias, version=row.version, set_at=now_ms(),
-                set_by=user))
+                policy = read_policy(conn, row.model)
+                if policy.required_approvals > 0:
+                    raise ApprovalRequired(
+                        f"@production of {row.model} moves only through an approved "
+                        f"promotion request: mlops.request_promotion({row.model!r}, "
+                        f"{row.version}, comment=...) then an approver's mlops.approve(...) "
+                        f"(policy: {policy.required_approvals} approval(s))")
+                self.access.require(conn, user, "approve", ("model", row.model))
+            else:
+                self.access.require(conn, user, "register", ("model", row.model))
+            self.move_alias(conn, row, alias, user)
         return self.get_version(name, row.version)
+
+    def move_alias(self, conn: Connection, row: Any, alias: str, user: str,
+                   promotion: str | None = None) -> int | None:
+        """Point ``alias`` at the version ``row`` inside the caller's transaction, after
+        the caller checked who may; returns the version it pointed at before."""
+        if row.status != "ready":
+            raise RuleViolation(f"{row.model} v{row.version} is {row.status}, not ready")
+        if row.archived:
+            raise RuleViolation(f"{row.model} v{row.version} is archived")
+        if alias == "production":
+            self._require_passing_validation(conn, row)
+        before = conn.execute(select(s.model_aliases.c.version).where(
+            s.model_aliases.c.model == row.model, s.model_aliases.c.alias == alias)).scalar()
+        conn.execute(s.model_aliases.delete().where(
+            s.model_aliases.c.model == row.model, s.model_aliases.c.alias == alias))
+        conn.execute(insert(s.model_aliases).values(
+            model=row.model, alias=alias, version=row.version, set_at=now_ms(),
+            set_by=user))
+        self.audit.append(conn, user, "alias.set", "model", f"{row.model}@{alias}",
+                          None if before is None else {"version": before},
+                          {"version": row.version, "promotion": promotion})
+        return None if before is None else int(before)
 
     def _require_passing_validation(self, conn: Connection, row: Any) -> None:
         vr = s.validation_reports.c
@@ -341,10 +394,16 @@ class RegistryService:
         name = model_name(name)
         with self.db.write() as conn:
             self._model_row(conn, name)
+            self.access.require(conn, user, "approve" if alias == "production" else "register",
+                                ("model", name))
+            before = conn.execute(select(s.model_aliases.c.version).where(
+                s.model_aliases.c.model == name, s.model_aliases.c.alias == alias)).scalar()
             result = conn.execute(s.model_aliases.delete().where(
                 s.model_aliases.c.model == name, s.model_aliases.c.alias == alias))
             if not result.rowcount:
                 raise NotFound(f"model {name!r} has no alias @{alias}")
+            self.audit.append(conn, user, "alias.delete", "model", f"{name}@{alias}",
+                              {"version": before}, None)
 
     # ---------------------------------------------------------------- rules and reports
     def set_rules(self, name: str, rules: Iterable[Mapping[str, Any] | str], user: str
@@ -353,9 +412,14 @@ class RegistryService:
         checked = check_rules(rules)
         name = model_name(name)
         with self.db.write() as conn:
+            self.access.require(conn, user, "register", ("model", name))
             self._ensure_model(conn, name, user)
+            before = conn.execute(select(s.registered_models.c.rules).where(
+                s.registered_models.c.name == name)).scalar()
             conn.execute(update(s.registered_models).where(
                 s.registered_models.c.name == name).values(rules=checked))
+            self.audit.append(conn, user, "rules.set", "model", name,
+                              {"rules": before or []}, {"rules": checked})
         return checked
 
     def get_rules(self, name: str) -> list[dict[str, Any]]:
@@ -371,9 +435,16 @@ class RegistryService:
         created = now_ms()
         with self.db.write() as conn:
             row = self._version_row(conn, name, ref)
+            self.access.require(conn, user, "register", ("model", row.model))
             conn.execute(insert(s.validation_reports).values(
                 id=report_id, version_id=row.id, passed=1 if passed else 0, results=results,
                 data=dict(data), created_at=created, created_by=user))
+            self.audit.append(conn, user, "validation.record", "model",
+                              f"{row.model}/{row.version}", None,
+                              {"report": report_id, "passed": passed,
+                               "failed_rules": [r.get("rule") for r in results
+                                                if not r.get("passed")],
+                               "data": dict(data)}, time=created)
         return ValidationReport(report_id, row.model, row.version, passed, created, user,
                                 dict(data), results)
 

@@ -10,6 +10,9 @@ from traitlets import Bool, Float, Unicode
 
 from .. import config
 from .._version import __version__
+from ..governance import AccessControl
+from ..governance.approvals import PromotionService
+from ..governance.card import ModelCards
 from ..monitoring.alerts import AlertService
 from ..monitoring.loop import MonitorLoop
 from ..monitoring.retrain import Retrainer
@@ -37,6 +40,12 @@ class Services:
     alerts: AlertService
     monitor: MonitorLoop | None
     idempotency: IdempotencyStore | None = None
+    access: AccessControl | None = None
+    promotions: PromotionService | None = None
+    cards: ModelCards | None = None
+    owner: str = ""
+    """The local user of this server: who acts when Jupyter's identity is the default
+    shared-token one (single-user JupyterLab)."""
 
 
 class MlopsJlab(ExtensionApp):
@@ -61,6 +70,10 @@ class MlopsJlab(ExtensionApp):
     monitor_interval = Float(60.0, config=True,
                              help="Seconds between evaluations of the alert rules (in the "
                                   "server that runs the controller)")
+    default_role = Unicode("", config=True,
+                           help="Role of users seen for the first time: viewer, contributor, "
+                                "approver or admin (default $MLOPS_JLAB_DEFAULT_ROLE or "
+                                "viewer; the first user of an empty store is admin)")
     allow_private_webhooks = Bool(False, config=True,
                                   help="Let alert webhooks reach loopback and private "
                                        "addresses (refused by default: SSRF)")
@@ -75,10 +88,12 @@ class MlopsJlab(ExtensionApp):
                            "MLOPS_JLAB_ARTIFACTS": settings.artifacts})
         db = Database(settings.db_url)
         artifacts = open_artifact_store(settings.artifacts)
-        tracking = TrackingService(db, artifacts)
+        access = AccessControl(db, default_role=self.default_role or settings.default_role)
+        tracking = TrackingService(db, artifacts, access)
         registry = RegistryService(db, artifacts, tracking)
         registry.sweep_pending()
         serving = ServingService(db, registry, settings.home)
+        promotions = PromotionService(registry, on_promoted=serving.follow_production)
         controller = DeploymentController(serving, log_dir=str(settings.home / "logs")) \
             if self.run_controller else None
         if self.allow_private_webhooks:
@@ -93,6 +108,9 @@ class MlopsJlab(ExtensionApp):
                             getattr(self.serverapp, "root_dir", None), monitoring, alerts,
                             monitor)
         services.idempotency = IdempotencyStore(db)
+        services.access, services.promotions = access, promotions
+        services.cards = ModelCards(registry, promotions, serving)
+        services.owner = settings.user
         if controller is not None:
             controller.start()  # restores every active deployment
         if monitor is not None:

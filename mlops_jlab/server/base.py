@@ -19,6 +19,7 @@ from tornado import web
 
 from ..errors import InvalidInput, MlopsError
 from .guard import DEFAULT_MAX_BODY_BYTES, JSON, check_body_size, check_media_type, nul_in
+from .identity import acting_user
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -58,9 +59,10 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
 
     @property
     def username(self) -> str:
-        """The acting user: Jupyter's identity."""
-        user = self.current_user
-        return getattr(user, "username", None) or str(user)
+        """The acting user (see :func:`.identity.acting_user`): the server's local user
+        behind Jupyter's shared token, else the Jupyter identity or the API token's
+        user."""
+        return acting_user(self, getattr(self.mlops, "owner", ""))
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking service call off the event loop."""

@@ -147,10 +147,10 @@ class ReplayableWrites:
 
     _held: list[bytes] | None = None
 
-    def finish(self, chunk: Any = None) -> Future[None]:
+    def finish(self, chunk: Any = None, **kwargs: Any) -> Future[None]:
         held = self._held
         if held is None:
-            return super().finish(chunk)  # type: ignore[misc]
+            return super().finish(chunk, **kwargs)  # type: ignore[misc]
         if chunk is not None:
             held.append(chunk if isinstance(chunk, bytes) else str(chunk).encode())
         done: Future[None] = Future()

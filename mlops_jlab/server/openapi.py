@@ -422,6 +422,119 @@ PATHS.update({
 })
 
 
+# ---------------------------------------------------------------- governance
+_PROMOTION = {"type": "object", "description": "id, model, version, alias, requester, "
+              "comment, status (pending|approved|rejected|cancelled), created_at, "
+              "decided_at, required_approvals, approvals, self_approval, decisions [{user, "
+              "decision, comment, at}], validation, production_version, metrics_diff"}
+_REQ = _p("request_id", "promotion request id")
+_AUDIT_FILTERS = [_q("actor", "exact user"), _q("action", "prefix: alias matches alias.set"),
+                  _q("target_type", "run, model, deployment, experiment, user"),
+                  _q("target", "prefix: cancer matches cancer/1 and cancer@production"),
+                  _q("since", "ms since the epoch", {"type": "integer"}),
+                  _q("until", "ms since the epoch", {"type": "integer"})]
+_PERMS = {"type": "object", "properties": {
+    "owner": {"type": "string"}, "readers": {"type": "array", "items": {"type": "string"}},
+    "writers": {"type": "array", "items": {"type": "string"}}}}
+_POLICY = {"type": "object", "properties": {
+    "required_approvals": {"type": "integer", "minimum": 0, "maximum": 10},
+    "allow_self_approval": {"type": "boolean"}}}
+_COMMENT = _body({"type": "object", "required": ["comment"], "properties": {
+    "comment": {"type": "string", "minLength": 1}}})
+PATHS.update({
+    "/mlops/api/me": {"get": {
+        "summary": "The acting user, their role and what it allows", "tags": ["governance"],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "user": {"type": "string"}, "role": {"type": "string"},
+            "can": {"type": "object", "additionalProperties": {"type": "boolean"}}}}),
+            **_errors(403)}}},
+    "/mlops/api/users": {"get": {
+        "summary": "Users and roles", "tags": ["governance"],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "users": {"type": "array", "items": _OBJ}}}), **_errors(403)}}},
+    "/mlops/api/users/{name}": {"put": {
+        "summary": "Grant a role (admins)", "tags": ["governance"],
+        "parameters": [_p("name", "user name")],
+        "requestBody": _body({"type": "object", "required": ["role"], "properties": {
+            "role": {"type": "string",
+                     "enum": ["viewer", "contributor", "approver", "admin"]}}}),
+        "responses": {"200": _json(_OBJ), **_errors(400, 403, 422)}}},
+    "/mlops/api/promotions": {"get": {
+        "summary": "Promotion requests, newest first", "tags": ["governance"],
+        "parameters": [_q("status", "pending, approved, rejected or cancelled"),
+                       _q("model", "registered model"),
+                       _q("limit", "1-1000 (100)", {"type": "integer"})],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "promotions": {"type": "array", "items": _PROMOTION}}}), **_errors(400, 403)}}},
+    "/mlops/api/promotions/{request_id}": {"get": {
+        "summary": "A request with its validation report and metrics against @production",
+        "tags": ["governance"], "parameters": [_REQ],
+        "responses": {"200": _json(_PROMOTION), **_errors(403, 404)}}},
+    "/mlops/api/promotions/{request_id}/{decision}": {"post": {
+        "summary": "approve or reject (an approver other than the requester, with a "
+                   "comment), or cancel (the requester)", "tags": ["governance"],
+        "parameters": [_REQ, {**_p("decision", "approve, reject or cancel"),
+                              "schema": {"type": "string",
+                                         "enum": ["approve", "reject", "cancel"]}}],
+        "requestBody": _COMMENT,
+        "responses": {"200": _json(_PROMOTION), **_errors(400, 403, 404, 409, 422)}}},
+    "/mlops/api/models/{name}/promotions": {"post": {
+        "summary": "Request the promotion of a validated version to @production",
+        "tags": ["governance"], "parameters": [_NAME],
+        "requestBody": _body({"type": "object", "required": ["version"], "properties": {
+            "version": {"type": ["integer", "string"]}, "comment": {"type": "string"}}}),
+        "responses": {"201": _json(_PROMOTION, "Created"),
+                      **_errors(400, 403, 404, 409, 422)}}},
+    "/mlops/api/models/{name}/policy": {
+        "get": {"summary": "Promotion policy of a model", "tags": ["governance"],
+                "parameters": [_NAME],
+                "responses": {"200": _json(_POLICY), **_errors(403, 404)}},
+        "put": {"summary": "Set the promotion policy (owner or admin)", "tags": ["governance"],
+                "parameters": [_NAME], "requestBody": _body(_POLICY),
+                "responses": {"200": _json(_POLICY), **_errors(400, 403, 404)}}},
+    "/mlops/api/{kind}/{ref}/permissions": {
+        "get": {"summary": "Owner, readers and writers of a model or an experiment",
+                "tags": ["governance"],
+                "parameters": [{**_p("kind", "models or experiments"), "schema": {
+                    "type": "string", "enum": ["models", "experiments"]}},
+                    _p("ref", "model name, or experiment name or id")],
+                "responses": {"200": _json(_PERMS), **_errors(403, 404)}},
+        "put": {"summary": "Set readers and writers, or transfer ownership (owner or admin)",
+                "tags": ["governance"],
+                "parameters": [{**_p("kind", "models or experiments"), "schema": {
+                    "type": "string", "enum": ["models", "experiments"]}},
+                    _p("ref", "model name, or experiment name or id")],
+                "requestBody": _body(_PERMS),
+                "responses": {"200": _json(_PERMS), **_errors(400, 403, 404)}}},
+    "/mlops/api/models/{name}/versions/{ref}/card": {
+        "get": {"summary": "Model card (markdown or html)", "tags": ["governance"],
+                "parameters": [_NAME, _REFP, _q("format", "markdown (default) or html")],
+                "responses": {"200": _json(_OBJ), **_errors(400, 403, 404)}},
+        "put": {"summary": "Write the intended use", "tags": ["governance"],
+                "parameters": [_NAME, _REFP],
+                "requestBody": _body({"type": "object", "required": ["intended_use"],
+                                      "properties": {"intended_use": {"type": "string"}}}),
+                "responses": {"200": _json(_OBJ), **_errors(400, 403, 404)}}},
+    "/mlops/api/audit": {"get": {
+        "summary": "Audit events, newest first", "tags": ["governance"],
+        "parameters": [*_AUDIT_FILTERS, _q("limit", "1-10000 (100)", {"type": "integer"}),
+                       _q("before", "seq: the next page", {"type": "integer"})],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "events": {"type": "array", "items": _OBJ},
+            "next": {"type": ["integer", "null"]}}}), **_errors(400, 403)}}},
+    "/mlops/api/audit/export": {"get": {
+        "summary": "The audit trail as a CSV or JSON download", "tags": ["governance"],
+        "parameters": [*_AUDIT_FILTERS, _q("format", "csv (default) or json")],
+        "responses": {"200": {"description": "the file", "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "array"}}}}, **_errors(400, 403)}}},
+    "/mlops/api/audit/verify": {"get": {
+        "summary": "Recompute the audit hash chain", "tags": ["governance"],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "ok": {"type": "boolean"}, "events": {"type": "integer"}, "head": _OBJ,
+            "problems": {"type": "array", "items": _OBJ}}}), **_errors(403)}}},
+})
+
 _RUN_PROPS: dict[str, Any] = {
     "id": {"type": "string"}, "name": {"type": "string"},
     "experiment_id": {"type": "string"}, "experiment_name": {"type": "string"},

@@ -10,6 +10,21 @@ from .deployments import (
     TokenHandler,
 )
 from .experiments import ExperimentHandler, ExperimentsHandler
+from .governance import (
+    AuditExportHandler,
+    AuditHandler,
+    AuditVerifyHandler,
+    MeHandler,
+    ModelCardHandler,
+    ModelPromotionsHandler,
+    PermissionsHandler,
+    PolicyHandler,
+    PromotionDecisionHandler,
+    PromotionHandler,
+    PromotionsHandler,
+    UserHandler,
+    UsersHandler,
+)
 from .meta import OpenApiHandler, VersionHandler
 from .models import (
     AliasHandler,
@@ -85,4 +100,18 @@ ROUTES = [
     (rf"{API}/monitoring/(?P<name>[^/]+)/evaluate", EvaluateHandler),
     (rf"{API}/alerts", AlertsHandler),
     (rf"{API}/alerts/(?P<alert_id>[0-9a-f]{{1,32}})/acknowledge", AcknowledgeHandler),
+    (rf"{API}/me", MeHandler),
+    (rf"{API}/users", UsersHandler),
+    (rf"{API}/users/(?P<name>[^/]+)", UserHandler),
+    (rf"{API}/promotions", PromotionsHandler),
+    (rf"{API}/promotions/(?P<request_id>[0-9a-f]{{1,32}})", PromotionHandler),
+    (rf"{API}/promotions/(?P<request_id>[0-9a-f]{{1,32}})/(?P<decision>approve|reject|cancel)",
+     PromotionDecisionHandler),
+    (rf"{API}/models/{_MODEL}/promotions", ModelPromotionsHandler),
+    (rf"{API}/models/{_MODEL}/policy", PolicyHandler),
+    (rf"{API}/(?P<kind>models|experiments)/(?P<ref>[^/]+)/permissions", PermissionsHandler),
+    (rf"{API}/models/{_MODEL}/versions/{_REF}/card", ModelCardHandler),
+    (rf"{API}/audit", AuditHandler),
+    (rf"{API}/audit/export", AuditExportHandler),
+    (rf"{API}/audit/verify", AuditVerifyHandler),
 ]

@@ -293,4 +293,4 @@ class ArtifactHandler(ReplayableWrites, MlopsHandler):
         self.set_header("Content-Disposition",
                         f'attachment; filename="{os.path.basename(path)}"')
         self.set_header("X-Content-SHA256", blob["sha256"])
-        self.finish(data)
+        self.finish(data, set_content_type=kind)  # APIHandler would say application/json

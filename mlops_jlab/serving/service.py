@@ -90,10 +90,23 @@ class ServingService:
                  home: str | os.PathLike[str] | None = None) -> None:
         self.db = db
         self.registry = registry
+        self.access = registry.access
+        self.audit = self.access.audit
         self.home = home
         #: called with a deployment's name after its desired state changed (a
         #: controller in this process subscribes, to act without waiting for its poll)
         self.listeners: builtins.list[Callable[[str], None]] = []
+
+    def _guard(self, conn: Connection, user: str, model: str, environment: str) -> None:
+        """Staging takes a contributor, production an approver; both need write
+        permission on the model."""
+        action = "deploy_production" if environment == "production" else "deploy_staging"
+        self.access.require(conn, user, action, ("model", model))
+
+    def _audit(self, conn: Connection, user: str, action: str, name: str,
+               before: Any, after: Any) -> None:
+        self.audit.append(conn, user, f"deployment.{action}", "deployment", name, before,
+                          after)
 
     def _changed(self, name: str) -> None:
         for listener in builtins.list(self.listeners):
@@ -170,6 +183,7 @@ class ServingService:
         created = now_ms()
         try:
             with self.db.write() as conn:
+                self._guard(conn, user, model, environment)
                 existing = conn.execute(select(s.deployments).where(
                     s.deployments.c.name == name)).first()
                 if existing is not None:
@@ -193,6 +207,9 @@ class ServingService:
                     token_out = token
                 self._event(conn, name, "deployed", f"{model} {self._describe(desired)} "
                             f"by {user}", {"desired": desired})
+                self._audit(conn, user, "deploy", name, None if existing is None else
+                            {"status": existing.status},
+                            {"model": model, "environment": environment, "desired": desired})
         except IntegrityError:
             raise Conflict(f"deployment {name!r} was created concurrently; retry") from None
         self._changed(name)
@@ -271,8 +288,11 @@ class ServingService:
             if all(t["version"] != production for t in new_desired["traffic"]):
                 raise RuleViolation("a production deployment must keep serving @production")
         with self.db.write() as conn:
-            self._row(conn, name)
+            row = self._row(conn, name)
+            self._guard(conn, user, row.model, row.environment)
             self._new_revision(conn, name, new_desired, "update", user)
+            self._audit(conn, user, "update", name, {"desired": desired},
+                        {"desired": new_desired})
             self._event(conn, name, "updated", f"{self._describe(new_desired)} by {user}",
                         {"desired": new_desired})
         self._changed(name)
@@ -282,6 +302,7 @@ class ServingService:
         """Return to the desired state before the current one (as a new revision)."""
         with self.db.write() as conn:
             row = self._row(conn, name)
+            self._guard(conn, user, row.model, row.environment)
             previous = conn.execute(select(s.deployment_revisions.c.desired).where(
                 s.deployment_revisions.c.deployment == name,
                 s.deployment_revisions.c.revision == row.revision - 1)).scalar()
@@ -292,18 +313,45 @@ class ServingService:
                          .values(status="active"))
             self._event(conn, name, "rolled_back", f"to {self._describe(previous)} by {user}",
                         {"desired": previous, "from_revision": row.revision})
+            self._audit(conn, user, "rollback", name, {"revision": row.revision},
+                        {"desired": previous})
         self._changed(name)
         return self.get(name)
 
     def stop(self, name: str, user: str) -> Deployment:
         """Stop serving (the deployment and its history stay; deploy again to restart)."""
         with self.db.write() as conn:
-            self._row(conn, name)
+            row = self._row(conn, name)
+            self._guard(conn, user, row.model, row.environment)
             conn.execute(update(s.deployments).where(s.deployments.c.name == name).values(
                 status="stopped", updated_at=now_ms()))
             self._event(conn, name, "stopped", f"stopped by {user}", {})
+            self._audit(conn, user, "stop", name, {"status": row.status},
+                        {"status": "stopped"})
         self._changed(name)
         return self.get(name)
+
+    def follow_production(self, model: str, old: int | None, new: int, user: str
+                          ) -> builtins.list[str]:
+        """After ``@production`` of ``model`` moved from ``old`` to ``new``: each active
+        production deployment serving ``old`` serves ``new`` in its place (a rolling
+        update). Returns the names of the deployments it changed."""
+        changed = []
+        for dep in self.list(include_stopped=False):
+            if dep.model != model or dep.environment != "production" or old is None:
+                continue
+            traffic = [dict(t) for t in dep.desired["traffic"]]
+            if all(t["version"] != old for t in traffic):
+                continue
+            weight = sum(t["weight"] for t in traffic if t["version"] in (old, new))
+            traffic = [t for t in traffic if t["version"] not in (old, new)]
+            traffic.insert(0, {"version": new, "weight": weight})
+            shadow = dep.desired.get("shadow")
+            self.update(dep.name, user, traffic=traffic, clear_shadow=shadow == new)
+            self.record_event(dep.name, "promoted", f"@production moved v{old} → v{new}; "
+                              f"now serving v{new} by {user}")
+            changed.append(dep.name)
+        return changed
 
     # ---------------------------------------------------------------- reads
     def _row(self, conn: Connection, name: str) -> Any:
@@ -346,8 +394,10 @@ class ServingService:
         token = secrets.token_urlsafe(24)
         with self.db.write() as conn:
             row = self._row(conn, name)
+            self._guard(conn, user, row.model, row.environment)
             conn.execute(update(s.deployments).where(s.deployments.c.name == row.name)
                          .values(token_hash=token_hash(token)))
+            self._audit(conn, user, "rotate_token", row.name, None, None)
             desired = conn.execute(select(s.deployment_revisions.c.desired).where(
                 s.deployment_revisions.c.deployment == row.name,
                 s.deployment_revisions.c.revision == row.revision)).scalar()

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, InvalidInput, NotFound, RuleViolation
+from ..governance.access import AccessControl
 from ..store import ArtifactStore, Database
 from ..store import schema as s
 from ..store.paths import artifact_path as check_artifact_path
@@ -99,10 +100,17 @@ def param_text(key: str, value: object) -> str:
 class TrackingService:
     """Experiments and runs over one database and one artifact store."""
 
-    def __init__(self, db: Database, artifacts: ArtifactStore) -> None:
+    def __init__(self, db: Database, artifacts: ArtifactStore,
+                 access: AccessControl | None = None) -> None:
         self.db = db
         self.artifacts = artifacts
+        self.access = access or AccessControl(db)
+        self.audit = self.access.audit
         self._experiments: dict[str, Experiment] = {}
+
+    def _guard_run(self, conn: Connection, user: str, run: Any) -> None:
+        """``user`` may write to the run's experiment (role and permissions)."""
+        self.access.require(conn, user, "track", ("experiment", run.experiment_id))
 
     # ---------------------------------------------------------------- experiments
     def create_experiment(self, name: str, user: str,
@@ -112,9 +120,12 @@ class TrackingService:
         exp = Experiment(new_id(), name, now_ms(), user, dict(tags or {}))
         try:
             with self.db.write() as conn:
+                self.access.require(conn, user, "track")
                 conn.execute(insert(s.experiments).values(
                     id=exp.id, name=exp.name, created_at=exp.created_at,
                     created_by=user, tags=exp.tags))
+                self.audit.append(conn, user, "experiment.create", "experiment", exp.id,
+                                  None, {"name": exp.name, "tags": exp.tags})
         except IntegrityError:
             raise Conflict(f"experiment {name!r} already exists") from None
         return exp
@@ -213,6 +224,7 @@ class TrackingService:
         param_rows = self._param_rows(run_id, params or {})
         tag_rows = self._tag_rows(run_id, tags or {})
         with self.db.write() as conn:
+            self.access.require(conn, user, "track", ("experiment", exp.id))
             if parent_run_id is not None:
                 self._run_row(conn, parent_run_id)
             conn.execute(insert(s.runs).values(
@@ -223,6 +235,10 @@ class TrackingService:
                 conn.execute(insert(s.params), param_rows)
             if tag_rows:
                 conn.execute(insert(s.tags), tag_rows)
+            self.audit.append(conn, user, "run.create", "run", run_id, None, {
+                "experiment": exp.id, "name": run_name, "parent": parent_run_id,
+                "params": {r["key"]: r["value"] for r in param_rows},
+                "tags": {r["key"]: r["value"] for r in tag_rows}})
         return Run(run_id, run_name, exp.id, exp.name, "running", user, start, None,
                    parent_run_id, {r["key"]: r["value"] for r in param_rows},
                    {}, {r["key"]: r["value"] for r in tag_rows}, dict(source or {}))
@@ -251,7 +267,7 @@ class TrackingService:
         if not rows:
             return
         with self.db.write() as conn:
-            self._run_row(conn, run_id)
+            self._guard_run(conn, user, self._run_row(conn, run_id))
             existing = dict(conn.execute(
                 select(s.params.c.key, s.params.c.value).where(
                     s.params.c.run_id == run_id,
@@ -265,17 +281,24 @@ class TrackingService:
             new = [r for r in rows if r["key"] not in existing]
             if new:
                 conn.execute(insert(s.params), new)
+                self.audit.append(conn, user, "run.params", "run", run_id, None,
+                                  {r["key"]: r["value"] for r in new})
 
     def set_tags(self, run_id: str, tags: Mapping[str, object], user: str) -> None:
         """Set (or overwrite) tags on a run."""
         rows = self._tag_rows(run_id, tags)
         if not rows:
             return
+        keys = [r["key"] for r in rows]
         with self.db.write() as conn:
-            self._run_row(conn, run_id)
+            self._guard_run(conn, user, self._run_row(conn, run_id))
+            before = dict(conn.execute(select(s.tags.c.key, s.tags.c.value).where(
+                s.tags.c.run_id == run_id, s.tags.c.key.in_(keys))).all())
             conn.execute(s.tags.delete().where(
-                s.tags.c.run_id == run_id, s.tags.c.key.in_([r["key"] for r in rows])))
+                s.tags.c.run_id == run_id, s.tags.c.key.in_(keys)))
             conn.execute(insert(s.tags), rows)
+            self.audit.append(conn, user, "run.tags", "run", run_id, before or None,
+                              {r["key"]: r["value"] for r in rows})
 
     def log_metrics(self, points: Sequence[tuple[str, str, float | None, int, int]],
                     user: str) -> int:
@@ -288,7 +311,18 @@ class TrackingService:
         if not points:
             return 0
         with self.db.write() as conn:
+            self._guard_runs(conn, user, {p[0] for p in points})
             return self._write_points(conn, points)
+
+    def _guard_runs(self, conn: Connection, user: str, run_ids: set[str]) -> None:
+        """``user`` may write to the experiments of all these runs. Metric points are
+        data, not governance: they are checked but not written to the audit trail
+        (the run's creation and end are)."""
+        experiments = set(conn.execute(select(s.runs.c.experiment_id).where(
+            s.runs.c.id.in_(run_ids))).scalars())
+        self.access.require(conn, user, "track")
+        for experiment in experiments:
+            self.access.require(conn, user, "track", ("experiment", experiment))
 
     def _write_points(self, conn: Connection,
                       points: Sequence[tuple[str, str, float | None, int, int]]) -> int:
@@ -354,13 +388,19 @@ class TrackingService:
                 f"status must be one of {', '.join(TERMINAL_STATUSES)}, got {status!r}")
         with self.db.write() as conn:
             row = self._run_row(conn, run_id)
+            self._guard_run(conn, user, row)
             if row.status in TERMINAL_STATUSES and row.status != status:
                 raise RuleViolation(f"run {run_id} already ended as {row.status}")
             if points:
+                self._guard_runs(conn, user, {p[0] for p in points} - {run_id})
                 self._write_points(conn, points)
             conn.execute(update(s.runs).where(s.runs.c.id == run_id).values(
                 status=status, end_time=end_time or now_ms(),
                 error=error if error is not None else row.error))
+            if row.status != status:
+                self.audit.append(conn, user, "run.end", "run", run_id,
+                                  {"status": row.status},
+                                  {"status": status, "error": error})
 
     def update_run(self, run_id: str, user: str, *, name: str | None = None,
                    source: Mapping[str, Any] | None = None,
@@ -368,6 +408,7 @@ class TrackingService:
         """Rename a run or merge more source/environment facts into it."""
         with self.db.write() as conn:
             row = self._run_row(conn, run_id)
+            self._guard_run(conn, user, row)
             values: dict[str, Any] = {}
             if name is not None:
                 values["name"] = self._check_name(name, "run name")
@@ -377,6 +418,8 @@ class TrackingService:
                 values["environment"] = {**(row.environment or {}), **environment}
             if values:
                 conn.execute(update(s.runs).where(s.runs.c.id == run_id).values(**values))
+                self.audit.append(conn, user, "run.update", "run", run_id,
+                                  {k: getattr(row, k) for k in values}, values)
 
     # ---------------------------------------------------------------- artifacts
     def log_artifact(self, run_id: str, local_path: str | os.PathLike[str], user: str,
@@ -403,7 +446,7 @@ class TrackingService:
         for path, name in zip(files, names, strict=True):
             blob = self.artifacts.put_file(path)
             stored.append({"path": name, "sha256": blob.sha256, "size": blob.size})
-        return self._record_artifacts(run_id, stored)
+        return self._record_artifacts(run_id, stored, user)
 
     def log_artifact_bytes(self, run_id: str, path: str, data: bytes,
                            user: str) -> dict[str, Any]:
@@ -413,16 +456,20 @@ class TrackingService:
             self._run_row(conn, run_id)
         blob = self.artifacts.put_bytes(data)
         return self._record_artifacts(
-            run_id, [{"path": path, "sha256": blob.sha256, "size": blob.size}])[0]
+            run_id, [{"path": path, "sha256": blob.sha256, "size": blob.size}], user)[0]
 
-    def _record_artifacts(self, run_id: str, stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _record_artifacts(self, run_id: str, stored: list[dict[str, Any]],
+                          user: str) -> list[dict[str, Any]]:
         created = now_ms()
         with self.db.write() as conn:
+            self._guard_run(conn, user, self._run_row(conn, run_id))
             conn.execute(s.artifacts.delete().where(
                 s.artifacts.c.run_id == run_id,
                 s.artifacts.c.path.in_([a["path"] for a in stored])))
             conn.execute(insert(s.artifacts),
                          [{"run_id": run_id, "created_at": created, **a} for a in stored])
+            self.audit.append(conn, user, "run.artifact", "run", run_id, None,
+                              {"artifacts": stored}, time=created)
         return stored
 
     def list_artifacts(self, run_id: str) -> list[dict[str, Any]]:
@@ -456,7 +503,7 @@ class TrackingService:
         for _attempt in range(3):
             try:
                 with self.db.write() as conn:
-                    self._run_row(conn, run_id)
+                    self._guard_run(conn, user, self._run_row(conn, run_id))
                     row = conn.execute(select(s.datasets).where(
                         s.datasets.c.name == name,
                         s.datasets.c.fingerprint == profile.fingerprint)).first()
@@ -477,6 +524,9 @@ class TrackingService:
                         s.run_datasets.c.role == role))
                     conn.execute(insert(s.run_datasets).values(
                         run_id=run_id, dataset_id=dataset_id, role=role))
+                    self.audit.append(conn, user, "run.dataset", "run", run_id, None, {
+                        "dataset": name, "version": version, "role": role,
+                        "fingerprint": profile.fingerprint, "rows": profile.rows})
                 return {"id": dataset_id, "name": name, "version": version, "role": role,
                         "fingerprint": profile.fingerprint, "rows": profile.rows,
                         "schema": profile.schema}
