@@ -31,6 +31,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "both_backends: run the module's tests with the local backend and with "
         "the team-mode HttpBackend against a real Jupyter server")
     config.addinivalue_line(
+        "markers", "team_only: run with the team-mode HttpBackend only (transport tests)")
+    config.addinivalue_line(
         "markers", "local_only: a test of a both_backends module that reaches into the "
         "services (runs with the local backend only)")
 
@@ -40,7 +42,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend_kind" not in metafunc.fixturenames:
         return
     node = metafunc.definition
-    if node.get_closest_marker("both_backends") and not node.get_closest_marker("local_only"):
+    if node.get_closest_marker("team_only"):
+        metafunc.parametrize("backend_kind", ["http"], indirect=True)
+    elif node.get_closest_marker("both_backends") and not node.get_closest_marker("local_only"):
         metafunc.parametrize("backend_kind", ["local", "http"], indirect=True)
 
 

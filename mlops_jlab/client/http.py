@@ -39,7 +39,7 @@ from ..errors import ConfigurationError, InvalidInput, MlopsError, NotFound, Rul
 from ..models.loaded import LoadedModel
 from ..models.loader import load_verified
 from ..monitoring.report import DriftReport
-from ..registry.names import relative_path
+from ..registry.names import model_name, relative_path
 from ..registry.records import ModelVersion, RegisteredModel, ValidationReport
 from ..serving.records import Deployment, DeploymentEvent
 from ..tracking.datasets import DatasetProfile
@@ -57,7 +57,11 @@ KEY_HEADER = "Idempotency-Key"
 
 
 def _q(part: str | int) -> str:
-    return quote(str(part), safe="")
+    """One path segment, escaped (an empty one would change the route: refused)."""
+    text = str(part)
+    if not text:
+        raise InvalidInput("names and ids in the API must be non-empty strings")
+    return quote(text, safe="")
 
 
 def _dumps(body: Any) -> bytes:
@@ -349,7 +353,7 @@ class HttpRegistry:
         self.cache = cache
 
     def _model(self, name: str) -> str:
-        return f"/models/{_q(name)}"
+        return f"/models/{_q(model_name(name))}"  # the server's own check, before the URL
 
     def create_model(self, name: str, user: str = "", description: str = "",
                      tags: Mapping[str, str] | None = None) -> RegisteredModel:
