@@ -23,6 +23,9 @@ from . import codec
 
 _WRITE = "mlops_write"
 BUSY_TIMEOUT_MS = 60_000
+#: PostgreSQL advisory lock key held while the schema is migrated (any constant shared by
+#: every mlops_jlab process; ``b"mlops_jl"`` read as a big-endian integer)
+MIGRATION_LOCK_KEY = int.from_bytes(b"mlops_jl", "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 
 def _number_or_none(text: object) -> float | None:
@@ -106,11 +109,36 @@ class Database:
             yield conn
 
     def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (no-op when already there)."""
+        """Bring the schema to the newest Alembic revision (no-op when already there).
+
+        Safe when several processes open one database at once (two servers starting
+        together): see :meth:`migration_lock`."""
         from .migrations import upgrade_to_head
 
         with self._lock:
             upgrade_to_head(self)
+
+    @contextmanager
+    def migration_lock(self) -> Iterator[None]:
+        """Hold the cross-process migration lock.
+
+        PostgreSQL: a session advisory lock (:data:`MIGRATION_LOCK_KEY`) on a dedicated
+        autocommit connection, taken before the migration's own transaction begins and
+        released afterwards (the server releases it too if this process dies). SQLite:
+        nothing more is needed, a migration is one ``BEGIN IMMEDIATE`` transaction, which
+        other processes queue behind on the busy timeout.
+        """
+        if self.dialect != "postgresql":
+            yield
+            return
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"),
+                             {"key": MIGRATION_LOCK_KEY})
 
     def table_names(self) -> list[str]:
         """Names of the tables present (for diagnostics and tests)."""

@@ -24,8 +24,11 @@ def upgrade_to_head(db: Database) -> None:
     """Upgrade ``db`` to the newest revision inside one write transaction.
 
     The fast path reads ``alembic_version`` and returns when it is current, so
-    opening a store costs no Alembic import. Concurrent openers serialize on the
-    write lock (SQLite ``BEGIN IMMEDIATE``) and the second one finds nothing to do.
+    opening a store costs no Alembic import. Concurrent openers (other processes,
+    other servers) serialize on :meth:`Database.migration_lock` and then on the write
+    lock (SQLite ``BEGIN IMMEDIATE``); the later ones find nothing to do. The migration
+    transaction begins after the lock is held, so it sees what an earlier migrator
+    committed whatever the isolation level.
     """
     with db.read() as conn:
         if _current(conn) == HEAD:
@@ -33,10 +36,7 @@ def upgrade_to_head(db: Database) -> None:
     from alembic import command
     from alembic.config import Config
 
-    with db.write() as conn:
-        if conn.dialect.name == "postgresql":
-            # serialize concurrent migrators; released at commit
-            conn.execute(text("SELECT pg_advisory_xact_lock(7241003)"))
+    with db.migration_lock(), db.write() as conn:
         if _current(conn) == HEAD:
             return
         cfg = Config()
