@@ -534,3 +534,18 @@ def test_webhook_redirects_are_not_followed(monkeypatch):
             srv.server_close()
     assert outcome == {"ok": False, "status": 302}
     assert hits == []
+
+
+async def test_unknown_api_paths_answer_json(raw):
+    """A path no route matches (or a run id that is not hex) is 404 JSON from the API,
+    not Jupyter's HTML page; without a token it is 403 like every route."""
+    for method, path in (("GET", "mlops/api/nope"), ("PATCH", "mlops/api/runs/not-hex"),
+                         ("DELETE", "mlops/api/alerts/XYZ/acknowledge"),
+                         ("GET", "mlops/api/runs/%C3%A9")):
+        body = "{}" if method == "PATCH" else None
+        response = await raw(method, path, body=body,
+                             headers={"Content-Type": "application/json"})
+        assert response.code == 404 and error_body(response)["error"] == "not_found"
+        response = await raw(method, path, body=body, auth=False,
+                             headers={"Content-Type": "application/json"})
+        assert response.code == 403

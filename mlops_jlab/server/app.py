@@ -24,6 +24,7 @@ from ..store import Database
 from ..store.artifacts import open_artifact_store
 from ..tracking import TrackingService
 from .idempotency import IdempotencyStore
+from .fallback import FALLBACK
 from .routes import ROUTES
 
 
@@ -130,4 +131,4 @@ class MlopsJlab(ExtensionApp):
             services.controller.stop()
 
     def initialize_handlers(self) -> None:
-        self.handlers.extend(ROUTES)
+        self.handlers.extend([*ROUTES, FALLBACK])  # FALLBACK: any other path, 404 JSON

@@ -25,9 +25,16 @@ def _q(name: str, description: str, schema: dict[str, Any] | None = None) -> dic
             "schema": schema or {"type": "string"}}
 
 
+_PATTERNS = {"run_id": "^[0-9a-fA-F]{1,64}$", "alert_id": "^[0-9a-f]{1,32}$",
+             "request_id": "^[0-9a-f]{1,32}$"}  # as routes.py matches them
+
+
 def _p(name: str, description: str) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "minLength": 1}
+    if name in _PATTERNS:
+        schema["pattern"] = _PATTERNS[name]
     return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": {"type": "string"}}
+            "schema": schema}
 
 
 def _ref(name: str) -> dict[str, Any]:
