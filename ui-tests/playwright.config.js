@@ -33,6 +33,12 @@ module.exports = {
       name: 'alerts',
       testMatch: /alerts\.spec\.ts$/,
       dependencies: ['serving']
+    },
+    // Governance seeds its own model and users (galata is the store's admin).
+    {
+      name: 'governance',
+      testMatch: /governance\.spec\.ts$/,
+      dependencies: ['alerts']
     }
   ],
   reporter: [['list'], ['html', { open: 'never' }]],

@@ -143,6 +143,8 @@ function AuditFilterForm({ model }: { model: AuditModel }): JSX.Element {
           list: 'mlops-audit-actions'
         })}
         {field('target', 'Target', 'e.g. cancer/3')}
+      </div>
+      <div className="mlops-AuditFields mlops-AuditTimes">
         {field('since', 'From', '', { type: 'datetime-local' })}
         {field('until', 'To', '', { type: 'datetime-local' })}
       </div>

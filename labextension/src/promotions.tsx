@@ -228,17 +228,23 @@ export function PromotionCard(props: {
 
 function MetricsDiff({ detail }: { detail: PromotionDetail }): JSX.Element {
   const rows = detail.metrics_diff ?? [];
+  const production = detail.production_version;
+  // Once approved, the candidate is production itself: nothing to compare with.
+  const isProduction = production === detail.version;
   const against =
-    detail.production_version !== null &&
-    detail.production_version !== undefined
-      ? `production ${formatVersion(detail.production_version)}`
+    production !== null && production !== undefined && !isProduction
+      ? `production ${formatVersion(production)}`
       : null;
   return (
     <div className="mlops-PromotionBlock">
       <h4 className="mlops-SubTitle">
         Metrics{' '}
         <span className="mlops-Muted">
-          {against ? `vs ${against}` : '(no production version yet)'}
+          {against
+            ? `vs ${against}`
+            : isProduction
+              ? '(this version is production now)'
+              : '(no production version yet)'}
         </span>
       </h4>
       {rows.length ? (
@@ -517,6 +523,12 @@ export function VersionPromotion(props: {
         </button>
       ) : (
         <div className="mlops-RequestForm">
+          <strong className="mlops-RequestTitle">
+            Request promotion of {formatVersion(version)} to production
+          </strong>
+          <span className="mlops-Muted">
+            An approver other than you decides; the latest validation must pass.
+          </span>
           <textarea
             className="jp-mod-styled mlops-RequestComment"
             rows={2}
