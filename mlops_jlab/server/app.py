@@ -23,8 +23,8 @@ from ..serving.controller import DeploymentController
 from ..store import Database
 from ..store.artifacts import open_artifact_store
 from ..tracking import TrackingService
-from .idempotency import IdempotencyStore
 from .fallback import FALLBACK
+from .idempotency import IdempotencyStore
 from .routes import ROUTES
 
 
