@@ -155,6 +155,12 @@ class ServingService:
         if environment not in ENVIRONMENTS:
             raise InvalidInput(f"environment must be staging or production, got "
                                f"{environment!r}", field="environment")
+        store = self.registry.artifacts
+        if store.process_local:
+            raise RuleViolation(
+                f"the artifact store {store.root_url} lives in this process's memory; "
+                "serving workers are other processes and cannot read it: set "
+                "MLOPS_JLAB_ARTIFACTS to a folder or a shared URL such as s3://bucket/prefix")
         main = self._ready_version(model, version)
         if environment == "production" and "production" not in main.aliases:
             raise RuleViolation(

@@ -30,6 +30,11 @@ class Blob:
     size: int
 
 
+#: fsspec protocols whose files live in one process's memory (other processes, such as
+#: serving workers, cannot read them)
+PROCESS_LOCAL = frozenset({"memory"})
+
+
 class ArtifactStore:
     """Blobs addressed by sha256 under a local folder or any fsspec URL (s3://, gs://, ...)."""
 
@@ -42,6 +47,13 @@ class ArtifactStore:
         self.root = path.rstrip("/")
         self.fs.makedirs(f"{self.root}/tmp", exist_ok=True)
         self.fs.makedirs(f"{self.root}/sha256", exist_ok=True)
+
+    @property
+    def process_local(self) -> bool:
+        """True when only this process can read the blobs (``memory://``)."""
+        protocols = self.fs.protocol if isinstance(self.fs.protocol, (tuple, list)) \
+            else (self.fs.protocol,)
+        return any(p in PROCESS_LOCAL for p in protocols)
 
     def blob_path(self, sha256: str) -> str:
         """Where the blob with this digest lives in the filesystem."""
