@@ -130,7 +130,9 @@ def test_metrics_survive_interpreter_exit(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env={"MLOPS_JLAB_HOME": str(home),
                          "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, check=True)
     run_id = out.stdout.strip()
-    mlops.configure(home=str(home))
+    # explicit store: earlier tests may leave MLOPS_JLAB_DB_URL pointing elsewhere
+    mlops.configure(home=str(home), db_url=f"sqlite:///{home / 'mlops.db'}",
+                    artifacts=str(home / "artifacts"))
     try:
         run = mlops.get_run(run_id)
         assert len(run.metric_history("x")) == 5000

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sklearn.datasets import load_iris
@@ -48,6 +49,7 @@ def validated(team):
     with mlops.start_run(name="train") as run:
         model = LogisticRegression(max_iter=500).fit(X_train, y_train)
         run.log_metric("accuracy", float(model.score(X_test, y_test)))
+        run.log_dataset(X_train, "iris-train", role="train")
         run.log_model(model, input_example=X_train)
     version = mlops.register_model(run, "iris")
     assert mlops.validate("iris", version.version, data=(X_test, y_test)).passed
@@ -106,7 +108,7 @@ def test_four_eyes_promotion(validated):
 
 
 def test_nobody_approves_their_own_request_unless_the_policy_says_so(validated):
-    version, (X_train, X_test, y_train, y_test) = validated
+    _version, (X_train, X_test, y_train, y_test) = validated
     as_user("alice")  # an admin is an approver too, but not of their own request
     with mlops.start_run(name="v2") as run:
         run.log_model(LogisticRegression(max_iter=300, C=0.5).fit(X_train, y_train),
@@ -193,9 +195,9 @@ def test_the_audit_trail_is_hash_chained_and_tamper_evident(validated, tmp_path)
                                                              "promotion": req.id}
     assert mlops.verify_audit().ok
     csv_path = mlops.export_audit(str(tmp_path / "audit.csv"))
-    assert open(csv_path).read().count("\n") == len(trail) + 1
-    exported = json.loads(open(mlops.export_audit(str(tmp_path / "a.json"),
-                                                  actor="carol")).read())
+    assert Path(csv_path).read_text().count("\n") == len(trail) + 1
+    exported = json.loads(Path(mlops.export_audit(str(tmp_path / "a.json"),
+                                                  actor="carol")).read_text())
     assert {e["actor"] for e in exported} == {"carol"}
 
     db = mlops.backend().db  # type: ignore[attr-defined]
@@ -256,7 +258,7 @@ def test_model_card(validated, tmp_path):
     md = card.to_markdown()
     for part in ("# Model card: iris v1", "not for medical use", "## Training data",
                  "accuracy", "## Validation (passed", "## Lineage", "ship it", "fine",
-                 "alias.set", "@production"):
+                 "alias.set", "@production", "iris-train", "sepal length (cm)"):
         assert part in md, part
     html_text = card.to_html()
     assert "&lt;iris&gt;" in html_text and "<iris>" not in html_text
@@ -265,7 +267,7 @@ def test_model_card(validated, tmp_path):
 
 
 def test_production_deployments_follow_an_approved_promotion(validated):
-    version, (X_train, X_test, y_train, y_test) = validated
+    _version, (X_train, X_test, y_train, y_test) = validated
     as_user("bob")
     first = mlops.request_promotion("iris", 1)
     as_user("carol")
@@ -341,3 +343,59 @@ async def test_governance_over_rest(jp_fetch, validated):
                            "policy" in parts else "POST", body=json.dumps(body))
         assert info.value.code == status
         assert json.loads(info.value.response.body)["message"]
+
+
+def test_readers_restrict_who_sees_a_model_or_an_experiment(validated):
+    as_user("alice")
+    mlops.grant("zed", "contributor")
+    as_user("bob")
+    mlops.set_permissions("model", "iris", readers=["dave"])
+    mlops.set_permissions("experiment", "Default", readers=["dave"])
+    as_user("zed")
+    with pytest.raises(PermissionDenied, match="readable only"):
+        mlops.get_model_version("iris", 1)
+    assert "iris" not in [m.name for m in mlops.list_models()]
+    assert mlops.search_runs().empty
+    assert "Default" not in [e.name for e in mlops.list_experiments()]
+    with mlops.start_run(experiment="zed-team", name="mine"):
+        pass
+    assert list(mlops.search_runs()["name"]) == ["mine"]
+    for reader in ("dave", "alice", "bob"):  # a reader, an admin, the owner
+        as_user(reader)
+        assert mlops.get_model_version("iris", 1).version == 1
+        assert len(mlops.search_runs("Default")) == 1
+
+
+@pytest.mark.team_only
+def test_four_eyes_in_team_mode_with_api_tokens(mlops_home, monkeypatch):
+    """Over HttpBackend: the shared token acts as the server's user; per-user tokens
+    act as bob and carol, and the server holds each to their role."""
+    me = mlops.whoami()
+    assert me["role"] == "admin", me
+    mlops.grant("bob", "contributor")
+    mlops.grant("carol", "approver")
+    tokens = {name: mlops.issue_token(name) for name in ("bob", "carol")}
+
+    def as_token(name: str) -> None:
+        monkeypatch.setenv("MLOPS_JLAB_TOKEN", tokens[name])
+        mlops.configure()
+        assert mlops.whoami()["user"] == name
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=1, stratify=y)
+    as_token("bob")
+    with mlops.start_run(name="team") as run:
+        run.log_model(LogisticRegression(max_iter=500).fit(X_train, y_train),
+                      input_example=X_train)
+    mlops.register_model(run, "iris")
+    assert mlops.validate("iris", 1, data=(X_test, y_test)).passed
+    req = mlops.request_promotion("iris", 1, "from bob's kernel")
+    with pytest.raises(PermissionDenied, match="approver role"):  # a contributor
+        mlops.approve(req, comment="mine")
+    as_token("carol")
+    assert [p.id for p in mlops.promotions(status="pending")] == [req.id]
+    assert mlops.approve(req, comment="carol approves").status == "approved"
+    assert mlops.get_model_version("iris", "production").version == 1
+    assert mlops.verify_audit().ok
+    assert mlops.audit(action="promotion.approve").iloc[0]["actor"] == "carol"
+    assert "carol approves" in mlops.model_card("iris", 1).to_markdown()

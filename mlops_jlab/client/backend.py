@@ -85,10 +85,10 @@ class ServicesBackend:
         return self.tracking.get_or_create_experiment(name, self.user)
 
     def get_experiment(self, ref: str) -> Experiment:
-        return self.tracking.get_experiment(ref)
+        return self.tracking.get_experiment(ref, user=self.user)
 
     def list_experiments(self) -> list[Experiment]:
-        return self.tracking.list_experiments()
+        return self.tracking.list_experiments(user=self.user)
 
     # runs
     def create_run(self, **kwargs: Any) -> Run:
@@ -131,17 +131,18 @@ class ServicesBackend:
     # reads: flush first so nothing logged is invisible
     def get_run(self, run_id: str) -> RunDetail:
         self.metrics.flush()
-        return self.tracking.get_run(run_id)
+        return self.tracking.get_run(run_id, user=self.user)
 
     def metric_history(self, run_id: str, key: str) -> list[MetricPoint]:
         self.metrics.flush()
-        return self.tracking.metric_history(run_id, key)
+        return self.tracking.metric_history(run_id, key, user=self.user)
 
     def search_runs(self, experiments: Iterable[str] | str | None, filter: str | None,
                     order_by: str | Sequence[str] | None, limit: int,
                     page_token: str | None) -> RunPage:
         self.metrics.flush()
-        return self.tracking.search_runs(experiments, filter, order_by, limit, page_token)
+        return self.tracking.search_runs(experiments, filter, order_by, limit, page_token,
+                                         user=self.user)
 
     def artifact_bytes(self, run_id: str, path: str) -> bytes:
         raise NotImplementedError

@@ -40,6 +40,13 @@ def grant(user: str, role: str) -> User:
     return b.access.grant(b.user, user, role)  # type: ignore[attr-defined,no-any-return]
 
 
+def issue_token(user: str) -> str:
+    """A new API token for ``user`` (admins, or yourself), shown once: team mode's
+    ``MLOPS_JLAB_TOKEN``."""
+    b = backend()
+    return b.access.issue_token(b.user, user)  # type: ignore[attr-defined,no-any-return]
+
+
 def _resource(kind: str, name: str) -> tuple[str, str]:
     if kind == "experiment":
         return kind, backend().get_experiment(name).id

@@ -48,6 +48,7 @@ from ..tracking.service import check_key, param_text
 from . import remote_records as rec
 from .backend import ServicesBackend
 from .buffer import MetricBuffer, Point
+from .http_governance import HttpAccess, HttpCards, HttpPromotions
 
 API = "/mlops/api"
 API_VERSION = 1
@@ -191,10 +192,10 @@ class HttpTracking:
         return rec.experiment(self.http.json("POST", "/experiments",
                                              json={"name": name, "exist_ok": True}))
 
-    def get_experiment(self, ref: str) -> Experiment:
+    def get_experiment(self, ref: str, *, user: str | None = None) -> Experiment:
         return rec.experiment(self.http.json("GET", f"/experiments/{_q(ref)}"))
 
-    def list_experiments(self) -> list[Experiment]:
+    def list_experiments(self, *, user: str | None = None) -> list[Experiment]:
         return [rec.experiment(e) for e in self.http.json("GET", "/experiments")["experiments"]]
 
     def create_run(self, user: str = "", experiment: str | None = None,
@@ -299,16 +300,18 @@ class HttpTracking:
         return dict(self.http.json("POST", f"/runs/{_q(run_id)}/datasets", json={
             "role": role, "profile": dataclasses.asdict(profile)}))
 
-    def get_run(self, run_id: str) -> RunDetail:
+    def get_run(self, run_id: str, *, user: str | None = None) -> RunDetail:
         return rec.run_detail(self.http.json("GET", f"/runs/{_q(run_id)}"))
 
-    def metric_history(self, run_id: str, key: str) -> list[MetricPoint]:
+    def metric_history(self, run_id: str, key: str, *, user: str | None = None
+                       ) -> list[MetricPoint]:
         return rec.metric_points(self.http.json(
             "GET", f"/runs/{_q(run_id)}/metrics/{quote(key, safe='/')}"))
 
     def search_runs(self, experiments: Iterable[str] | str | None = None,
                     filter: str | None = None, order_by: str | Sequence[str] | None = None,
-                    limit: int = 100, page_token: str | None = None) -> RunPage:
+                    limit: int = 100, page_token: str | None = None, *,
+                    user: str | None = None) -> RunPage:
         if isinstance(limit, bool) or not isinstance(limit, int):
             raise InvalidInput(f"limit must be an integer, got {limit!r}")
         refs = [experiments] if isinstance(experiments, str) else list(experiments or [])
@@ -360,10 +363,10 @@ class HttpRegistry:
         return rec.registered_model(self.http.json("POST", "/models", json={
             "name": name, "description": description, "tags": dict(tags or {})}))
 
-    def get_model(self, name: str) -> RegisteredModel:
+    def get_model(self, name: str, *, user: str | None = None) -> RegisteredModel:
         return rec.registered_model(self.http.json("GET", self._model(name)))
 
-    def list_models(self) -> list[RegisteredModel]:
+    def list_models(self, *, user: str | None = None) -> list[RegisteredModel]:
         return [rec.registered_model(m) for m in self.http.json("GET", "/models")["models"]]
 
     def update_model(self, name: str, user: str = "", description: str | None = None,
@@ -377,11 +380,13 @@ class HttpRegistry:
             "POST", f"{self._model(name)}/versions",
             json={"run_id": run_id, "model_path": model_path}))
 
-    def get_version(self, name: str, ref: int | str) -> ModelVersion:
+    def get_version(self, name: str, ref: int | str, *, user: str | None = None
+                    ) -> ModelVersion:
         return rec.model_version(self.http.json(
             "GET", f"{self._model(name)}/versions/{_q(_ref(ref))}"))
 
-    def list_versions(self, name: str, include_archived: bool = False) -> list[ModelVersion]:
+    def list_versions(self, name: str, include_archived: bool = False, *,
+                      user: str | None = None) -> list[ModelVersion]:
         body = self.http.json("GET", f"{self._model(name)}/versions",
                               params={"include_archived": str(bool(include_archived)).lower()})
         return [rec.model_version(v) for v in body["versions"]]
@@ -692,6 +697,9 @@ class HttpBackend(ServicesBackend):
         self.serving = HttpServing(self.http)
         self.monitoring = HttpMonitoring(self.http)
         self.alerts = HttpAlerts(self.http, self.serving)
+        self.access = HttpAccess(self.http)
+        self.promotions = HttpPromotions(self.http)
+        self.cards = HttpCards(self.http)
         self.metrics = MetricBuffer(self.write_metrics)
 
     def artifact_bytes(self, run_id: str, path: str) -> bytes:

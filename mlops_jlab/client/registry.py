@@ -39,7 +39,8 @@ def create_registered_model(name: str, description: str = "",
 
 def get_registered_model(name: str) -> RegisteredModel:
     """A registered model with its aliases and version count."""
-    return backend().registry.get_model(name)
+    b = backend()
+    return b.registry.get_model(name, user=b.user)
 
 
 def update_registered_model(name: str, description: str | None = None,
@@ -51,17 +52,20 @@ def update_registered_model(name: str, description: str | None = None,
 
 def list_models() -> list[RegisteredModel]:
     """Every registered model."""
-    return backend().registry.list_models()
+    b = backend()
+    return b.registry.list_models(user=b.user)
 
 
 def get_model_version(name: str, version: int | str = "latest") -> ModelVersion:
     """A version by number, alias (``"production"``/``"@production"``) or ``"latest"``."""
-    return backend().registry.get_version(name, version)
+    b = backend()
+    return b.registry.get_version(name, version, user=b.user)
 
 
 def list_model_versions(name: str, include_archived: bool = False) -> list[ModelVersion]:
     """Versions of a model, newest first."""
-    return backend().registry.list_versions(name, include_archived)
+    b = backend()
+    return b.registry.list_versions(name, include_archived, user=b.user)
 
 
 def update_model_version(name: str, version: int | str, *, description: str | None = None,

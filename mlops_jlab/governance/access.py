@@ -172,7 +172,7 @@ class AccessControl:
             before = None if row is None else {"role": row.role}
             if row is not None and row.role == "admin" and role != "admin":
                 admins = conn.execute(select(func.count()).select_from(s.users)
-                                      .where(s.users.c.role == "admin")).scalar()
+                                      .where(s.users.c.role == "admin")).scalar() or 0
                 if admins <= 1:
                     raise RuleViolation(f"{user} is the last admin; grant admin to someone "
                                         "else first")

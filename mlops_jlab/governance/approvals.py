@@ -9,6 +9,7 @@ model switch from the old ``@production`` version to the new one.
 
 from __future__ import annotations
 
+import builtins
 import html
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -333,11 +334,12 @@ class PromotionService:
         return promotion
 
     @staticmethod
-    def _decisions(conn: Connection, ids: list[str]) -> dict[str, list[Decision]]:
+    def _decisions(conn: Connection, ids: builtins.list[str]
+                   ) -> dict[str, builtins.list[Decision]]:
         if not ids:
             return {}
         pd = s.promotion_decisions.c
-        out: dict[str, list[Decision]] = {}
+        out: dict[str, builtins.list[Decision]] = {}
         for d in conn.execute(select(s.promotion_decisions).where(pd.request_id.in_(ids))
                               .order_by(pd.at, pd.id)).all():
             out.setdefault(d.request_id, []).append(Decision(d.user, d.decision, d.comment,
@@ -345,7 +347,7 @@ class PromotionService:
         return out
 
     @staticmethod
-    def _promotion(row: Any, decisions: list[Decision]) -> Promotion:
+    def _promotion(row: Any, decisions: builtins.list[Decision]) -> Promotion:
         return Promotion(row.id, row.model, row.version, row.alias, row.requester,
                          row.comment, row.status, row.created_at, row.decided_at,
                          row.required_approvals, bool(row.allow_self_approval), decisions)

@@ -34,6 +34,14 @@ def _num(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
+def _columns(schema: Any, most: int = 20) -> str:
+    """Column names of a dataset schema (a list of ``{"name", "dtype"}``)."""
+    names = [str(c.get("name", "")) if isinstance(c, dict) else str(c)
+             for c in (schema or [])]
+    more = f" … (+{len(names) - most})" if len(names) > most else ""
+    return ", ".join(names[:most]) + more
+
+
 @dataclass
 class ModelCard:
     """The facts of one model version, rendered by :meth:`to_markdown` / :meth:`to_html`."""
@@ -169,7 +177,7 @@ class ModelCards:
         sections.append(("Training data", ["dataset", "version", "role", "rows", "columns",
                                            "fingerprint"],
                          [[d.get("name", ""), _num(d.get("version")), d.get("role", ""),
-                           _num(d.get("rows")), ", ".join(list(d.get("schema") or {})[:20]),
+                           _num(d.get("rows")), _columns(d.get("schema")),
                            str(d.get("fingerprint", ""))[:16]] for d in run.datasets]))
         sections.append(("Metrics (at registration)", ["metric", "value"],
                          [[k, _num(val)] for k, val in sorted(v.metrics.items())]))

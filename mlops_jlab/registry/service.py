@@ -86,19 +86,23 @@ class RegistryService:
             self.audit.append(conn, user, "model.create", "model", name, None,
                               {"description": "", "tags": {}})
 
-    def get_model(self, name: str) -> RegisteredModel:
-        """One registered model with its alias map and version count."""
+    def get_model(self, name: str, *, user: str | None = None) -> RegisteredModel:
+        """One registered model with its alias map and version count (``user``: who
+        asks, held to the model's readers)."""
         name = model_name(name)
         with self.db.read() as conn:
             models = self._models(conn, [name])
+            if models:
+                self.access.check_read(conn, user, "model", name)
         if not models:
             raise NotFound(f"registered model {name!r} does not exist")
         return models[0]
 
-    def list_models(self) -> list[RegisteredModel]:
-        """Every registered model, newest activity first."""
+    def list_models(self, *, user: str | None = None) -> list[RegisteredModel]:
+        """Every registered model ``user`` may read, newest activity first."""
         with self.db.read() as conn:
-            models = self._models(conn, None)
+            hidden = self.access.hidden(conn, user, "model")
+            models = [m for m in self._models(conn, None) if m.name not in hidden]
         return sorted(models, key=lambda m: m.last_updated, reverse=True)
 
     def _models(self, conn: Connection, names: list[str] | None) -> list[RegisteredModel]:
@@ -264,17 +268,21 @@ class RegistryService:
             raise NotFound(f"model {name!r} has no version {number}")
         return row
 
-    def get_version(self, name: str, ref: int | str) -> ModelVersion:
+    def get_version(self, name: str, ref: int | str, *, user: str | None = None
+                    ) -> ModelVersion:
         """A version by number, alias (``production`` or ``@production``) or ``latest``."""
         with self.db.read() as conn:
             row = self._version_row(conn, name, ref)
+            self.access.check_read(conn, user, "model", row.model)
             return self._versions(conn, [row])[0]
 
-    def list_versions(self, name: str, include_archived: bool = False) -> list[ModelVersion]:
+    def list_versions(self, name: str, include_archived: bool = False, *,
+                      user: str | None = None) -> list[ModelVersion]:
         """Versions of a model, newest first."""
         name = model_name(name)
         with self.db.read() as conn:
             self._model_row(conn, name)
+            self.access.check_read(conn, user, "model", name)
             q = select(s.model_versions).where(s.model_versions.c.model == name)
             if not include_archived:
                 q = q.where(s.model_versions.c.archived == 0)

@@ -17,7 +17,7 @@ class ExperimentsHandler(ReplayableWrites, MlopsHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        exps = await self.call(self.mlops.tracking.list_experiments)
+        exps = await self.call(self.mlops.tracking.list_experiments, user=self.username)
         self.reply({"experiments": [e.to_dict() for e in exps]})
 
     @web.authenticated
@@ -44,5 +44,5 @@ class ExperimentHandler(MlopsHandler):
     @web.authenticated
     @authorized
     async def get(self, ref: str) -> None:
-        exp = await self.call(self.mlops.tracking.get_experiment, ref)
+        exp = await self.call(self.mlops.tracking.get_experiment, ref, user=self.username)
         self.reply(exp.to_dict())

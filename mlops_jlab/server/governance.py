@@ -68,6 +68,18 @@ class UserHandler(GovernanceHandler):
         self.reply(user.to_dict())
 
 
+class UserTokenHandler(GovernanceHandler):
+    """``POST /users/{name}/token``: a new API token for that user (admins, or the user
+    for themself), shown once."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        token = await self.call(self.access.issue_token, self.username, name)
+        self.set_header("Cache-Control", "no-store")
+        self.reply({"user": name, "token": token}, status=201)
+
+
 class PromotionsHandler(GovernanceHandler):
     """``GET /promotions?status=&model=&limit=``: requests, newest first."""
 
@@ -191,10 +203,13 @@ class AuditBase(GovernanceHandler):
             if not raw:
                 return None
             try:
-                return int(raw)
+                value = int(raw)
             except ValueError:
+                value = -1
+            if not 0 <= value < 2**62:
                 raise InvalidInput(f"{key} must be milliseconds since the epoch",
-                                   field=key) from None
+                                   field=key)
+            return value
 
         def text(key: str) -> str | None:
             value = self.get_query_argument(key, None)

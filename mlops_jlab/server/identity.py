@@ -18,6 +18,7 @@ apply mlops_jlab's users and roles.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jupyter_server.auth.authorizer import Authorizer
@@ -37,12 +38,14 @@ MLOPS_USER_ATTR = "mlops_user"
 
 
 class MlopsIdentityProvider(PasswordIdentityProvider):
-    """Jupyter's token/password identity plus mlops_jlab per-user API tokens."""
+    """Jupyter's token/password identity plus mlops_jlab per-user API tokens.
 
-    def get_user(self, handler: Any) -> Any:  # returns User | Awaitable[User | None] | None
-        header = handler.request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() in ("token", "bearer") and token.startswith(TOKEN_PREFIX):
+    An API token is checked where Jupyter checks its own token, so a request carrying
+    one counts as token-authenticated (no XSRF check, like Jupyter's token)."""
+
+    async def get_user_token(self, handler: Any) -> User | None:  # type: ignore[override]
+        token = self.get_token(handler)
+        if token and token.startswith(TOKEN_PREFIX):
             services = handler.settings.get("mlops_services")
             name = services.access.user_for_token(token.strip()) if services else None
             if name is None:
@@ -50,7 +53,13 @@ class MlopsIdentityProvider(PasswordIdentityProvider):
             user = User(username=name, name=name, display_name=name)
             setattr(user, MLOPS_USER_ATTR, name)
             return user
-        return super().get_user(handler)
+        return await super().get_user_token(handler)  # type: ignore[no-any-return,misc]
+
+
+def _anonymous(user: Any) -> bool:
+    """A user Jupyter made up for a shared token or password ("Anonymous Io")."""
+    return bool(re.fullmatch(r"[0-9a-f]{32}", str(getattr(user, "username", "")))) and \
+        str(getattr(user, "name", "")).startswith("Anonymous ")
 
 
 SHARED_SECRET_PROVIDERS = (IdentityProvider, PasswordIdentityProvider, LegacyIdentityProvider,
@@ -62,7 +71,8 @@ def acting_user(handler: Any, owner: str) -> str:
     user = handler.current_user
     name = getattr(user, MLOPS_USER_ATTR, None)
     if name is None:
-        if type(handler.identity_provider) in SHARED_SECRET_PROVIDERS and owner:
+        if type(handler.identity_provider) in SHARED_SECRET_PROVIDERS and owner and \
+                _anonymous(user):
             name = owner
         else:
             name = getattr(user, "username", None) or str(user)

@@ -46,7 +46,7 @@ class ModelsHandler(RegistryHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        models = await self.call(self.registry.list_models)
+        models = await self.call(self.registry.list_models, user=self.username)
         self.reply({"models": [m.to_dict() for m in models]})
 
     @web.authenticated
@@ -65,7 +65,7 @@ class ModelHandler(RegistryHandler):
     @web.authenticated
     @authorized
     async def get(self, name: str) -> None:
-        self.reply((await self.call(self.registry.get_model, name)).to_dict())
+        self.reply((await self.call(self.registry.get_model, name, user=self.username)).to_dict())
 
     @web.authenticated
     @authorized
@@ -88,7 +88,7 @@ class VersionsHandler(RegistryHandler):
             raise InvalidInput("include_archived must be true or false",
                                field="include_archived")
         versions = await self.call(self.registry.list_versions, name,
-                                   archived in ("true", "1"))
+                                   archived in ("true", "1"), user=self.username)
         self.reply({"versions": [v.to_dict() for v in versions]})
 
     @web.authenticated
@@ -110,7 +110,8 @@ class ModelVersionHandler(RegistryHandler):
     @web.authenticated
     @authorized
     async def get(self, name: str, ref: str) -> None:
-        self.reply((await self.call(self.registry.get_version, name, ref)).to_dict())
+        version = await self.call(self.registry.get_version, name, ref, user=self.username)
+        self.reply(version.to_dict())
 
     @web.authenticated
     @authorized

@@ -466,6 +466,13 @@ PATHS.update({
             "role": {"type": "string",
                      "enum": ["viewer", "contributor", "approver", "admin"]}}}),
         "responses": {"200": _json(_OBJ), **_errors(400, 403, 422)}}},
+    "/mlops/api/users/{name}/token": {"post": {
+        "summary": "Issue an API token for a user (admins, or the user for themself); it "
+                   "is shown once. The server needs MlopsIdentityProvider to accept it.",
+        "tags": ["governance"], "parameters": [_p("name", "user name")],
+        "responses": {"201": _json({"type": "object", "properties": {
+            "user": {"type": "string"}, "token": {"type": "string"}}}, "Created"),
+            **_errors(400, 403)}}},
     "/mlops/api/promotions": {"get": {
         "summary": "Promotion requests, newest first", "tags": ["governance"],
         "parameters": [_q("status", "pending, approved, rejected or cancelled"),

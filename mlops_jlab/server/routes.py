@@ -24,6 +24,7 @@ from .governance import (
     PromotionsHandler,
     UserHandler,
     UsersHandler,
+    UserTokenHandler,
 )
 from .meta import OpenApiHandler, VersionHandler
 from .models import (
@@ -103,6 +104,7 @@ ROUTES = [
     (rf"{API}/me", MeHandler),
     (rf"{API}/users", UsersHandler),
     (rf"{API}/users/(?P<name>[^/]+)", UserHandler),
+    (rf"{API}/users/(?P<name>[^/]+)/token", UserTokenHandler),
     (rf"{API}/promotions", PromotionsHandler),
     (rf"{API}/promotions/(?P<request_id>[0-9a-f]{{1,32}})", PromotionHandler),
     (rf"{API}/promotions/(?P<request_id>[0-9a-f]{{1,32}})/(?P<decision>approve|reject|cancel)",

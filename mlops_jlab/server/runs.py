@@ -119,6 +119,7 @@ class RunsHandler(ReplayableWrites, MlopsHandler):
             self.get_query_argument("order_by", None) or None,
             self.query_int("limit", 100, 1, MAX_LIMIT),
             self.get_query_argument("page_token", None) or None,
+            user=self.username,
         )
         root = self.mlops.root_dir
         body = page.to_dict()
@@ -133,7 +134,7 @@ class RunHandler(ReplayableWrites, MlopsHandler):
     @web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        run = await self.call(self.mlops.tracking.get_run, run_id)
+        run = await self.call(self.mlops.tracking.get_run, run_id, user=self.username)
         self.reply(present_run(run.to_dict(), self.mlops.root_dir))
 
     @web.authenticated
@@ -255,7 +256,8 @@ class MetricHistoryHandler(MlopsHandler):
     @web.authenticated
     @authorized
     async def get(self, run_id: str, key: str) -> None:
-        points = await self.call(self.mlops.tracking.metric_history, run_id, key)
+        points = await self.call(self.mlops.tracking.metric_history, run_id, key,
+                                user=self.username)
         self.reply({"run_id": run_id, "key": key,
                     "history": [{"step": p.step, "value": p.value, "timestamp": p.timestamp}
                                 for p in points]})

@@ -150,17 +150,20 @@ class TrackingService:
             self._experiments[hit.id] = self._experiments[hit.name] = hit
         return hit
 
-    def get_experiment(self, ref: str) -> Experiment:
-        """An experiment by id or by name."""
+    def get_experiment(self, ref: str, *, user: str | None = None) -> Experiment:
+        """An experiment by id or by name (``user``: who asks, held to its readers)."""
         with self.db.read() as conn:
             row = self._experiment_row(conn, ref)
+            self.access.check_read(conn, user, "experiment", row.id)
             counts = self._experiment_counts(conn, [row.id])
         return self._experiment(row, counts)
 
-    def list_experiments(self) -> list[Experiment]:
-        """Every experiment, most recently active first."""
+    def list_experiments(self, *, user: str | None = None) -> list[Experiment]:
+        """Every experiment ``user`` may read, most recently active first."""
         with self.db.read() as conn:
-            rows = conn.execute(select(s.experiments)).all()
+            hidden = self.access.hidden(conn, user, "experiment")
+            rows = [r for r in conn.execute(select(s.experiments)).all()
+                    if r.id not in hidden]
             counts = self._experiment_counts(conn, [r.id for r in rows])
         exps = [self._experiment(r, counts) for r in rows]
         exps.sort(key=lambda e: (e.last_run_at or e.created_at), reverse=True)
@@ -550,7 +553,7 @@ class TrackingService:
                 "created_by": row.created_by}
 
     # ---------------------------------------------------------------- reads
-    def get_run(self, run_id: str) -> RunDetail:
+    def get_run(self, run_id: str, *, user: str | None = None) -> RunDetail:
         """Everything recorded about one run."""
         with self.db.read() as conn:
             row = conn.execute(
@@ -559,6 +562,7 @@ class TrackingService:
                 .where(s.runs.c.id == run_id)).first()
             if row is None:
                 raise NotFound(f"run {run_id!r} does not exist")
+            self.access.check_read(conn, user, "experiment", row.experiment_id)
             params, metrics, tags = self._key_values(conn, [run_id])
             keys = list(conn.execute(
                 select(s.latest_metrics.c.key).where(s.latest_metrics.c.run_id == run_id)
@@ -591,10 +595,12 @@ class TrackingService:
                 select(s.latest_metrics.c.key, s.latest_metrics.c.value)
                 .where(s.latest_metrics.c.run_id == run_id)).all())
 
-    def metric_history(self, run_id: str, key: str) -> list[MetricPoint]:
+    def metric_history(self, run_id: str, key: str, *, user: str | None = None
+                       ) -> list[MetricPoint]:
         """Every point of one metric of a run, by step then time."""
         with self.db.read() as conn:
-            self._run_row(conn, run_id)
+            run = self._run_row(conn, run_id)
+            self.access.check_read(conn, user, "experiment", run.experiment_id)
             rows = conn.execute(
                 select(s.metrics.c.step, s.metrics.c.value, s.metrics.c.timestamp)
                 .where(s.metrics.c.run_id == run_id, s.metrics.c.key == key)
@@ -610,6 +616,8 @@ class TrackingService:
         order_by: str | Sequence[str] | None = None,
         limit: int = 100,
         page_token: str | None = None,
+        *,
+        user: str | None = None,
     ) -> RunPage:
         """Runs matching ``filter`` in ``experiments`` (ids or names; ``None`` = all).
 
@@ -623,6 +631,9 @@ class TrackingService:
         refs = [experiments] if isinstance(experiments, str) else list(experiments or [])
         with self.db.read() as conn:
             exp_ids = sorted({self._experiment_row(conn, ref).id for ref in refs})
+            for exp_id in exp_ids:
+                self.access.check_read(conn, user, "experiment", exp_id)
+            hidden = self.access.hidden(conn, user, "experiment")
             query: Any = (select(s.runs.c.id, s.runs.c.name, s.runs.c.experiment_id,
                             s.experiments.c.name.label("experiment_name"), s.runs.c.status,
                             s.runs.c.user, s.runs.c.start_time, s.runs.c.end_time,
@@ -631,6 +642,8 @@ class TrackingService:
                          s.experiments, s.experiments.c.id == s.runs.c.experiment_id)))
             if exp_ids:
                 query = query.where(s.runs.c.experiment_id.in_(exp_ids))
+            if hidden:
+                query = query.where(s.runs.c.experiment_id.not_in(sorted(hidden)))
             joined = required_metric_comparisons(node, terms)
             moved = frozenset(id(c) for cs in joined.values() for c in cs)
             query = query.where(compile_filter(node, moved))

@@ -50,6 +50,8 @@ class TeamServer:
              f"--port={self.port}", "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0",
              f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={root}",
              "--ServerApp.jpserver_extensions={'mlops_jlab': True}",
+             "--ServerApp.identity_provider_class="
+             "mlops_jlab.server.identity.MlopsIdentityProvider",
              "--MlopsJlab.monitor_interval=3600"],
             cwd=root, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self.session = requests.Session()
