@@ -1345,9 +1345,28 @@ export class MlopsClient {
     return answer?.alerts ?? [];
   }
 
-  /** `GET me`: the acting user, their role and what it allows. */
-  me(): Promise<Me> {
-    return this._get<Me>(this.url('me'));
+  /**
+   * `GET me`: the acting user, their role and what it allows. An answer of another
+   * shape (e.g. Jupyter's own `/api/me` identity through a proxy or a test mock)
+   * rejects with a `bad_response` error.
+   */
+  async me(): Promise<Me> {
+    const url = this.url('me');
+    const answer = await this._get<Partial<Me>>(url);
+    if (
+      !answer ||
+      typeof answer.user !== 'string' ||
+      typeof answer.role !== 'string' ||
+      typeof answer.can !== 'object' ||
+      answer.can === null
+    ) {
+      throw new MlopsApiError(
+        200,
+        'bad_response',
+        `The server answered ${url} without a user, role and permissions`
+      );
+    }
+    return answer as Me;
   }
 
   /** `GET users` */

@@ -39,6 +39,8 @@ import {
 } from './deployments';
 import { AlertsModel } from './alertsmodel';
 import { formatRelative, formatTime } from './format';
+import { allows } from './governance';
+import { GovernanceModel } from './governancemodel';
 import { messageOf } from './model';
 import { MonitoringSection } from './monitoring';
 import { MonitoringModel } from './monitoringmodel';
@@ -74,6 +76,9 @@ export class DeploymentWidget extends ReactWidget {
       () => void this.refresh(),
       options.refreshInterval
     );
+    this._governance = options.governance ?? null;
+    // The role decides which actions show.
+    this._governance?.changed.connect(() => this.update(), this);
     this.addClass('mlops-Deployment');
     this.title.label = `Deployment ${this.deploymentName}`;
     this.monitoring = new MonitoringModel({
@@ -342,8 +347,14 @@ export class DeploymentWidget extends ReactWidget {
         </NotLoaded>
       );
     }
+    const gov = this._governance;
+    const capability =
+      this._detail.environment === 'production'
+        ? 'deploy_production'
+        : 'deploy_staging';
     return (
       <DeploymentView
+        canDeploy={gov ? allows(gov.me, gov.meError, capability) : true}
         detail={this._detail}
         monitoring={this.monitoring}
         alerts={this.alerts}
@@ -402,6 +413,7 @@ export class DeploymentWidget extends ReactWidget {
   private _client: MlopsClient;
   private _commands: CommandRegistry;
   private _onChanged: (widget: DeploymentWidget) => void;
+  private _governance: GovernanceModel | null;
   private _timer: PollTimer;
   private _detail: Deployment | null = null;
   private _events: DeploymentEvent[] = [];
@@ -432,10 +444,14 @@ export namespace DeploymentWidget {
     onAlertsChanged?: (widget: DeploymentWidget) => void;
     /** The Jupyter user name of this session. */
     currentUser?: () => string | null;
+    /** The acting user's role: actions it does not allow are hidden. */
+    governance?: GovernanceModel | null;
   }
 }
 
 function DeploymentView(props: {
+  /** The role may change this deployment (traffic, rollback, stop). */
+  canDeploy: boolean;
   detail: Deployment;
   monitoring: MonitoringModel;
   alerts: AlertsModel;
@@ -481,30 +497,34 @@ function DeploymentView(props: {
           </span>
           <EnvironmentBadge env={d.environment} />
           <span className="mlops-Spacer" />
-          <button
-            className="jp-Button jp-mod-styled jp-mod-reject mlops-RollbackButton"
-            disabled={props.busy || !canRollback}
-            title={
-              canRollback
-                ? `Return to the desired state of revision ${d.revision - 1} (as a new revision)`
-                : 'Nothing to roll back to: this is the first revision'
-            }
-            onClick={props.onRollback}
-          >
-            Rollback
-          </button>
-          <button
-            className="jp-Button jp-mod-styled jp-mod-warn mlops-StopButton"
-            disabled={props.busy || !active}
-            title={
-              active
-                ? 'Stop serving (the deployment and its history stay)'
-                : 'Already stopped'
-            }
-            onClick={props.onStop}
-          >
-            Stop
-          </button>
+          {props.canDeploy && (
+            <>
+              <button
+                className="jp-Button jp-mod-styled jp-mod-reject mlops-RollbackButton"
+                disabled={props.busy || !canRollback}
+                title={
+                  canRollback
+                    ? `Return to the desired state of revision ${d.revision - 1} (as a new revision)`
+                    : 'Nothing to roll back to: this is the first revision'
+                }
+                onClick={props.onRollback}
+              >
+                Rollback
+              </button>
+              <button
+                className="jp-Button jp-mod-styled jp-mod-warn mlops-StopButton"
+                disabled={props.busy || !active}
+                title={
+                  active
+                    ? 'Stop serving (the deployment and its history stay)'
+                    : 'Already stopped'
+                }
+                onClick={props.onStop}
+              >
+                Stop
+              </button>
+            </>
+          )}
         </div>
         {props.actionError && (
           <div className="mlops-ActionError mlops-DeploymentError" role="alert">
@@ -543,6 +563,7 @@ function DeploymentView(props: {
           <TrafficEditor
             key={`${d.revision}-${JSON.stringify(d.desired?.traffic)}`}
             traffic={d.desired?.traffic ?? []}
+            editable={props.canDeploy}
             busy={props.busy}
             error={props.trafficError}
             onApply={props.onApplyTraffic}
@@ -712,6 +733,8 @@ function YesNo({ value }: { value: boolean }): JSX.Element {
 
 function TrafficEditor(props: {
   traffic: { version: number; weight: number }[];
+  /** False: the split is shown, not editable. */
+  editable: boolean;
   busy: boolean;
   error: string | null;
   onApply: (traffic: { version: number; weight: string }[]) => Promise<boolean>;
@@ -776,7 +799,7 @@ function TrafficEditor(props: {
                   step={1}
                   aria-label={`Weight of ${formatVersion(r.version)}`}
                   value={r.weight}
-                  disabled={props.busy}
+                  disabled={props.busy || !props.editable}
                   onChange={ev =>
                     edit(
                       rows.map((x, j) =>
@@ -787,7 +810,7 @@ function TrafficEditor(props: {
                 />
               </td>
               <td>
-                {rows.length > 1 && (
+                {rows.length > 1 && props.editable && (
                   <button
                     className="mlops-AliasRemove mlops-TrafficRemove"
                     title={`Remove ${formatVersion(r.version)} from the split`}
@@ -814,49 +837,51 @@ function TrafficEditor(props: {
           </tr>
         </tfoot>
       </table>
-      <div className="mlops-TrafficActions">
-        <input
-          className="mlops-AliasInput mlops-TrafficAdd jp-mod-styled"
-          type="text"
-          spellCheck={false}
-          placeholder="v2"
-          title="A version of the model to add to the split (then give it a weight)"
-          aria-label="Version to add to the split"
-          value={added}
-          disabled={props.busy}
-          onChange={ev => setAdded(ev.target.value)}
-          onKeyDown={ev => {
-            if (ev.key === 'Enter') {
-              addVersion();
-            }
-          }}
-        />
-        <button
-          className="jp-Button jp-mod-styled jp-mod-reject mlops-SmallButton mlops-TrafficAddButton"
-          disabled={props.busy || !added.trim()}
-          onClick={addVersion}
-        >
-          Add version
-        </button>
-        <span className="mlops-Spacer" />
-        {dirty && (
-          <button
-            className="jp-Button jp-mod-styled jp-mod-reject mlops-SmallButton mlops-TrafficReset"
+      {props.editable && (
+        <div className="mlops-TrafficActions">
+          <input
+            className="mlops-AliasInput mlops-TrafficAdd jp-mod-styled"
+            type="text"
+            spellCheck={false}
+            placeholder="v2"
+            title="A version of the model to add to the split (then give it a weight)"
+            aria-label="Version to add to the split"
+            value={added}
             disabled={props.busy}
-            onClick={() => edit(initial)}
+            onChange={ev => setAdded(ev.target.value)}
+            onKeyDown={ev => {
+              if (ev.key === 'Enter') {
+                addVersion();
+              }
+            }}
+          />
+          <button
+            className="jp-Button jp-mod-styled jp-mod-reject mlops-SmallButton mlops-TrafficAddButton"
+            disabled={props.busy || !added.trim()}
+            onClick={addVersion}
           >
-            Reset
+            Add version
           </button>
-        )}
-        <button
-          className="jp-Button jp-mod-styled jp-mod-accept mlops-SmallButton mlops-TrafficApply"
-          disabled={props.busy || !dirty || local !== null}
-          title={local ?? 'Apply the new split (a new revision)'}
-          onClick={() => void props.onApply(rows)}
-        >
-          Apply
-        </button>
-      </div>
+          <span className="mlops-Spacer" />
+          {dirty && (
+            <button
+              className="jp-Button jp-mod-styled jp-mod-reject mlops-SmallButton mlops-TrafficReset"
+              disabled={props.busy}
+              onClick={() => edit(initial)}
+            >
+              Reset
+            </button>
+          )}
+          <button
+            className="jp-Button jp-mod-styled jp-mod-accept mlops-SmallButton mlops-TrafficApply"
+            disabled={props.busy || !dirty || local !== null}
+            title={local ?? 'Apply the new split (a new revision)'}
+            onClick={() => void props.onApply(rows)}
+          >
+            Apply
+          </button>
+        </div>
+      )}
       {(local ?? props.error) && (
         <div className="mlops-ActionError mlops-TrafficError" role="alert">
           {local ?? props.error}

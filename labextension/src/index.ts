@@ -217,7 +217,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
               void model.alerts.refresh();
               void model.refreshDeployments();
             },
-            currentUser
+            currentUser,
+            governance: model.governance
           }),
         {
           id: `mlops-deployment-${encodeURIComponent(name)}`,

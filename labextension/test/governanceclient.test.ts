@@ -79,6 +79,20 @@ test('me() and users() read the identity routes', async () => {
   );
 });
 
+test('me() refuses an answer that is not an mlops identity', async () => {
+  // Jupyter's own /api/me shape (what a mock or proxy might send instead).
+  const { client } = fakeClient(() =>
+    json({ identity: { username: 'x' }, permissions: {} })
+  );
+  await assert.rejects(
+    client.me(),
+    (err: unknown) =>
+      err instanceof MlopsApiError &&
+      err.error === 'bad_response' &&
+      !err.isUnavailable
+  );
+});
+
 test('setUserRole() PUTs the role to users/{name}', async () => {
   const { client, calls } = fakeClient(() =>
     json({ name: 'bob smith', role: 'approver' })
