@@ -399,3 +399,25 @@ def test_four_eyes_in_team_mode_with_api_tokens(mlops_home, monkeypatch):
     assert mlops.verify_audit().ok
     assert mlops.audit(action="promotion.approve").iloc[0]["actor"] == "carol"
     assert "carol approves" in mlops.model_card("iris", 1).to_markdown()
+
+
+def test_the_chain_stays_linear_under_concurrent_writers(team):
+    """Threads writing at once (SQLite here; PostgreSQL in the CI's second pass) still
+    leave one unbroken chain: appends serialize on the chain head."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    as_user("bob")
+    tracking = mlops.backend().tracking  # type: ignore[attr-defined]
+
+    def work(i: int) -> None:
+        run = tracking.create_run("bob", "parallel", name=f"r{i}", params={"i": i})
+        tracking.set_tags(run.id, {"k": i}, "bob")
+        tracking.end_run(run.id, "bob")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(work, range(60)))
+    result = mlops.verify_audit()
+    assert result.ok, str(result)
+    trail = mlops.audit(actor="bob", limit=10_000)
+    assert (trail["action"] == "run.create").sum() == 60
+    assert (trail["action"] == "run.end").sum() == 60
