@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from ..errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
+from ..store import codec
 from ..store import schema as s
 from ..store.db import Database
 from .audit import AuditLog
@@ -38,6 +39,21 @@ def _now() -> int:
     from ..tracking.service import now_ms
 
     return now_ms()
+
+
+# Plain SQL for the two lookups every governed write makes (see AuditLog.append).
+_ROLE_OF = "SELECT role FROM users WHERE name = {mark}"
+_PERMISSIONS_OF = ("SELECT owner, readers, writers FROM permissions "
+                   "WHERE resource_type = {mark} AND resource = {mark}")
+
+
+def _json_list(value: Any) -> list[str]:
+    """A JSON column read through the driver: text (SQLite) or parsed (psycopg)."""
+    return list(codec.loads(value) if isinstance(value, (str, bytes)) else value or [])
+
+
+def _mark(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
 def token_digest(token: str) -> str:
@@ -95,9 +111,9 @@ class AccessControl:
         first user of an empty store), stored when ``provision`` (a write transaction)."""
         if is_system(user):
             return "admin"
-        row = conn.execute(select(s.users.c.role).where(s.users.c.name == user)).first()
+        row = conn.exec_driver_sql(_ROLE_OF.format(mark=_mark(conn)), (user,)).first()
         if row is not None:
-            return str(row.role)
+            return str(row[0])
         first = not conn.execute(select(func.count()).select_from(s.users)).scalar()
         role = "admin" if first else self.default_role
         if provision:
@@ -263,10 +279,13 @@ class AccessControl:
 
     def _permissions_row(self, conn: Connection, resource_type: str, resource: str
                          ) -> Permissions | None:
-        row = conn.execute(select(s.permissions).where(
-            s.permissions.c.resource_type == resource_type,
-            s.permissions.c.resource == resource)).first()
-        return None if row is None else self._perms(row)
+        mark = _mark(conn)
+        row = conn.exec_driver_sql(_PERMISSIONS_OF.format(mark=mark),
+                                   (resource_type, resource)).first()
+        if row is None:
+            return None
+        return Permissions(resource_type, resource, row[0], _json_list(row[1]),
+                           _json_list(row[2]))
 
     @staticmethod
     def _perms(row: Any) -> Permissions:

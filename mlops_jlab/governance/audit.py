@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
 from ..errors import InvalidInput
 from ..store import schema as s
@@ -39,6 +39,17 @@ def _plain(value: Any) -> Any:
     if value is None:
         return None
     return orjson.loads(codec_dumps(value))
+
+
+_BUMP_HEAD = 'UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, "hash"'
+_INSERT_EVENT = ('INSERT INTO audit_events (seq, "time", actor, "action", target_type, target, '
+                 '"before", "after", prev_hash, "hash") VALUES ({marks})')
+_SET_HEAD_HASH = 'UPDATE audit_head SET "hash" = {mark} WHERE id = 1'
+
+
+def _text(value: Any) -> str | None:
+    """How a JSON column stores ``value`` (SQL NULL for None)."""
+    return None if value is None else orjson.dumps(value).decode()
 
 
 def event_hash(prev_hash: str, time: int, actor: str, action: str,
@@ -149,20 +160,22 @@ class AuditLog:
         """Record one change inside the caller's write transaction; returns its seq."""
         from ..tracking.service import now_ms
 
-        head = s.audit_head.c
-        # Touch the head row first: the row lock (PostgreSQL) or the write lock
-        # (SQLite) orders concurrent appenders.
-        conn.execute(update(s.audit_head).where(head.id == 1).values(seq=head.seq + 1))
-        row = conn.execute(select(head.seq, head.hash).where(head.id == 1)).one()
-        seq, prev = int(row.seq), str(row.hash)
+        # Driver-level SQL: an append runs in every governed write, and building the
+        # statements through SQLAlchemy cost more than executing them. Touching the head
+        # row first takes the row lock (PostgreSQL) or finds the write lock (SQLite)
+        # that orders concurrent appenders.
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        row = conn.exec_driver_sql(_BUMP_HEAD).one()
+        seq, prev = int(row[0]), str(row[1])
         when = now_ms() if time is None else int(time)
         before_, after_ = _plain(before), _plain(after)
         digest = event_hash(prev, when, actor, action, target_type, str(target),
                             before_, after_)
-        conn.execute(s.audit_events.insert().values(
-            seq=seq, time=when, actor=actor, action=action, target_type=target_type,
-            target=str(target), before=before_, after=after_, prev_hash=prev, hash=digest))
-        conn.execute(update(s.audit_head).where(head.id == 1).values(hash=digest))
+        conn.exec_driver_sql(
+            _INSERT_EVENT.format(marks=", ".join([mark] * 10)),
+            (seq, when, actor, action, target_type, str(target), _text(before_),
+             _text(after_), prev, digest))
+        conn.exec_driver_sql(_SET_HEAD_HASH.format(mark=mark), (digest,))
         return seq
 
     # ---------------------------------------------------------------- reading
