@@ -62,9 +62,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     let refreshInterval = 5;
 
-    /** The Jupyter user name (the server records actions under it). */
+    /**
+     * Who the server records actions under: the mlops user of `GET me` (behind
+     * Jupyter's shared token that is the server's local user, not Jupyter's
+     * made-up "Anonymous" identity), else the Jupyter user name.
+     */
+    let mlopsUser: () => string | null = () => null;
     const currentUser = () =>
-      app.serviceManager.user?.identity?.username ?? null;
+      mlopsUser() ?? app.serviceManager.user?.identity?.username ?? null;
 
     // The panel polls only while it is visible (plus once at start); its
     // alerts poll always (icon badge, notifications).
@@ -76,6 +81,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       isActive: () => panelVisible(),
       currentUser
     });
+
+    mlopsUser = () => model.governance.me?.user ?? null;
 
     const tracker = new WidgetTracker<MainAreaWidget<RunDetailWidget>>({
       namespace: 'mlops-run'

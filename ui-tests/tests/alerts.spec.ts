@@ -43,8 +43,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 NAME = "${DEPLOYMENT}"
-TRAIN = os.path.abspath(os.path.join("..", "monitoring", "train.ipynb"))
-assert os.path.isfile(TRAIN), TRAIN
+# Retraining notebooks are named relative to the server root (the folder above this
+# test's), and a kernel retrains relative to its working directory: work from the root.
+os.chdir("..")
+TRAIN = os.path.join("monitoring", "train.ipynb")
+assert os.path.isfile(TRAIN), os.path.abspath(TRAIN)
 
 X, y = load_breast_cancer(return_X_y=True, as_frame=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)

@@ -229,10 +229,15 @@ test('promotion: bob requests, the admin approves in the panel, production moves
     })
   ).toBeVisible();
   // Pending first.
-  const item = promotions.locator('.mlops-PromotionItem').first();
+  const item = promotions
+    .locator(`.mlops-PromotionItem[data-model="${MODEL}"]`)
+    .first();
   await expect(item).toHaveAttribute('data-status', 'pending');
   await expect(item).toHaveAttribute('data-version', '2');
-  await expect(promotions.locator('.mlops-PromotionItem')).toHaveCount(2);
+  // This model's two requests (examples run by earlier specs may have others).
+  await expect(
+    promotions.locator(`.mlops-PromotionItem[data-model="${MODEL}"]`)
+  ).toHaveCount(2);
   await item.locator('.mlops-PromotionRow').click();
   const card = item.locator('.mlops-PromotionCard');
   await expect(card).toContainText('requested by bob');
