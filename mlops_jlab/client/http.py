@@ -41,6 +41,7 @@ from ..models.loader import load_verified
 from ..monitoring.report import DriftReport
 from ..registry.names import model_name, relative_path
 from ..registry.records import ModelVersion, RegisteredModel, ValidationReport
+from ..registry.service import run_model_files
 from ..serving.records import Deployment, DeploymentEvent
 from ..tracking.datasets import DatasetProfile
 from ..tracking.records import Experiment, MetricPoint, Run, RunDetail, RunPage
@@ -466,11 +467,7 @@ class HttpRegistry:
                        trusted_types: Iterable[str] = (),
                        allow_pickle: bool = False) -> LoadedModel:
         model_path = relative_path(model_path)
-        prefix = model_path + "/"
-        files = {a["path"][len(prefix):]: a["sha256"]
-                 for a in self.tracking.list_artifacts(run_id) if a["path"].startswith(prefix)}
-        if not files:
-            raise NotFound(f"run {run_id} has no model at {model_path!r}")
+        files = run_model_files(run_id, model_path, self.tracking.list_artifacts(run_id))
         return load_verified(self._reader(run_id, model_path, files), files,
                              uri=f"runs:/{run_id}/{model_path}",
                              trusted_types=trusted_types, allow_pickle=allow_pickle)

@@ -41,6 +41,18 @@ GOVERNED_ALIASES = ("production", "staging")
 STALE_PENDING_MS = 10 * 60 * 1000
 
 
+def run_model_files(run_id: str, model_path: str,
+                    artifacts: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """``{file: sha256}`` of the model folder ``model_path`` among a run's artifacts;
+    :class:`NotFound` when it has none."""
+    prefix = model_path + "/"
+    files = {a["path"][len(prefix):]: a["sha256"] for a in artifacts
+             if a["path"].startswith(prefix)}
+    if not files:
+        raise NotFound(f"run {run_id} has no model at {model_path!r}")
+    return files
+
+
 def _crash_point(name: str) -> None:
     """Test hook: ``MLOPS_JLAB_TEST_CRASH_AT=<name>`` kills the process right here."""
     if os.environ.get("MLOPS_JLAB_TEST_CRASH_AT") == name:
@@ -528,11 +540,7 @@ class RegistryService:
                        allow_pickle: bool = False) -> LoadedModel:
         """Load the model folder of a run (``runs:/<id>/model``)."""
         model_path = relative_path(model_path)
-        prefix = model_path + "/"
-        files = {a["path"][len(prefix):]: a["sha256"]
-                 for a in self.tracking.list_artifacts(run_id) if a["path"].startswith(prefix)}
-        if not files:
-            raise NotFound(f"run {run_id} has no model at {model_path!r}")
+        files = run_model_files(run_id, model_path, self.tracking.list_artifacts(run_id))
         return load_verified(self.artifacts.read_bytes, files,
                              uri=f"runs:/{run_id}/{model_path}",
                              trusted_types=trusted_types, allow_pickle=allow_pickle)
