@@ -9,6 +9,7 @@ import * as React from 'react';
 import { MlopsApiError } from './client';
 import { formatMetric } from './format';
 import { messageOf } from './model';
+import { formatRuleValue } from './registry';
 
 /** A keydown handler that runs `action` on Enter or Space (like a button). */
 export function onEnterOrSpace(
@@ -214,4 +215,32 @@ export class PollTimer {
   }
 
   private _timer: ReturnType<typeof setTimeout> | null = null;
+}
+
+/** The cells of one validation rule's result: rule, value, threshold, pass/fail. */
+export function RuleResultCells(props: {
+  rule: string;
+  value: unknown;
+  threshold: unknown;
+  passed: boolean;
+}): JSX.Element {
+  const { rule, value, threshold, passed } = props;
+  return (
+    <>
+      <td>
+        <code>{rule}</code>
+      </td>
+      <td className="mlops-col-num">{formatRuleValue(value, formatMetric)}</td>
+      <td className="mlops-col-num">
+        {formatRuleValue(threshold, formatMetric)}
+      </td>
+      <td>
+        <span
+          className={`mlops-RuleResult mlops-validation-${passed ? 'passed' : 'failed'}`}
+        >
+          {passed ? '✓ pass' : '✗ fail'}
+        </span>
+      </td>
+    </>
+  );
 }

@@ -26,10 +26,11 @@ import {
   NotLoaded,
   onEnterOrSpace,
   PollTimer,
+  RuleResultCells,
   Section,
   sortedEntries
 } from './common';
-import { formatMetric, formatRelative, formatTime, shortId } from './format';
+import { formatRelative, formatTime, shortId } from './format';
 import {
   edgeLabel,
   kindLabel,
@@ -49,7 +50,7 @@ import { ModelCardView } from './modelcard';
 import { VersionPromotion } from './promotions';
 import { PlainAliasChips, ValidationBadgeView, VersionStatus } from './panel';
 import { sameData } from './query';
-import { aliasInputError, formatRuleValue, formatVersion } from './registry';
+import { aliasInputError, formatVersion } from './registry';
 
 export class ModelVersionWidget extends ReactWidget {
   constructor(options: ModelVersionWidget.IOptions) {
@@ -721,22 +722,12 @@ function ReportTable({ report }: { report: ValidationReport }): JSX.Element {
             key={`${x.rule}-${i}`}
             className={x.passed ? 'mlops-mod-passed' : 'mlops-mod-failed'}
           >
-            <td>
-              <code>{x.rule}</code>
-            </td>
-            <td className="mlops-col-num">
-              {formatRuleValue(x.value, formatMetric)}
-            </td>
-            <td className="mlops-col-num">
-              {formatRuleValue(x.threshold, formatMetric)}
-            </td>
-            <td>
-              <span
-                className={`mlops-RuleResult mlops-validation-${x.passed ? 'passed' : 'failed'}`}
-              >
-                {x.passed ? '✓ pass' : '✗ fail'}
-              </span>
-            </td>
+            <RuleResultCells
+              rule={x.rule}
+              value={x.value}
+              threshold={x.threshold}
+              passed={x.passed}
+            />
             <td
               className="mlops-Muted mlops-RuleMessage"
               title={x.message ?? ''}

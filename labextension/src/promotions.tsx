@@ -9,7 +9,12 @@ import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { Promotion, PromotionDetail } from './client';
-import { EmptyInline, ErrorBanner, onEnterOrSpace } from './common';
+import {
+  EmptyInline,
+  ErrorBanner,
+  onEnterOrSpace,
+  RuleResultCells
+} from './common';
 import { formatMetric, formatRelative, formatTime } from './format';
 import {
   approvalProgress,
@@ -18,7 +23,7 @@ import {
   promotionRights
 } from './governance';
 import { GovernanceModel, versionKey } from './governancemodel';
-import { formatRuleValue, formatVersion } from './registry';
+import { formatVersion } from './registry';
 
 /** The panel's Promotions section. */
 export function PromotionList(props: {
@@ -333,22 +338,12 @@ function ValidationReport({
                 className={r.passed ? 'mlops-mod-passed' : 'mlops-mod-failed'}
                 title={r.detail}
               >
-                <td>
-                  <code>{r.rule}</code>
-                </td>
-                <td className="mlops-col-num">
-                  {formatRuleValue(r.value, formatMetric)}
-                </td>
-                <td className="mlops-col-num">
-                  {formatRuleValue(r.threshold, formatMetric)}
-                </td>
-                <td>
-                  <span
-                    className={`mlops-RuleResult mlops-validation-${r.passed ? 'passed' : 'failed'}`}
-                  >
-                    {r.passed ? '✓ pass' : '✗ fail'}
-                  </span>
-                </td>
+                <RuleResultCells
+                  rule={r.rule}
+                  value={r.value}
+                  threshold={r.threshold}
+                  passed={r.passed}
+                />
               </tr>
             ))}
           </tbody>
