@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import html
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -22,6 +23,8 @@ from ..registry.names import model_name
 from ..store import schema as s
 from .access import AccessControl
 from .policy import Policy, check_policy, read_policy
+
+log = logging.getLogger(__name__)
 
 STATUSES = ("pending", "approved", "rejected", "cancelled")
 MAX_COMMENT = 10_000
@@ -257,7 +260,11 @@ class PromotionService:
                     self._close(conn, req, "approved", user, now)
                     promoted = (req.model, old, req.version)
         if promoted is not None and self.on_promoted is not None:
-            self.on_promoted(*promoted, user)
+            try:
+                self.on_promoted(*promoted, user)
+            except Exception:  # the promotion stands; the deployment says what failed
+                log.warning("production deployments of %s did not follow @production to "
+                            "v%s", promoted[0], promoted[2], exc_info=True)
         return self.get(request_id)
 
     @staticmethod

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import Conflict, InvalidInput, NotFound, RuleViolation
+from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from ..registry import RegistryService
 from ..store import Database
 from ..store import schema as s
@@ -353,7 +353,13 @@ class ServingService:
             traffic = [t for t in traffic if t["version"] not in (old, new)]
             traffic.insert(0, {"version": new, "weight": weight})
             shadow = dep.desired.get("shadow")
-            self.update(dep.name, user, traffic=traffic, clear_shadow=shadow == new)
+            try:
+                self.update(dep.name, user, traffic=traffic, clear_shadow=shadow == new)
+            except (InvalidInput, RuleViolation, PermissionDenied, NotFound) as exc:
+                self.record_event(dep.name, "promotion_not_followed",
+                                  f"@production moved v{old} → v{new}, but this deployment "
+                                  f"still serves v{old}: {exc}")
+                continue
             self.record_event(dep.name, "promoted", f"@production moved v{old} → v{new}; "
                               f"now serving v{new} by {user}")
             changed.append(dep.name)
