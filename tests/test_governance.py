@@ -421,3 +421,16 @@ def test_the_chain_stays_linear_under_concurrent_writers(team):
     trail = mlops.audit(actor="bob", limit=10_000)
     assert (trail["action"] == "run.create").sum() == 60
     assert (trail["action"] == "run.end").sum() == 60
+
+
+def test_new_users_arriving_at_once_make_exactly_one_admin(mlops_home):
+    """The first user of an empty store is admin even when several arrive together
+    (SQLite here; PostgreSQL in the CI's second pass)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    access = mlops.backend().access  # type: ignore[attr-defined]
+    names = [f"user{i}" for i in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        roles = list(pool.map(lambda n: access.whoami(n)["role"], names))
+    assert sorted(roles) == ["admin"] + ["viewer"] * 7
+    assert mlops.verify_audit().ok

@@ -112,6 +112,12 @@ class AccessControl:
         if is_system(user):
             return "admin"
         row = conn.exec_driver_sql(_ROLE_OF.format(mark=_mark(conn)), (user,)).first()
+        if row is None and provision and conn.dialect.name == "postgresql":
+            # Two new users at once must not both find the store empty (and both
+            # become admin): take the audit head's row lock, then look again.
+            # (SQLite's write transactions are serialized already.)
+            conn.exec_driver_sql("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE")
+            row = conn.exec_driver_sql(_ROLE_OF.format(mark=_mark(conn)), (user,)).first()
         if row is not None:
             return str(row[0])
         first = not conn.execute(select(func.count()).select_from(s.users)).scalar()
