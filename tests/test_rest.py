@@ -132,6 +132,38 @@ async def test_runs_search_filter_order_and_cursor(jp_fetch):
     assert seen == ["r0", "r1", "r2", "r3", "r4"]
 
 
+async def test_runs_search_counts_matching_runs_when_asked(jp_fetch):
+    _seed(5)
+    page = await get(jp_fetch, "runs", params={"experiment": "rest", "limit": "2"})
+    assert "total" not in page
+    page = await get(jp_fetch, "runs", params={"experiment": "rest", "limit": "2",
+                                               "count": "true"})
+    assert page["total"] == 5 and len(page["runs"]) == 2
+    # the count honours the filter, including metric comparisons joined for the order
+    page = await get(jp_fetch, "runs", params={
+        "experiment": "rest", "count": "1", "filter": "metrics.acc > 0.15",
+        "order_by": "metrics.acc DESC", "limit": "1"})
+    assert page["total"] == 3 and [r["name"] for r in page["runs"]] == ["r4"]
+    code, body = await error_of(jp_fetch, "runs", params={"count": "maybe"})
+    assert code == 400 and body["field"] == "count"
+
+
+async def test_experiment_keys_list_what_filters_and_columns_can_name(jp_fetch):
+    _seed(2)
+    with mlops.start_run(name="tagged", tags={"team": "fraud"}) as run:
+        run.log_metric("val loss", 0.3)
+    keys = await get(jp_fetch, "experiments", "rest", "keys")
+    assert keys["params"] == ["model"]
+    assert keys["metrics"] == ["acc", "val loss"]
+    assert "team" in keys["tags"]
+    mlops.set_experiment("other")
+    with mlops.start_run(params={"elsewhere": 1}):
+        pass
+    assert (await get(jp_fetch, "experiments", "rest", "keys"))["params"] == ["model"]
+    code, body = await error_of(jp_fetch, "experiments", "missing", "keys")
+    assert code == 404 and "missing" in body["message"]
+
+
 @pytest.mark.parametrize("params,error,fragment", [
     ({"filter": "metrics.acc >"}, "bad_filter", "position 13"),
     ({"filter": "nope.x = 1"}, "bad_filter", "unknown field"),

@@ -28,6 +28,7 @@ from sqlalchemy import and_, select
 from ..governance.roles import is_system
 from ..store import schema as s
 from ..store.paths import is_inside
+from ..tracking.snapshot import stored_notebook
 
 NOTEBOOK_TIMEOUT = 3600
 MIN_VALIDATION_ROWS = 20
@@ -115,8 +116,7 @@ class Retrainer:
             if not path.is_file():
                 raise RuntimeError(f"the action's notebook {path} does not exist")
             return path.read_bytes()
-        stored = next((a for a in run.artifacts if a["path"].startswith("source/")
-                       and a["path"].endswith(".ipynb")), None)
+        stored = stored_notebook(run.artifacts)
         if stored is not None:
             return bytes(self.monitoring.tracking.artifacts.read_bytes(stored["sha256"]))
         original = (run.source or {}).get("notebook_abspath")

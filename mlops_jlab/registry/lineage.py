@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from ..tracking.service import TrackingService
+from ..tracking.snapshot import stored_notebook
 from .records import ModelVersion
 
 EDGE_BY_ROLE = {"train": "trained_on", "test": "tested_on"}
@@ -68,8 +69,8 @@ def _run_inputs(run: Any, run_node: str, node: Any, edges: list[dict[str, str]],
         edges.append({"source": run_node, "target": ds,
                       "kind": EDGE_BY_ROLE.get(d["role"], "used")})
     src = run.source or {}
-    stored = next((a["path"] for a in run.artifacts if a["path"].startswith("source/")
-                   and a["path"].endswith(".ipynb")), None)
+    copy = stored_notebook(run.artifacts)
+    stored = copy["path"] if copy else None
     abspath = src.get("notebook_abspath")
     if abspath or stored:
         label = os.path.basename(abspath) if abspath else str(stored).rsplit("/", 1)[-1]

@@ -101,6 +101,15 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
                                field=name)
         return value
 
+    def query_bool(self, name: str, default: bool) -> bool:
+        """A boolean query argument (``true``/``false``/``1``/``0``), or 400 naming it."""
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        if raw.lower() not in ("true", "false", "1", "0"):
+            raise InvalidInput(f"{name} must be true or false, got {raw!r}", field=name)
+        return raw.lower() in ("true", "1")
+
     def _handle_request_exception(self, e: BaseException) -> None:
         if isinstance(e, MlopsError) and not self._finished:
             status = e.http_status if 400 <= e.http_status < 500 else 400

@@ -10,6 +10,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import httpclient, web
 
 from ..errors import InvalidInput, RuleViolation
+from ..serving.service import STATS_BUCKETS, STATS_WINDOW_SECONDS
 from .base import MlopsHandler
 from .idempotency import ReplayableWrites, idempotent
 
@@ -123,6 +124,21 @@ class EventsHandler(ServingHandler):
         events = await self.call(self.serving.events, name, self.query_int("limit", 100, 1,
                                                                              1000))
         self.reply({"events": [e.to_dict() for e in events]})
+
+
+class StatsHandler(ServingHandler):
+    """``GET /deployments/{name}/stats?window=3600&buckets=30[&end=ms]``: request rate,
+    errors and p50/p95 latency per time bucket (see ``ServingService.request_stats``)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        stats = await self.call(
+            self.serving.request_stats, name,
+            window_seconds=self.query_int("window", 3600, *STATS_WINDOW_SECONDS),
+            buckets=self.query_int("buckets", 30, *STATS_BUCKETS), user=self.username,
+            end=self.query_int("end", 0, 0, 2**53) or None)  # 0 or absent: now
+        self.reply(stats.to_dict())
 
 
 class TokenHandler(ServingHandler):

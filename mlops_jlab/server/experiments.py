@@ -46,3 +46,15 @@ class ExperimentHandler(MlopsHandler):
     async def get(self, ref: str) -> None:
         exp = await self.call(self.mlops.tracking.get_experiment, ref, user=self.username)
         self.reply(exp.to_dict())
+
+
+class ExperimentKeysHandler(MlopsHandler):
+    """``GET /experiments/{id or name}/keys``: the param, metric and tag keys its runs
+    use (what the panel's filter completes and its column chooser offers)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str) -> None:
+        keys = await self.call(self.mlops.tracking.experiment_keys, ref,
+                               user=self.username)
+        self.reply(keys)

@@ -83,12 +83,9 @@ class VersionsHandler(RegistryHandler):
     @web.authenticated
     @authorized
     async def get(self, name: str) -> None:
-        archived = self.get_query_argument("include_archived", "false").lower()
-        if archived not in ("true", "false", "1", "0"):
-            raise InvalidInput("include_archived must be true or false",
-                               field="include_archived")
         versions = await self.call(self.registry.list_versions, name,
-                                   archived in ("true", "1"), user=self.username)
+                                   self.query_bool("include_archived", False),
+                                   user=self.username)
         self.reply({"versions": [v.to_dict() for v in versions]})
 
     @web.authenticated

@@ -68,6 +68,13 @@ PATHS: dict[str, dict[str, Any]] = {
         "summary": "One experiment by id or name", "tags": ["tracking"],
         "parameters": [_p("ref", "experiment id or name")],
         "responses": {"200": _json(_ref("Experiment")), **_errors(403, 404)}}},
+    "/mlops/api/experiments/{ref}/keys": {"get": {
+        "summary": "The param, metric and tag keys the experiment's runs use",
+        "tags": ["tracking"],
+        "parameters": [_p("ref", "experiment id or name")],
+        "responses": {"200": _json({"type": "object", "properties": {
+            k: {"type": "array", "items": {"type": "string"}}
+            for k in ("params", "metrics", "tags")}}), **_errors(403, 404)}}},
     "/mlops/api/runs": {"get": {
         "summary": "Search runs (cursor-paged)", "tags": ["tracking"],
         "parameters": [
@@ -76,10 +83,12 @@ PATHS: dict[str, dict[str, Any]] = {
             _q("order_by", "comma-separated, e.g. metrics.acc DESC,attributes.start_time"),
             _q("limit", "page size", {"type": "integer", "minimum": 1, "maximum": 1000,
                                       "default": 100}),
-            _q("page_token", "next_page_token of the previous page")],
+            _q("page_token", "next_page_token of the previous page"),
+            _q("count", "also count every matching run (total)", {"type": "boolean"})],
         "responses": {"200": _json({"type": "object", "properties": {
             "runs": {"type": "array", "items": _ref("Run")},
-            "next_page_token": {"type": ["string", "null"]}}}), **_errors(400, 403, 404)}}},
+            "next_page_token": {"type": ["string", "null"]},
+            "total": {"type": "integer"}}}), **_errors(400, 403, 404)}}},
     "/mlops/api/runs/{run_id}": {"get": {
         "summary": "One run with params, metrics, tags, source, environment, artifacts, "
                    "datasets", "tags": ["tracking"],
@@ -239,6 +248,20 @@ PATHS.update({
         "get": {"summary": "Events, newest first", "tags": ["serving"],
                 "parameters": [_DEP, _q("limit", "1-1000", {"type": "integer"})],
                 "responses": {"200": _json(_OBJ), **_errors(400, 403, 404)}}},
+    "/mlops/api/deployments/{name}/stats": {
+        "get": {"summary": "Request rate, errors and p50/p95 latency per time bucket (shadow "
+                           "copies left out; an error is a logged status other than 200)",
+                "tags": ["serving"],
+                "parameters": [_DEP,
+                               _q("window", "seconds back from end, 60-604800 (3600)",
+                                  {"type": "integer", "minimum": 60, "maximum": 604800}),
+                               _q("buckets", "1-240 (30); each ceil(window*1000/buckets) ms",
+                                  {"type": "integer", "minimum": 1, "maximum": 240}),
+                               _q("end", "ms since the epoch the window ends at (now)",
+                                  {"type": "integer", "minimum": 0,
+                                   "maximum": 2**53})],
+                "responses": {"200": _json(_ref("RequestStats")),
+                              **_errors(400, 403, 404)}}},
     "/mlops/api/deployments/{name}/predict": {
         "post": {"summary": "Predict through Jupyter auth (same body as the worker's "
                             "/v1/predict)", "tags": ["serving"], "parameters": [_DEP],
@@ -362,6 +385,32 @@ PATHS["/mlops/api/runs/{run_id}/artifacts/{path}"]["put"] = {
     "responses": {"201": _json({"type": "object", "properties": {
         "path": {"type": "string"}, "sha256": {"type": "string"},
         "size": {"type": "integer"}}}, "Created"), **_errors(400, 403, 404)}}
+PATHS["/mlops/api/runs/{run_id}/notebook"] = {"get": {
+    "summary": "The notebook the run stored when it started (lineage): rendered read-only "
+               "(html: no scripts, no external resources, user HTML cleaned; show it in a "
+               "sandboxed iframe) or as stored (ipynb)", "tags": ["tracking"],
+    "parameters": [_RUN, _q("format", "html (default) or ipynb",
+                            {"type": "string", "enum": ["html", "ipynb"]})],
+    "responses": {
+        "200": {"description": "html: the document and the copy's facts; ipynb: the "
+                               "stored file (header X-Content-SHA256)", "content": {
+            "application/json": {"schema": {"type": "object", "required": [
+                "run_id", "artifact", "sha256", "html"], "properties": {
+                "run_id": {"type": "string"}, "html": {"type": "string"},
+                "artifact": {"type": "string", "description": "e.g. source/train.ipynb"},
+                "name": {"type": "string"}, "sha256": {"type": "string"},
+                "size": {"type": "integer"},
+                "stored_at": {"type": ["integer", "null"], "description": "epoch ms"},
+                "source_hash": {"type": ["string", "null"], "description":
+                                "sha256 of the notebook file the run's source recorded"},
+                "matches_source": {"type": ["boolean", "null"]},
+                "notebook_path": {"type": ["string", "null"], "description":
+                                  "the file's path under the Jupyter root, if inside"}}}},
+            "application/x-ipynb+json": {"schema": {"type": "object"}}}},
+        **_errors(400, 403, 404), "422": {
+            "description": "the stored copy is not a readable notebook, too large to "
+                           "render, or fails its sha256",
+            "content": {"application/json": {"schema": _ERROR}}}}}}
 PATHS["/mlops/api/models/{name}/versions/{ref}/validations"]["post"].update({
     "summary": "Validate on a registered dataset (JSON body) or on rows sent as an Arrow "
                "IPC stream (the model runs on the server)",
@@ -564,6 +613,22 @@ _RUN_PROPS: dict[str, Any] = {
 }
 
 SCHEMAS: dict[str, Any] = {
+    "RequestStats": {"type": "object", "required": ["deployment", "buckets"], "properties": {
+        "deployment": {"type": "string"}, "window_seconds": {"type": "integer"},
+        "bucket_ms": {"type": "integer"}, "start": {"type": "integer"},
+        "end": {"type": "integer"}, "requests": {"type": "integer"},
+        "errors": {"type": "integer"}, "error_rate": {"type": ["number", "null"]},
+        "rate": {"type": "number", "description": "requests/s over the window"},
+        "recent_rate": {"type": "number", "description": "requests/s over its last minute"},
+        "p50_ms": {"type": ["number", "null"]}, "p95_ms": {"type": ["number", "null"]},
+        "latency_rows": {"type": "integer"},
+        "sampled": {"type": "boolean", "description": "percentiles are of the newest "
+                    "100,000 answered requests of the window"},
+        "buckets": {"type": "array", "items": {"type": "object", "properties": {
+            "start": {"type": "integer"}, "requests": {"type": "integer"},
+            "errors": {"type": "integer"}, "rate": {"type": "number"},
+            "p50_ms": {"type": ["number", "null"]},
+            "p95_ms": {"type": ["number", "null"]}}}}}},
     "Deployment": {"type": "object", "properties": {
         "name": {"type": "string"}, "model": {"type": "string"},
         "environment": {"type": "string"}, "status": {"type": "string"},

@@ -7,9 +7,10 @@ from .deployments import (
     DeploymentsHandler,
     EventsHandler,
     PredictHandler,
+    StatsHandler,
     TokenHandler,
 )
-from .experiments import ExperimentHandler, ExperimentsHandler
+from .experiments import ExperimentHandler, ExperimentKeysHandler, ExperimentsHandler
 from .governance import (
     AuditExportHandler,
     AuditHandler,
@@ -47,6 +48,7 @@ from .monitoring import (
     FeedbackHandler,
     PerformanceHandler,
 )
+from .notebooks import RunNotebookHandler
 from .runs import (
     ArtifactHandler,
     MetricHistoryHandler,
@@ -70,6 +72,7 @@ ROUTES = [
     (rf"{API}/openapi\.json", OpenApiHandler),
     (rf"{API}/experiments", ExperimentsHandler),
     (rf"{API}/experiments/(?P<ref>[^/]+)", ExperimentHandler),
+    (rf"{API}/experiments/(?P<ref>[^/]+)/keys", ExperimentKeysHandler),
     (rf"{API}/runs", RunsHandler),
     (rf"{API}/runs/{_ID}", RunHandler),
     (rf"{API}/runs/{_ID}/end", RunEndHandler),
@@ -80,6 +83,7 @@ ROUTES = [
     (rf"{API}/runs/{_ID}/metrics/(?P<key>.+)", MetricHistoryHandler),
     (rf"{API}/metrics", MetricsHandler),
     (rf"{API}/runs/{_ID}/artifacts/(?P<path>.+)", ArtifactHandler),
+    (rf"{API}/runs/{_ID}/notebook", RunNotebookHandler),
     (rf"{API}/models", ModelsHandler),
     (rf"{API}/models/{_MODEL}", ModelHandler),
     (rf"{API}/models/{_MODEL}/rules", RulesHandler),
@@ -91,6 +95,7 @@ ROUTES = [
     (rf"{API}/deployments", DeploymentsHandler),
     (rf"{API}/deployments/(?P<name>[^/]+)", DeploymentHandler),
     (rf"{API}/deployments/(?P<name>[^/]+)/events", EventsHandler),
+    (rf"{API}/deployments/(?P<name>[^/]+)/stats", StatsHandler),
     (rf"{API}/deployments/(?P<name>[^/]+)/predict", PredictHandler),
     (rf"{API}/deployments/(?P<name>[^/]+)/token", TokenHandler),
     (rf"{API}/deployments/(?P<name>[^/]+)/feedback", FeedbackHandler),

@@ -88,7 +88,7 @@ def metric_points(raw: object) -> list[tuple[str, str, float | None, int, int]]:
 
 
 class RunsHandler(ReplayableWrites, MlopsHandler):
-    """``GET /runs?experiment=&filter=&order_by=&limit=&page_token=``; ``POST`` starts a
+    """``GET /runs?experiment=&filter=&order_by=&limit=&page_token=&count=``; ``POST`` starts a
     run: ``{"experiment"?, "name"?, "params"?, "tags"?, "source"?, "environment"?,
     "parent_run_id"?, "start_time"?}``."""
 
@@ -120,6 +120,7 @@ class RunsHandler(ReplayableWrites, MlopsHandler):
             self.query_int("limit", 100, 1, MAX_LIMIT),
             self.get_query_argument("page_token", None) or None,
             user=self.username,
+            count=self.query_bool("count", False),
         )
         root = self.mlops.root_dir
         body = page.to_dict()
@@ -220,7 +221,8 @@ class RunStepsHandler(MlopsHandler):
     @authorized
     async def get(self, run_id: str) -> None:
         self.reply({"run_id": run_id,
-                    "steps": await self.call(self.mlops.tracking.last_steps, run_id)})
+                    "steps": await self.call(self.mlops.tracking.last_steps, run_id,
+                                             user=self.username)})
 
 
 class RunDatasetsHandler(ReplayableWrites, MlopsHandler):
@@ -288,7 +290,7 @@ class ArtifactHandler(ReplayableWrites, MlopsHandler):
     @authorized
     async def get(self, run_id: str, path: str) -> None:
         tracking = self.mlops.tracking
-        blob = await self.call(tracking.artifact_blob, run_id, path)
+        blob = await self.call(tracking.artifact_blob, run_id, path, user=self.username)
         data = await self.call(tracking.artifacts.read_bytes, blob["sha256"])
         kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
         self.set_header("Content-Type", kind)

@@ -18,7 +18,8 @@ import socket
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+import numpy as np
+from sqlalchemy import Connection, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
@@ -28,10 +29,18 @@ from ..store import schema as s
 from ..tracking.service import now_ms
 from .keys import internal_token, serving_key
 from .pii import PiiPolicy, check_pii, pii_key
-from .records import Deployment, DeploymentEvent
+from .records import Deployment, DeploymentEvent, RequestBucket, RequestStats
 
 ENVIRONMENTS = ("staging", "production")
 MAX_REPLICAS = 16
+#: request statistics: the window (seconds) and bucket count allowed
+STATS_WINDOW_SECONDS = (60, 7 * 86400)
+STATS_BUCKETS = (1, 240)
+#: at most this many latencies are read per request-statistics call (the newest answered
+#: requests of the window); counts are exact, percentiles of busier windows are of these
+STATS_LATENCY_ROWS = 100_000
+#: ``recent_rate`` of the request statistics is over this last part of the window
+STATS_RECENT_MS = 60_000
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -519,6 +528,93 @@ class ServingService:
                  "inputs": _records(r.inputs), "outputs": r.outputs,
                  "latency_ms": r.latency_ms, "time": r.time, "status": r.status}
                 for r in rows]
+
+    def request_stats(self, name: str, *, window_seconds: int = 3600, buckets: int = 30,
+                      user: str | None = None, end: int | None = None) -> RequestStats:
+        """Request rate, errors and latency of a deployment, per time bucket.
+
+        The window is ``buckets`` buckets of ``ceil(window_seconds * 1000 / buckets)`` ms
+        ending at ``end`` (ms since the epoch; default now), so the last bucket ends now
+        and every bucket is full width. Shadow copies are not requests and are left out.
+        A request whose logged status is not 200 (inputs refused, the model failed) is
+        an error; latency percentiles (p50, p95, ms) are of answered requests, computed
+        over the newest :data:`STATS_LATENCY_ROWS` of them in the window (counts are
+        exact whatever the traffic). ``user``: who asks, held to the readers of the
+        deployment's model. ``window_seconds`` is 60 s to 7 days, ``buckets`` 1 to 240.
+        """
+        window_seconds = _bounded_int(window_seconds, "window", *STATS_WINDOW_SECONDS)
+        buckets = _bounded_int(buckets, "buckets", *STATS_BUCKETS)
+        if end is not None:
+            end = _bounded_int(end, "end", 0, 2**53)
+        end = now_ms() if end is None else end
+        bucket_ms = -(-window_seconds * 1000 // buckets)  # ceil: the buckets cover it
+        start = end - bucket_ms * buckets
+        log = s.prediction_log
+        with self.db.read() as conn:
+            row = self._row(conn, name)
+            self.access.check_read(conn, user, "model", row.model)
+            in_window = (log.c.deployment == row.name, log.c.shadow == 0,
+                         log.c.time >= start, log.c.time < end)
+            # the bucket index in a subquery, so GROUP BY names a column (PostgreSQL
+            # would not match two renderings of one expression with bound parameters)
+            sub = select(((log.c.time - start) // bucket_ms).label("bucket"),
+                         case((log.c.status != 200, 1), else_=0).label("failed"),
+                         case((log.c.time >= end - STATS_RECENT_MS, 1), else_=0)
+                         .label("recent")).where(*in_window).subquery()
+            counted = conn.execute(select(sub.c.bucket, func.count(), func.sum(sub.c.failed),
+                                          func.sum(sub.c.recent))
+                                   .group_by(sub.c.bucket)).all()
+            answered = conn.execute(select(log.c.time, log.c.latency_ms)
+                                    .where(*in_window, log.c.status == 200)
+                                    .order_by(log.c.time.desc())
+                                    .limit(STATS_LATENCY_ROWS)).all()
+        requests = [0] * buckets
+        failures = [0] * buckets
+        recent = 0
+        for index, count, failed, recent_count in counted:
+            i = min(max(int(index), 0), buckets - 1)
+            requests[i] += int(count)
+            failures[i] += int(failed or 0)
+            recent += int(recent_count or 0)
+        times = np.fromiter((r[0] for r in answered), dtype=np.int64, count=len(answered))
+        latencies = np.fromiter((r[1] for r in answered), dtype=float, count=len(answered))
+        positions = np.clip((times - start) // bucket_ms, 0, buckets - 1)
+        percentiles: dict[int, tuple[float, float]] = {}
+        for i in np.unique(positions):
+            percentiles[int(i)] = _p50_p95(latencies[positions == i])
+        seconds = bucket_ms / 1000
+        total, errors = sum(requests), sum(failures)
+        overall = _p50_p95(latencies) if len(latencies) else None
+        return RequestStats(
+            deployment=row.name, window_seconds=window_seconds, bucket_ms=bucket_ms,
+            start=start, end=end, requests=total, errors=errors,
+            error_rate=round(errors / total, 6) if total else None,
+            rate=round(total / (seconds * buckets), 6),
+            recent_rate=round(recent / (STATS_RECENT_MS / 1000), 6),
+            p50_ms=overall[0] if overall else None, p95_ms=overall[1] if overall else None,
+            latency_rows=len(latencies), sampled=len(latencies) < total - errors,
+            buckets=[RequestBucket(
+                start=start + i * bucket_ms, requests=requests[i], errors=failures[i],
+                rate=round(requests[i] / seconds, 6),
+                p50_ms=percentiles[i][0] if i in percentiles else None,
+                p95_ms=percentiles[i][1] if i in percentiles else None)
+                for i in range(buckets)])
+
+
+def _bounded_int(value: object, field: str, low: int, high: int) -> int:
+    """``value`` as an integer within [low, high], else :class:`InvalidInput` naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InvalidInput(f"{field} must be an integer, got {value!r}", field=field)
+    if not low <= int(value) <= high:
+        raise InvalidInput(f"{field} must be between {low} and {high}, got {value}",
+                           field=field)
+    return int(value)
+
+
+def _p50_p95(latencies: np.ndarray) -> tuple[float, float]:
+    """The median and 95th percentile (linear interpolation), in ms to the microsecond."""
+    p50, p95 = np.percentile(latencies, [50, 95])
+    return round(float(p50), 3), round(float(p95), 3)
 
 
 def _records(inputs: Any) -> Any:

@@ -82,7 +82,12 @@ class RunPage:
 
     runs: list[Run]
     next_page_token: str | None
+    total: int | None = None
+    """How many runs match in all (only when the search asked to count)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"runs": [r.to_dict() for r in self.runs],
-                "next_page_token": self.next_page_token}
+        out: dict[str, Any] = {"runs": [r.to_dict() for r in self.runs],
+                               "next_page_token": self.next_page_token}
+        if self.total is not None:
+            out["total"] = self.total
+        return out

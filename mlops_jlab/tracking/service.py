@@ -373,9 +373,12 @@ class TrackingService:
             f"(excluded.{step} = {t}.{step} AND excluded.{ts} >= {t}.{ts})",
             [(r, k, v, st, stamp) for (r, k), (v, st, stamp) in latest.items()])
 
-    def last_steps(self, run_id: str) -> dict[str, int]:
+    def last_steps(self, run_id: str, *, user: str | None = None) -> dict[str, int]:
         """Highest step logged per metric key of a run (to continue auto-numbering)."""
         with self.db.read() as conn:
+            if user is not None:
+                run = self._run_row(conn, run_id)
+                self.access.check_read(conn, user, "experiment", run.experiment_id)
             rows = conn.execute(
                 select(s.metrics.c.key, func.max(s.metrics.c.step))
                 .where(s.metrics.c.run_id == run_id).group_by(s.metrics.c.key)).all()
@@ -484,12 +487,15 @@ class TrackingService:
                 .where(s.artifacts.c.run_id == run_id).order_by(s.artifacts.c.path)).all()
         return [{"path": r.path, "sha256": r.sha256, "size": r.size} for r in rows]
 
-    def artifact_blob(self, run_id: str, path: str) -> dict[str, Any]:
+    def artifact_blob(self, run_id: str, path: str, *,
+                      user: str | None = None) -> dict[str, Any]:
         """The stored blob behind one artifact path of a run (the path is checked as it
-        comes in and as it was stored: a row edited in the database is refused)."""
+        comes in and as it was stored: a row edited in the database is refused;
+        ``user``: who asks, held to the experiment's readers)."""
         check_artifact_path(path)
         with self.db.read() as conn:
-            self._run_row(conn, run_id)
+            run = self._run_row(conn, run_id)
+            self.access.check_read(conn, user, "experiment", run.experiment_id)
             row = conn.execute(select(s.artifacts).where(
                 s.artifacts.c.run_id == run_id, s.artifacts.c.path == path)).first()
         if row is None:
@@ -618,11 +624,13 @@ class TrackingService:
         page_token: str | None = None,
         *,
         user: str | None = None,
+        count: bool = False,
     ) -> RunPage:
         """Runs matching ``filter`` in ``experiments`` (ids or names; ``None`` = all).
 
         Ordered by ``order_by`` (default newest first), ``limit`` per page (max 1000),
-        continued with the opaque ``page_token`` of the previous page.
+        continued with the opaque ``page_token`` of the previous page. ``count`` also
+        counts every matching run (``RunPage.total``; one more query).
         """
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
             raise InvalidInput(f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit!r}")
@@ -648,6 +656,8 @@ class TrackingService:
             moved = frozenset(id(c) for cs in joined.values() for c in cs)
             query = query.where(compile_filter(node, moved))
             query, keys = apply_order(query, terms, joined)
+            total = (conn.execute(select(func.count()).select_from(
+                query.order_by(None).subquery())).scalar_one() if count else None)
             fingerprint = query_fingerprint(exp_ids, filter or "", [
                 (str(t.field), t.descending) for t in terms])
             if page_token:
@@ -664,7 +674,22 @@ class TrackingService:
         if more and rows:
             last = rows[-1]._mapping
             token = encode_token(fingerprint, [last[k.label] for k in keys])
-        return RunPage(runs, token)
+        return RunPage(runs, token, total)
+
+    def experiment_keys(self, ref: str, *, user: str | None = None) -> dict[str, list[str]]:
+        """The param, metric and tag keys used by the runs of an experiment, sorted:
+        what a filter or a column can name (``{"params", "metrics", "tags"}``)."""
+        with self.db.read() as conn:
+            row = self._experiment_row(conn, ref)
+            self.access.check_read(conn, user, "experiment", row.id)
+            in_experiment = select(s.runs.c.id).where(s.runs.c.experiment_id == row.id)
+            keys: dict[str, list[str]] = {}
+            for name, table in (("params", s.params), ("metrics", s.latest_metrics),
+                                ("tags", s.tags)):
+                keys[name] = sorted(conn.execute(
+                    select(table.c.key).distinct()
+                    .where(table.c.run_id.in_(in_experiment))).scalars())
+        return keys
 
     @staticmethod
     def _key_values(conn: Connection, run_ids: list[str]) -> tuple[
