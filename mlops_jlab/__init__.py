@@ -88,6 +88,7 @@ from .client.run import Run
 from .client.serving import (
     DeploymentHandle,
     deploy,
+    deployment_stats,
     deployments,
     get_deployment,
     rotate_token,
@@ -105,6 +106,7 @@ from .errors import (
     SchemaMismatch,
     UntrustedModel,
 )
+from .widgets import compare, runs_widget
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
@@ -151,12 +153,14 @@ __all__ = [
     "backend",
     "batch_predict",
     "cancel_promotion",
+    "compare",
     "compare_versions",
     "configure",
     "create_experiment",
     "create_registered_model",
     "delete_alias",
     "deploy",
+    "deployment_stats",
     "deployments",
     "drift_history",
     "drift_report",
@@ -193,6 +197,7 @@ __all__ = [
     "reject",
     "request_promotion",
     "rotate_token",
+    "runs_widget",
     "search_runs",
     "set_alert_rules",
     "set_alias",

@@ -29,6 +29,8 @@ def test_example_runs_with_papermill(notebook, mlops_home, tmp_path, monkeypatch
         gboost = mlops.get_run(runs.loc[runs.name == "gboost", "run_id"].iloc[0])
         assert len(gboost.metric_history("stage_accuracy")) == 120
         assert gboost.info.source["kind"] == "papermill" or gboost.info.source["cell_source"]
+        executed = out.read_text()
+        assert "mlops-run-card" in executed and "mlops-compare-table" in executed
     if notebook.stem == "registry":
         mlops.configure()
         versions = {v.version: v for v in mlops.list_model_versions("cancer-classifier")}

@@ -42,7 +42,7 @@ from ..monitoring.report import DriftReport
 from ..registry.names import model_name, relative_path
 from ..registry.records import ModelVersion, RegisteredModel, ValidationReport
 from ..registry.service import run_model_files
-from ..serving.records import Deployment, DeploymentEvent
+from ..serving.records import Deployment, DeploymentEvent, RequestStats
 from ..tracking.datasets import DatasetProfile
 from ..tracking.records import Experiment, MetricPoint, Run, RunDetail, RunPage
 from ..tracking.service import check_key, param_text
@@ -553,6 +553,14 @@ class HttpServing:
 
     def rotate_token(self, name: str, user: str = "") -> str:
         return str(self.http.json("POST", f"/deployments/{_q(name)}/token")["token"])
+
+    def request_stats(self, name: str, *, window_seconds: int = 3600, buckets: int = 30,
+                      user: str | None = None, end: int | None = None) -> RequestStats:
+        params = {"window": window_seconds, "buckets": buckets}
+        if end is not None:
+            params["end"] = end
+        return RequestStats.from_dict(self.http.json(
+            "GET", f"/deployments/{_q(name)}/stats", params=params))
 
     def lease_holder(self) -> str | None:
         """The server's controller serves team-mode deployments (never this process)."""

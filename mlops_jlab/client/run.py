@@ -208,7 +208,7 @@ class Run:
         return frame
 
     def _repr_html_(self) -> str:
-        from ..magics.card import run_card_html
+        from ..widgets.run_card import run_card_html
 
         return run_card_html(self.info)
 

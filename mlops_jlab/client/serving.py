@@ -9,6 +9,7 @@ import re
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +18,14 @@ import pandas as pd
 from ..errors import InvalidInput, MlopsError, RuleViolation
 from ..serving.controller import DeploymentController
 from ..serving.inputs import ARROW_STREAM, arrow_stream
-from ..serving.records import Deployment
+from ..serving.records import Deployment, DeploymentEvent, RequestStats
 from ..store import codec
 from .api import backend
 
 _REF = re.compile(r"^(?:models:/)?(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))?$")
 _embedded: DeploymentController | None = None
 ARROW_ROWS = 1000  # DataFrames this big go to the worker as Arrow, not JSON
+Progress = Callable[[Deployment, Sequence[DeploymentEvent]], None]
 
 
 def _ensure_controller() -> str:
@@ -101,14 +103,21 @@ class DeploymentHandle:
         frame["time"] = pd.to_datetime(frame["time"], unit="ms", utc=True)
         return frame
 
-    def wait_ready(self, timeout: float = 60.0) -> DeploymentHandle:
-        """Block until a worker of the current revision is ready; explain a failure."""
+    def wait_ready(self, timeout: float = 60.0, progress: Progress | None = None
+                   ) -> DeploymentHandle:
+        """Block until a worker of the current revision is ready; explain a failure.
+
+        ``progress(deployment, events)`` is called on every poll with the deployment
+        and its newest events (first), e.g. to show a live status."""
         serving = backend().serving
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            revision = serving.get(self.name).revision
-            for event in serving.events(self.name, 200):
-                if event.kind == "ready" and event.data.get("revision") == revision:
+            info = serving.get(self.name)
+            events = serving.events(self.name, 200)
+            if progress is not None:
+                progress(info, events)
+            for event in events:
+                if event.kind == "ready" and event.data.get("revision") == info.revision:
                     return self
             time.sleep(0.02)
         crashes = [e.message for e in serving.events(self.name, 20) if e.kind == "crashed"]
@@ -208,6 +217,11 @@ class DeploymentHandle:
         b = backend()
         b.serving.stop(self.name, b.user)
 
+    def stats(self, window: int | str = 3600, buckets: int = 30) -> RequestStats:
+        """Request rate, errors and latency per time bucket (see
+        :func:`deployment_stats`)."""
+        return deployment_stats(self.name, window=window, buckets=buckets)
+
     def curl(self) -> str:
         """A ready-to-paste curl command with the input example."""
         token = self.token or "<token>"
@@ -244,6 +258,27 @@ def get_deployment(name: str, token: str | None = None) -> DeploymentHandle:
     return DeploymentHandle(name, token)
 
 
+def deployment_stats(name: str | DeploymentHandle, window: int | str = 3600,
+                     buckets: int = 30) -> RequestStats:
+    """Live traffic of a deployment: requests, errors, rate and p50/p95 latency per time
+    bucket over the last ``window`` (seconds, or a duration such as ``"15m"``, ``"1h"``,
+    ``"7d"``: 60 s to 7 days) cut into ``buckets`` (1-240) equal buckets ending now.
+
+    Shadow copies are left out; a request the worker did not answer with 200 (refused
+    inputs, a failing model) is an error. ``.to_dict()`` gives the totals and buckets,
+    ``.to_frame()`` the buckets as a DataFrame.
+    """
+    if isinstance(name, DeploymentHandle):
+        name = name.name
+    if isinstance(window, str):
+        from ..monitoring.service import parse_duration
+
+        window = parse_duration(window) // 1000
+    b = backend()
+    return b.serving.request_stats(name, window_seconds=window, buckets=buckets,
+                                   user=b.user)
+
+
 def rotate_token(name: str) -> DeploymentHandle:
     """Issue a new bearer token (the old one stops working at once)."""
     b = backend()
@@ -265,5 +300,5 @@ def deployments() -> pd.DataFrame:
                                        "traffic", "shadow", "replicas", "url"])
 
 
-__all__ = ["DeploymentHandle", "MlopsError", "deploy", "deployments", "get_deployment",
-           "rotate_token"]
+__all__ = ["DeploymentHandle", "MlopsError", "deploy", "deployment_stats", "deployments",
+           "get_deployment", "rotate_token"]

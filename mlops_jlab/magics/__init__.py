@@ -1,4 +1,4 @@
-"""IPython magics: ``%%mlops_train`` (``%mlops_deploy`` arrives with serving)."""
+"""IPython magics: ``%%mlops_train`` and ``%mlops_deploy``."""
 
 from .train import TrainMagics, load_ipython_extension
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from IPython.display import HTML, display
 
 from ..client import serving as api
 from ..errors import MlopsError
 from ..serving.service import default_name
+from ..widgets.deploy_status import DeployStatus
 
 
 def _canary(text: str | None) -> tuple[int, int] | None:
@@ -35,23 +34,6 @@ def _pii(text: str | None) -> dict[str, str] | None:
             raise UsageError(f"--pii {text!r}: expected COLUMN=MODE[,...], e.g. email=hash")
         out[column.strip()] = mode.strip()
     return out
-
-
-def _card(handle: api.DeploymentHandle, title: str) -> str:
-    info = handle.info
-    traffic = " · ".join(f"v{t['version']} {t['weight']}%" for t in info.desired["traffic"])
-    shadow = f" · shadow v{info.desired['shadow']}" if info.desired.get("shadow") else ""
-    token = (f"<div><b>token</b> <code>{escape(handle.token)}</code> "
-             "<span style='color:#888'>(shown once; store it)</span></div>"
-             if handle.token else "")
-    return (
-        "<div style='border:1px solid #ddd;border-left:4px solid #2e7d32;border-radius:4px;"
-        "padding:6px 10px;font-size:12px;max-width:760px'>"
-        f"<div><b>{escape(info.name)}</b> {escape(title)} · {escape(info.environment)} · "
-        f"{escape(info.model)} {escape(traffic)}{escape(shadow)} · "
-        f"{info.desired['replicas']} replica(s) · revision {info.revision}</div>"
-        f"<div><b>endpoint</b> <code>{escape(info.url)}</code></div>{token}"
-        f"<pre style='margin:4px 0'>{escape(handle.curl())}</pre></div>")
 
 
 @magics_class
@@ -88,16 +70,26 @@ class DeployMagics(Magics):
                     handle.stop()
                     print(f"stopped {name}")
                     return None
-                handle.rollback(wait=True)
-                display(HTML(_card(handle, "rolled back")))
-                return handle
+                handle.rollback(wait=False)
+                return self._watch(handle, "rolled back", args.timeout)
             if not args.model:
                 raise UsageError("%mlops_deploy needs MODEL[@ALIAS|/VERSION]")
             handle = api.deploy(args.model, name=args.name, env=args.env,
                                 replicas=args.replicas, canary=_canary(args.canary),
-                                shadow=args.shadow, pii=_pii(args.pii), wait=True,
-                                timeout=args.timeout)
+                                shadow=args.shadow, pii=_pii(args.pii), wait=False)
         except MlopsError as exc:
             raise UsageError(f"%mlops_deploy: {exc}") from exc
-        display(HTML(_card(handle, "ready")))
+        return self._watch(handle, "ready", args.timeout)
+
+    @staticmethod
+    def _watch(handle: api.DeploymentHandle, title: str, timeout: float
+               ) -> api.DeploymentHandle:
+        """Wait until the deployment serves, showing its live status, then its card."""
+        status = DeployStatus(handle, title=title).start()
+        try:
+            handle.wait_ready(timeout, progress=status.update)
+        except MlopsError as exc:
+            status.fail(str(exc))
+            raise UsageError(f"%mlops_deploy: {exc}") from exc
+        status.finish()
         return handle

@@ -17,7 +17,6 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from IPython.display import HTML, display
 
 from ..client import api
 from ..client import registry as api_registry
@@ -25,8 +24,8 @@ from ..errors import MlopsError
 from ..models.evaluation import evaluate
 from ..registry.names import model_name as check_model_name
 from ..tracking import environment as env
+from ..widgets.run_card import RunCard
 from .capture import Fit, capture_cell, is_estimator
-from .card import run_card_html
 
 MAX_PARAM_TEXT = 250
 
@@ -158,7 +157,7 @@ class TrainMagics(Magics):
                 registered = api_registry.register_model(run, args.register)
             except MlopsError as exc:
                 raise UsageError(f"--register {args.register}: {exc}") from exc
-        display(HTML(run_card_html(run.info, model_name, registered=registered)))
+        RunCard(run.info, model_name, registered=registered).show()
         return value
 
     # ------------------------------------------------------------------ helpers
