@@ -35,9 +35,9 @@ function themeColors() {
   };
 }
 
-type Colors = ReturnType<typeof themeColors>;
+export type Colors = ReturnType<typeof themeColors>;
 
-function baseLayout(title: string, colors: Colors): Record<string, any> {
+export function baseLayout(title: string, colors: Colors): Record<string, any> {
   const axis = {
     gridcolor: colors.grid,
     zerolinecolor: colors.grid,

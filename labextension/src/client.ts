@@ -102,6 +102,15 @@ export interface MetricHistory {
 export interface RunsPage {
   runs: Run[];
   next_page_token: string | null;
+  /** How many runs match in all (when the query asked `count`). */
+  total?: number;
+}
+
+/** The param, metric and tag keys the runs of an experiment use. */
+export interface ExperimentKeys {
+  params: string[];
+  metrics: string[];
+  tags: string[];
 }
 
 export type ModelVersionStatus = 'pending' | 'ready' | 'failed';
@@ -321,6 +330,57 @@ export interface DeploymentEvent {
   kind: DeploymentEventKind | string;
   message: string;
   data: Record<string, any> | null;
+}
+
+/**
+ * Requests to a deployment in one time bucket (`RequestStats.buckets`). Shadow copies
+ * are not counted; an error is a request the worker did not answer with 200.
+ */
+export interface RequestBucket {
+  /** The bucket's start (it lasts `RequestStats.bucket_ms`). */
+  start: EpochMs;
+  requests: number;
+  errors: number;
+  /** Requests per second over the bucket. */
+  rate: number;
+  /** Latency percentiles (ms) of the answered requests; null: none in the bucket. */
+  p50_ms: number | null;
+  p95_ms: number | null;
+}
+
+/** `GET deployments/{name}/stats`: request rate, errors and latency per time bucket. */
+export interface RequestStats {
+  deployment: string;
+  window_seconds: number;
+  bucket_ms: number;
+  /** The window: `buckets.length` buckets from `start`, the last one ending at `end`. */
+  start: EpochMs;
+  end: EpochMs;
+  requests: number;
+  errors: number;
+  /** `errors / requests`; null without requests. */
+  error_rate: number | null;
+  /** Requests per second over the whole window. */
+  rate: number;
+  /** Requests per second over the window's last minute. */
+  recent_rate: number;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  /** How many latencies the percentiles are of. */
+  latency_rows: number;
+  /** True: the window had more answered requests than the server reads (100,000). */
+  sampled: boolean;
+  buckets: RequestBucket[];
+}
+
+/** The query of `GET deployments/{name}/stats`. */
+export interface RequestStatsQuery {
+  /** Seconds back from `end`, 60 to 604800 (default 3600). */
+  window?: number;
+  /** 1 to 240 (default 30). */
+  buckets?: number;
+  /** The window's end, ms since the epoch (default: now). */
+  end?: EpochMs;
 }
 
 /** `POST deployments`. */
@@ -877,6 +937,8 @@ export interface RunsQuery {
   order_by?: string;
   limit?: number;
   page_token?: string;
+  /** Also count every matching run (`RunsPage.total`). */
+  count?: boolean;
 }
 
 /**
@@ -1051,7 +1113,19 @@ export class MlopsClient {
     return answer.experiments ?? [];
   }
 
-  /** `GET runs?experiment=&filter=&order_by=&limit=&page_token=` */
+  /** `GET experiments/{ref}/keys`: what a filter or a column can name. */
+  async experimentKeys(ref: string): Promise<ExperimentKeys> {
+    const answer = await this._get<Partial<ExperimentKeys>>(
+      this.url('experiments', ref, 'keys')
+    );
+    return {
+      params: answer.params ?? [],
+      metrics: answer.metrics ?? [],
+      tags: answer.tags ?? []
+    };
+  }
+
+  /** `GET runs?experiment=&filter=&order_by=&limit=&page_token=&count=` */
   async runs(query: RunsQuery = {}): Promise<RunsPage> {
     const answer = await this._get<RunsPage>(
       this.url('runs') +
@@ -1060,13 +1134,18 @@ export class MlopsClient {
           filter: query.filter?.trim(),
           order_by: query.order_by,
           limit: query.limit,
-          page_token: query.page_token
+          page_token: query.page_token,
+          count: query.count ? 'true' : undefined
         })
     );
-    return {
+    const page: RunsPage = {
       runs: answer.runs ?? [],
       next_page_token: answer.next_page_token ?? null
     };
+    if (typeof answer.total === 'number') {
+      page.total = answer.total;
+    }
+    return page;
   }
 
   /** `GET runs/{run_id}` */
@@ -1077,6 +1156,18 @@ export class MlopsClient {
   /** `GET runs/{run_id}/metrics/{key}` */
   metricHistory(runId: string, key: string): Promise<MetricHistory> {
     return this._get<MetricHistory>(this.url('runs', runId, 'metrics', key));
+  }
+
+  /**
+   * `GET runs/{run_id}/notebook?format=html`: the notebook the run stored when it
+   * started, as a script-free HTML document (for an iframe with `sandbox=""`).
+   * A run without a stored notebook throws `MlopsApiError` 404 `not_found`.
+   */
+  async runNotebookHtml(runId: string): Promise<string> {
+    const answer = await this._get<{ html?: string }>(
+      this.url('runs', runId, 'notebook') + buildQuery({ format: 'html' })
+    );
+    return answer.html ?? '';
   }
 
   /** `GET models` */
@@ -1102,6 +1193,22 @@ export class MlopsClient {
         buildQuery({ include_archived: includeArchived ? 'true' : undefined })
     );
     return answer.versions ?? [];
+  }
+
+  /**
+   * `POST models/{name}/versions {run_id, model_path}`: register the model a run
+   * logged (at `modelPath`, default `model`) as the next version of `name`.
+   */
+  registerModel(
+    name: string,
+    runId: string,
+    modelPath = 'model'
+  ): Promise<ModelVersion> {
+    return this._request<ModelVersion>(
+      'POST',
+      this.url('models', name, 'versions'),
+      { run_id: runId, model_path: modelPath }
+    );
   }
 
   /** `GET models/{name}/versions/{v}`; `v` is a version number or an alias. */
@@ -1211,6 +1318,25 @@ export class MlopsClient {
       this.url('deployments', name, 'events') + buildQuery({ limit })
     );
     return answer.events ?? [];
+  }
+
+  /**
+   * `GET deployments/{name}/stats?window=&buckets=&end=`: request rate, errors and
+   * p50/p95 latency per time bucket (an unknown deployment rejects with a 404, a
+   * window or bucket count out of range with a 400).
+   */
+  deploymentStats(
+    name: string,
+    query: RequestStatsQuery = {}
+  ): Promise<RequestStats> {
+    return this._get<RequestStats>(
+      this.url('deployments', name, 'stats') +
+        buildQuery({
+          window: query.window,
+          buckets: query.buckets,
+          end: query.end
+        })
+    );
   }
 
   /**

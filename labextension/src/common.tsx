@@ -244,3 +244,19 @@ export function RuleResultCells(props: {
     </>
   );
 }
+
+/** The status dot of a run. */
+export function StatusDot({ status }: { status: string }): JSX.Element {
+  return (
+    <span
+      className={`mlops-StatusDot mlops-status-${status}`}
+      title={status}
+      aria-label={status}
+    />
+  );
+}
+
+/** A code snippet to copy into a cell (empty states). */
+export function Snippet({ text }: { text: string }): JSX.Element {
+  return <pre className="mlops-Snippet">{text}</pre>;
+}

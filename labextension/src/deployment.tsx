@@ -1,8 +1,8 @@
 /**
  * The deployment view, shown in a main-area tab (one per deployment): header with
  * status light and endpoint, traffic editor, replicas, rollback/stop, monitoring
- * (drift and performance), events and a "Try it" form that sends a prediction
- * through Jupyter auth.
+ * (drift and performance), live requests (rate and p95 latency sparklines), events
+ * and a "Try it" form that sends a prediction through Jupyter auth.
  */
 import { Dialog, ReactWidget, showDialog } from '@jupyterlab/apputils';
 import { CommandRegistry } from '@lumino/commands';
@@ -14,7 +14,8 @@ import {
   DeploymentEvent,
   InputExample,
   MlopsClient,
-  ModelSignature
+  ModelSignature,
+  RequestStats as RequestStatsData
 } from './client';
 import {
   EmptyInline,
@@ -48,9 +49,13 @@ import { RulesModel } from './rulesmodel';
 import { EnvironmentBadge, StatusLight } from './panel';
 import { sameData } from './query';
 import { formatVersion } from './registry';
+import { RequestStats } from './sparkline';
 
 /** How many events the tab shows. */
 const EVENTS_LIMIT = 50;
+
+/** The Requests block: the last hour in one-minute buckets. */
+const STATS_QUERY = { window: 3600, buckets: 60 };
 
 /** The outcome of the last "Try it" request. */
 export type TryItResult =
@@ -124,7 +129,7 @@ export class DeploymentWidget extends ReactWidget {
     return this._detail;
   }
 
-  /** Reload the deployment and its events (and the "Try it" example when the main version changed). */
+  /** Reload the deployment, its events and request statistics (and the "Try it" example when the main version changed). */
   async refresh(): Promise<void> {
     const name = this.deploymentName;
     // Drift history, performance, alerts and rules follow on their own (errors
@@ -133,10 +138,13 @@ export class DeploymentWidget extends ReactWidget {
     void this.alerts.refresh();
     void this.rules.refresh();
     try {
-      const [detail, events] = await Promise.all([
+      const [detail, events, stats] = await Promise.all([
         this._client.getDeployment(name),
         this._client
           .deploymentEvents(name, EVENTS_LIMIT)
+          .catch((reason: unknown) => messageOf(reason)),
+        this._client
+          .deploymentStats(name, STATS_QUERY)
           .catch((reason: unknown) => messageOf(reason))
       ]);
       if (this.isDisposed) {
@@ -145,17 +153,23 @@ export class DeploymentWidget extends ReactWidget {
       const next = {
         detail,
         events: typeof events === 'string' ? this._events : events,
-        eventsError: typeof events === 'string' ? events : null
+        eventsError: typeof events === 'string' ? events : null,
+        stats: typeof stats === 'string' ? this._stats : stats,
+        statsError: typeof stats === 'string' ? stats : null
       };
       const changed =
         !sameData(next, {
           detail: this._detail,
           events: this._events,
-          eventsError: this._eventsError
+          eventsError: this._eventsError,
+          stats: this._stats,
+          statsError: this._statsError
         }) || this._error !== null;
       this._detail = next.detail;
       this._events = next.events;
       this._eventsError = next.eventsError;
+      this._stats = next.stats;
+      this._statsError = next.statsError;
       this._error = null;
       this.title.caption = `Deployment ${detail.name}: ${detail.model} ${trafficSummary(detail.desired?.traffic)} (${detail.status})`;
       if (changed) {
@@ -361,6 +375,8 @@ export class DeploymentWidget extends ReactWidget {
         rules={this.rules}
         events={this._events}
         eventsError={this._eventsError}
+        stats={this._stats}
+        statsError={this._statsError}
         error={this._error}
         busy={this._busy}
         trafficError={this._trafficError}
@@ -418,6 +434,8 @@ export class DeploymentWidget extends ReactWidget {
   private _detail: Deployment | null = null;
   private _events: DeploymentEvent[] = [];
   private _eventsError: string | null = null;
+  private _stats: RequestStatsData | null = null;
+  private _statsError: string | null = null;
   private _error: string | null = null;
   private _busy = false;
   private _trafficError: string | null = null;
@@ -458,6 +476,9 @@ function DeploymentView(props: {
   rules: RulesModel;
   events: DeploymentEvent[];
   eventsError: string | null;
+  /** Request rate and latency (`GET deployments/{name}/stats`); null until loaded. */
+  stats: RequestStatsData | null;
+  statsError: string | null;
   error: string | null;
   busy: boolean;
   trafficError: string | null;
@@ -557,6 +578,10 @@ function DeploymentView(props: {
           ) : null}
         </dl>
       </header>
+
+      <Section title="Requests" className="mlops-RequestsSection">
+        <RequestStats stats={props.stats} error={props.statsError} />
+      </Section>
 
       <div className="mlops-Columns">
         <Section title="Traffic" count={d.desired?.traffic?.length ?? 0}>

@@ -183,3 +183,17 @@ export function shortId(id: string | null | undefined, length = 8): string {
   }
   return id.length > length ? id.slice(0, length) : id;
 }
+
+/** "10,000 runs", or "500 of 10,000 runs loaded" while pages remain. */
+export function formatRunCount(
+  loaded: number,
+  total: number | null,
+  hasMore: boolean
+): string {
+  const n = total ?? loaded;
+  const noun = n === 1 ? 'run' : 'runs';
+  if (hasMore && total !== null && loaded < total) {
+    return `${n.toLocaleString('en-US')} ${noun} (${loaded.toLocaleString('en-US')} loaded)`;
+  }
+  return `${n.toLocaleString('en-US')} ${noun}`;
+}

@@ -17,12 +17,16 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStateDB } from '@jupyterlab/statedb';
 import { MessageLoop } from '@lumino/messaging';
 
+import { ActionIDs, addActionCommands } from './actions';
 import { AlertNotifier } from './alertnotifier';
 import { MlopsClient } from './client';
+import { sameRunSet, uniqueRunIds } from './compare';
+import { CompareRunsWidget, compareTabLabel } from './compareview';
 import { DeploymentWidget } from './deployment';
 import { mlopsIcon } from './icons';
 import { MlopsModel } from './model';
 import { ModelVersionWidget } from './modelversion';
+import { NotebookSnapshotWidget } from './notebooksnapshot';
 import { createPanel, PANEL_ID } from './panel';
 import { formatVersion } from './registry';
 import { RunDetailWidget } from './rundetail';
@@ -35,6 +39,7 @@ export namespace CommandIDs {
   export const openRun = 'mlops:open-run';
   export const openModelVersion = 'mlops:open-model-version';
   export const openDeployment = 'mlops:open-deployment';
+  export const openNotebookSnapshot = 'mlops:open-notebook-snapshot';
 }
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -234,11 +239,70 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       );
 
+    const compareTracker = new WidgetTracker<MainAreaWidget<CompareRunsWidget>>(
+      {
+        namespace: 'mlops-compare'
+      }
+    );
+    const compareRuns = (ids: string[]) => {
+      const runIds = uniqueRunIds(ids);
+      const key = [...runIds].sort().join(',');
+      return openTab(
+        compareTracker,
+        content => sameRunSet(content.runIds, runIds),
+        () =>
+          new CompareRunsWidget({
+            runIds,
+            client,
+            commands: app.commands,
+            refreshInterval: () => refreshInterval,
+            themeChanged: themeManager?.themeChanged ?? null
+          }),
+        {
+          id: `mlops-compare-${key.replace(/,/g, '-').slice(0, 200)}`,
+          className: 'mlops-CompareTab',
+          label: compareTabLabel(runIds)
+        }
+      );
+    };
+
+    const snapshotTracker = new WidgetTracker<
+      MainAreaWidget<NotebookSnapshotWidget>
+    >({ namespace: 'mlops-notebook-snapshot' });
+    /** The notebook as a run stored it (read-only, rendered by the server). */
+    const openNotebookSnapshot = (runId: string, path: string | null) =>
+      openTab(
+        snapshotTracker,
+        content => content.runId === runId,
+        () =>
+          new NotebookSnapshotWidget({
+            runId,
+            path,
+            client,
+            commands: app.commands
+          }),
+        {
+          id: `mlops-notebook-snapshot-${runId}`,
+          className: 'mlops-NotebookSnapshotTab',
+          label: `${path?.split('/').pop() ?? 'Notebook'} @ ${runId.slice(0, 8)}`
+        }
+      );
+
+    /** A deployment's tab, scrolled to its monitoring (drift) section. */
+    const showDrift = async (name: string) => {
+      const widget = await openDeployment(name);
+      await widget.content.refresh();
+      const section = widget.node.querySelector('.mlops-MonitoringSection');
+      section?.scrollIntoView({ block: 'start' });
+      return widget;
+    };
+
     const panel = createPanel(
       model,
       runId => void openRun(runId),
       (name, version) => void openModelVersion(name, version),
-      name => void openDeployment(name)
+      name => void openDeployment(name),
+      runIds => void app.commands.execute(ActionIDs.compareRuns, { runIds })
     );
     panelVisible = () => panel.isVisible;
     app.shell.add(panel, 'left', { rank: 650 });
@@ -276,6 +340,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
         args: w => ({ name: w.content.deploymentName }),
         name: w => w.content.deploymentName
       });
+      void restorer.restore(snapshotTracker, {
+        command: CommandIDs.openNotebookSnapshot,
+        args: w => ({ runId: w.content.runId, path: w.content.path }),
+        name: w => w.content.runId
+      });
+      void restorer.restore(compareTracker, {
+        command: ActionIDs.compareRuns,
+        args: w => ({ runIds: [...w.content.runIds] }),
+        name: w => [...w.content.runIds].sort().join(',')
+      });
     }
     // Refresh as soon as the panel is shown again (polling pauses while hidden).
     MessageLoop.installMessageHook(panel, (_handler, msg) => {
@@ -304,6 +378,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         tracker.forEach(w => tabs.push(w.content.refresh()));
         versionTracker.forEach(w => tabs.push(w.content.refresh()));
         deploymentTracker.forEach(w => tabs.push(w.content.refresh()));
+        compareTracker.forEach(w => tabs.push(w.content.refresh()));
+        snapshotTracker.forEach(w => tabs.push(w.content.refresh()));
         await Promise.all(tabs);
       }
     });
@@ -341,6 +417,24 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return openModelVersion(name, version);
       }
     });
+    app.commands.addCommand(CommandIDs.openNotebookSnapshot, {
+      label: 'MLOps: Open the notebook as the run saw it',
+      caption:
+        'The notebook a run stored, read-only (args: {"runId": "…", "path": "… or null"})',
+      execute: async args => {
+        const runId = args['runId'] as string | undefined;
+        if (!runId) {
+          throw new Error(
+            'mlops:open-notebook-snapshot needs a runId argument'
+          );
+        }
+        const path =
+          typeof args['path'] === 'string' && args['path']
+            ? args['path']
+            : null;
+        return openNotebookSnapshot(runId, path);
+      }
+    });
     app.commands.addCommand(CommandIDs.openDeployment, {
       label: args =>
         args['name']
@@ -359,11 +453,44 @@ const plugin: JupyterFrontEndPlugin<void> = {
       palette.addItem({ command: CommandIDs.openPanel, category: 'MLOps' });
       palette.addItem({ command: CommandIDs.refresh, category: 'MLOps' });
     }
+    addActionCommands(
+      app,
+      {
+        client,
+        currentRunId: () => tracker.currentWidget?.content.runId ?? null,
+        currentVersion: () => {
+          const w = versionTracker.currentWidget;
+          return w
+            ? { name: w.content.modelName, version: w.content.version }
+            : null;
+        },
+        currentDeployment: () =>
+          deploymentTracker.currentWidget?.content.deploymentName ?? null,
+        selectedRunIds: () => model.selectedRunIds,
+        openModelVersion,
+        openDeployment,
+        showDrift,
+        compareRuns,
+        changed: () => void model.refresh()
+      },
+      palette
+    );
 
     if (settingRegistry) {
       const apply = (settings: ISettingRegistry.ISettings) => {
         const interval = Number(settings.get('refreshInterval').composite);
         const maxRuns = Number(settings.get('maxRuns').composite);
+        const defaultExperiment = settings.get('defaultExperiment').composite;
+        const columns = settings.get('columns').composite;
+        model.setDefaultExperiment(
+          typeof defaultExperiment === 'string' ? defaultExperiment : null
+        );
+        model.setColumns(
+          Array.isArray(columns)
+            ? columns.filter((c): c is string => typeof c === 'string')
+            : null,
+          false
+        );
         if (Number.isFinite(interval) && interval >= 0) {
           refreshInterval = interval;
           model.setRefreshInterval(interval);
@@ -377,6 +504,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
         .then(settings => {
           apply(settings);
           settings.changed.connect(apply);
+          // The column chooser saves its choice as the `columns` setting.
+          model.onColumnsChanged = columns => {
+            settings.set('columns', columns).catch(reason => {
+              console.warn('mlops-jlab: cannot save the columns', reason);
+            });
+          };
         })
         .catch(reason => {
           console.warn('mlops-jlab: cannot load settings', reason);

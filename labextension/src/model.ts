@@ -8,16 +8,18 @@ import {
   Deployment,
   Experiment,
   MlopsApiError,
+  ExperimentKeys,
   MlopsClient,
   ModelVersion,
   RegisteredModel,
+  RequestStats,
   Run
 } from './client';
 import { AlertsModel } from './alertsmodel';
 import { AuditModel } from './auditmodel';
 import { GovernanceModel } from './governancemodel';
 import { DriftBadge, driftBadge } from './drift';
-import { orderByParam, sameData, SortState } from './query';
+import { mergeFirstPage, orderByParam, sameData, SortState } from './query';
 import { FRONTEND_API, FRONTEND_VERSION } from './version';
 import { ObservableModel } from './observable';
 
@@ -37,6 +39,9 @@ export interface FilterError {
 }
 
 const MAX_LIMIT = 1000;
+
+/** Rows fetched per request when the runs table scrolls past the loaded ones. */
+const CONTINUATION_PAGE = 1000;
 
 export class MlopsModel extends ObservableModel {
   constructor(options: MlopsModel.IOptions) {
@@ -95,6 +100,63 @@ export class MlopsModel extends ObservableModel {
   get hasMore(): boolean {
     return this._nextPageToken !== null;
   }
+  /** How many runs match the experiment and filter in all; `null` until counted. */
+  get total(): number | null {
+    return this._total;
+  }
+  /** The param/metric/tag keys of the selected experiment's runs (filter and columns). */
+  get keys(): ExperimentKeys | null {
+    return this._keys;
+  }
+  /** The runs ticked for comparison, in the order they were ticked. */
+  get selectedRunIds(): ReadonlyArray<string> {
+    return this._selection;
+  }
+  isRunSelected(runId: string): boolean {
+    return this._selection.includes(runId);
+  }
+  /** Tick or untick a run for comparison. */
+  toggleRunSelected(runId: string): void {
+    this._selection = this._selection.includes(runId)
+      ? this._selection.filter(id => id !== runId)
+      : [...this._selection, runId];
+    this._emit();
+  }
+  /** Untick every run. */
+  clearRunSelection(): void {
+    if (this._selection.length) {
+      this._selection = [];
+      this._emit();
+    }
+  }
+  /**
+   * The key columns chosen (`metrics.acc`, `params.C`, …); `null` or empty: the
+   * table picks the metrics and params that vary most.
+   */
+  get columns(): ReadonlyArray<string> | null {
+    return this._columns;
+  }
+  /** Set the columns; `persist` also hands them to `onColumnsChanged` (settings). */
+  setColumns(columns: ReadonlyArray<string> | null, persist = true): void {
+    const next = columns && columns.length ? [...columns] : null;
+    if (sameData(next, this._columns)) {
+      return;
+    }
+    this._columns = next;
+    this._emit();
+    if (persist) {
+      this.onColumnsChanged?.(next ?? []);
+    }
+  }
+  /** Called when the column chooser changes the columns (the plugin saves them). */
+  onColumnsChanged: ((columns: string[]) => void) | null = null;
+  /**
+   * The experiment (name or id) selected when the panel opens, if it exists; `null`:
+   * the one with the most recent run.
+   */
+  setDefaultExperiment(ref: string | null): void {
+    this._defaultExperiment = ref && ref.trim() ? ref.trim() : null;
+  }
   get filter(): string {
     return this._filter;
   }
@@ -109,7 +171,7 @@ export class MlopsModel extends ObservableModel {
     return this._sort;
   }
   get loading(): boolean {
-    return this._loading;
+    return this._userLoads > 0;
   }
   get pageSize(): number {
     return this._pageSize;
@@ -171,6 +233,13 @@ export class MlopsModel extends ObservableModel {
     const deployment = this._deployments?.find(d => d.name === name);
     return driftBadge(deployment?.monitoring?.drift);
   }
+  /**
+   * Requests of an active deployment over the last 15 minutes (its row's
+   * sparkline); `null` until loaded or when the server cannot tell.
+   */
+  requestStatsOf(name: string): RequestStats | null {
+    return this._requestStats.get(name) ?? null;
+  }
   /** The deployment whose tab is the current one (highlighted in the panel). */
   get currentDeployment(): string | null {
     return this._currentDeployment;
@@ -194,7 +263,8 @@ export class MlopsModel extends ObservableModel {
         this._deploymentsError !== null;
       this._deployments = deployments;
       this._deploymentsError = null;
-      if (changed) {
+      const statsChanged = await this._loadRequestStats(deployments);
+      if (changed || statsChanged) {
         this._emit();
       }
     } catch (reason) {
@@ -207,6 +277,37 @@ export class MlopsModel extends ObservableModel {
         this._emit();
       }
     }
+  }
+
+  /** The request stats of the active deployments; returns whether any changed. */
+  private async _loadRequestStats(deployments: Deployment[]): Promise<boolean> {
+    const active = deployments.filter(d => d.status === 'active');
+    const loaded = await Promise.all(
+      active.map(d =>
+        this.client
+          .deploymentStats(d.name, { window: 900, buckets: 15 })
+          .catch(() => null)
+      )
+    );
+    const next = new Map<string, RequestStats>();
+    active.forEach((d, i) => {
+      const stats = loaded[i];
+      if (stats) {
+        next.set(d.name, stats);
+      }
+    });
+    // The buckets move with the clock; compare what the row shows.
+    const shown = (m: Map<string, RequestStats>) =>
+      JSON.stringify(
+        Array.from(m.entries()).map(([k, v]) => [
+          k,
+          v.recent_rate,
+          v.buckets.map(b => b.requests)
+        ])
+      );
+    const changed = shown(next) !== shown(this._requestStats);
+    this._requestStats = next;
+    return changed;
   }
 
   /** Expand (and load the versions of) a model, or collapse it. */
@@ -319,11 +420,20 @@ export class MlopsModel extends ObservableModel {
       return;
     }
     this._selected = id;
-    this._runs = null;
-    this._nextPageToken = null;
+    this._clearRuns();
     this._filterError = null;
     this._emit();
     void this.reloadRuns();
+    void this._loadKeys();
+  }
+
+  /** Forget the runs of the previously selected experiment. */
+  private _clearRuns(): void {
+    this._runs = null;
+    this._nextPageToken = null;
+    this._total = null;
+    this._keys = null;
+    this._selection = [];
   }
 
   /**
@@ -344,18 +454,21 @@ export class MlopsModel extends ObservableModel {
     await this._loadRuns(this._pageSize, true);
   }
 
-  /** Append the next page. */
+  /**
+   * Append the next page (the runs table asks when it scrolls near the last loaded
+   * row); continuation pages are larger than the first one.
+   */
   async loadMore(): Promise<void> {
-    if (!this._nextPageToken || !this._runs) {
+    if (!this._nextPageToken || !this._runs || this.loading) {
       return;
     }
     const seq = ++this._runsSeq;
-    this._loading = true;
+    this._userLoads++;
     this._emit();
     try {
       const page = await this.client.runs({
         ...this._runsQuery(),
-        limit: this._pageSize,
+        limit: Math.min(MAX_LIMIT, Math.max(this._pageSize, CONTINUATION_PAGE)),
         page_token: this._nextPageToken
       });
       if (seq !== this._runsSeq) {
@@ -370,10 +483,8 @@ export class MlopsModel extends ObservableModel {
         this._error = messageOf(reason);
       }
     } finally {
-      if (seq === this._runsSeq) {
-        this._loading = false;
-        this._emit();
-      }
+      this._userLoads--;
+      this._emit();
     }
   }
 
@@ -439,11 +550,10 @@ export class MlopsModel extends ObservableModel {
       }
       const selectedStillThere = experiments.some(e => e.id === this._selected);
       if (!selectedStillThere) {
-        const next = pickDefault(experiments);
+        const next = pickDefault(experiments, this._defaultExperiment);
         if (next !== this._selected) {
           this._selected = next;
-          this._runs = null;
-          this._nextPageToken = null;
+          this._clearRuns();
           changed = true;
         }
       }
@@ -455,12 +565,14 @@ export class MlopsModel extends ObservableModel {
       return;
     }
     if (this._selected !== null) {
-      // Keep as many runs as are shown (load more pages included).
-      const shown = this._runs?.length ?? 0;
-      await this._loadRuns(
-        Math.max(this._pageSize, shown),
-        this._runs === null
-      );
+      // The first page again; rows loaded further down stay (mergeFirstPage). A load
+      // the user asked for (filter, sort, next page) is not overtaken by a poll.
+      await Promise.all([
+        this._userLoads > 0
+          ? Promise.resolve()
+          : this._loadRuns(this._pageSize, this._runs === null),
+        this._loadKeys()
+      ]);
     }
   }
 
@@ -498,25 +610,38 @@ export class MlopsModel extends ObservableModel {
     const seq = ++this._runsSeq;
     const experiment = this._selected;
     if (reset) {
-      this._loading = true;
+      // A load the user asked for: polls wait until it is done (never overtake it).
+      this._userLoads++;
       this._emit();
     }
     try {
       const page = await this.client.runs({
         ...this._runsQuery(),
         ...(filter !== undefined ? { filter: filter || undefined } : {}),
-        limit: Math.min(MAX_LIMIT, limit)
+        limit: Math.min(MAX_LIMIT, limit),
+        count: true
       });
       if (seq !== this._runsSeq || experiment !== this._selected) {
         return;
       }
+      // A poll keeps the rows loaded past the first page (and their cursor).
+      const runs = reset ? page.runs : mergeFirstPage(this._runs, page.runs);
+      const token =
+        runs.length > page.runs.length
+          ? this._nextPageToken
+          : page.next_page_token;
+      const total = page.total ?? null;
       const changed =
         reset ||
         this._error !== null ||
-        !sameData(page.runs, this._runs) ||
-        page.next_page_token !== this._nextPageToken;
-      this._runs = page.runs;
-      this._nextPageToken = page.next_page_token;
+        // The rows below the first page are the same objects: compare the page only.
+        runs.length !== (this._runs?.length ?? -1) ||
+        !sameData(page.runs, this._runs?.slice(0, page.runs.length)) ||
+        token !== this._nextPageToken ||
+        total !== this._total;
+      this._runs = runs;
+      this._nextPageToken = token;
+      this._total = total;
       if (filter !== undefined) {
         this._filter = filter;
       }
@@ -524,15 +649,13 @@ export class MlopsModel extends ObservableModel {
         this._filterError = null;
       }
       this._error = null;
-      this._loading = false;
-      if (changed) {
+      if (changed && !reset) {
         this._emit();
       }
     } catch (reason) {
       if (seq !== this._runsSeq) {
         return;
       }
-      this._loading = false;
       const tried = filter ?? this._filter;
       if (reason instanceof MlopsApiError && reason.error === 'bad_filter') {
         this._filterError = {
@@ -545,7 +668,31 @@ export class MlopsModel extends ObservableModel {
       } else {
         this._onError(reason, false);
       }
-      this._emit();
+      if (!reset) {
+        this._emit();
+      }
+    } finally {
+      if (reset) {
+        this._userLoads--;
+        this._emit();
+      }
+    }
+  }
+
+  /** The keys of the selected experiment (filter completion, column chooser). */
+  private async _loadKeys(): Promise<void> {
+    const experiment = this._selected;
+    if (experiment === null) {
+      return;
+    }
+    try {
+      const keys = await this.client.experimentKeys(experiment);
+      if (experiment === this._selected && !sameData(keys, this._keys)) {
+        this._keys = keys;
+        this._emit();
+      }
+    } catch {
+      // Completion and the chooser are optional: the table still works without.
     }
   }
 
@@ -573,11 +720,17 @@ export class MlopsModel extends ObservableModel {
   private _selected: string | null = null;
   private _runs: Run[] | null = null;
   private _nextPageToken: string | null = null;
+  private _total: number | null = null;
+  private _keys: ExperimentKeys | null = null;
+  private _selection: string[] = [];
+  private _columns: string[] | null = null;
+  private _defaultExperiment: string | null = null;
   private _filter = '';
   private _filterError: FilterError | null = null;
   private _error: string | null = null;
   private _sort: SortState | null = null;
-  private _loading = false;
+  /** Runs requests the user asked for that have not answered yet. */
+  private _userLoads = 0;
   private _pageSize: number;
   private _isActive: () => boolean;
   private _timer: ReturnType<typeof setInterval> | null = null;
@@ -593,6 +746,7 @@ export class MlopsModel extends ObservableModel {
   private _deployments: Deployment[] | null = null;
   private _deploymentsError: string | null = null;
   private _currentDeployment: string | null = null;
+  private _requestStats = new Map<string, RequestStats>();
 }
 
 export namespace MlopsModel {
@@ -610,10 +764,24 @@ export namespace MlopsModel {
   }
 }
 
-/** The experiment to select by default: the one with the most recent run. */
-export function pickDefault(experiments: Experiment[]): string | null {
+/**
+ * The experiment to select by default: `preferred` (a name or id, the
+ * `defaultExperiment` setting) when it exists, else the one with the most recent run.
+ */
+export function pickDefault(
+  experiments: Experiment[],
+  preferred: string | null = null
+): string | null {
   if (!experiments.length) {
     return null;
+  }
+  if (preferred) {
+    const match =
+      experiments.find(e => e.id === preferred) ??
+      experiments.find(e => e.name === preferred);
+    if (match) {
+      return match.id;
+    }
   }
   const sorted = [...experiments].sort(
     (a, b) =>

@@ -282,8 +282,13 @@ export class ModelVersionWidget extends ReactWidget {
         openRun={runId =>
           void this._commands.execute('mlops:open-run', { runId })
         }
-        openNotebook={path =>
-          void this._commands.execute('docmanager:open', { path })
+        openNotebook={(path, runId) =>
+          void (runId
+            ? this._commands.execute('mlops:open-notebook-snapshot', {
+                runId,
+                path
+              })
+            : this._commands.execute('docmanager:open', { path }))
         }
       />
     );
@@ -349,7 +354,11 @@ function ModelVersionView(props: {
   onSetAlias: (alias: string) => Promise<boolean>;
   onRemoveAlias: (alias: string) => void;
   openRun: (runId: string) => void;
-  openNotebook: (path: string) => void;
+  /**
+   * Open a run's notebook: the copy the run stored (`runId` set), else the file at
+   * `path` in the Jupyter root.
+   */
+  openNotebook: (path: string | null, runId: string | null) => void;
   governance: GovernanceModel | null;
   card: CardState;
 }): JSX.Element {
@@ -747,9 +756,27 @@ function nodeAction(node: LineageNode): 'run' | 'notebook' | 'disabled' | null {
     return node.data?.run_id ? 'run' : null;
   }
   if (node.kind === 'notebook') {
-    return node.data?.notebook_path ? 'notebook' : 'disabled';
+    return (node.data?.artifact && node.data?.run_id) ||
+      node.data?.notebook_path
+      ? 'notebook'
+      : 'disabled';
   }
   return null;
+}
+
+/** The stored copy of a notebook node when the run kept one, else the current file. */
+function openStoredOrCurrent(
+  node: LineageNode,
+  open: (path: string | null, runId: string | null) => void
+): void {
+  const path = node.data?.notebook_path
+    ? String(node.data.notebook_path)
+    : null;
+  if (node.data?.artifact && node.data?.run_id) {
+    open(path, String(node.data.run_id));
+  } else if (path) {
+    open(path, null);
+  }
 }
 
 function nodeTooltip(node: LineageNode): string {
@@ -757,9 +784,11 @@ function nodeTooltip(node: LineageNode): string {
     case 'run':
       return `${node.label}: open the run`;
     case 'notebook':
-      return `Open ${node.data.notebook_path}`;
+      return node.data?.artifact
+        ? `Open ${node.label} as run ${String(node.data.run_id).slice(0, 8)} saw it`
+        : `Open ${node.data.notebook_path}`;
     case 'disabled':
-      return `${node.label}: the notebook lies outside the Jupyter root${node.data?.artifact ? ` (a copy is stored as the run artifact ${node.data.artifact})` : ''}`;
+      return `${node.label}: the notebook lies outside the Jupyter root and no copy was stored`;
     default:
       return `${node.label} (${kindLabel(node)}): show details`;
   }
@@ -768,7 +797,11 @@ function nodeTooltip(node: LineageNode): string {
 export function LineageView(props: {
   lineage: Lineage;
   openRun: (runId: string) => void;
-  openNotebook: (path: string) => void;
+  /**
+   * Open a run's notebook: the copy the run stored (`runId` set), else the file at
+   * `path` in the Jupyter root.
+   */
+  openNotebook: (path: string | null, runId: string | null) => void;
 }): JSX.Element {
   const layout = React.useMemo(
     () => layoutLineage(props.lineage),
@@ -790,7 +823,7 @@ export function LineageView(props: {
     if (action === 'run') {
       props.openRun(String(node.data.run_id));
     } else if (action === 'notebook') {
-      props.openNotebook(String(node.data.notebook_path));
+      openStoredOrCurrent(node, props.openNotebook);
     }
   };
   return (
@@ -894,7 +927,11 @@ export function LineageView(props: {
 function LineageDetails(props: {
   node: LineageNode | null;
   openRun: (runId: string) => void;
-  openNotebook: (path: string) => void;
+  /**
+   * Open a run's notebook: the copy the run stored (`runId` set), else the file at
+   * `path` in the Jupyter root.
+   */
+  openNotebook: (path: string | null, runId: string | null) => void;
 }): JSX.Element {
   const node = props.node;
   if (!node) {
@@ -994,16 +1031,10 @@ function LineageDetails(props: {
       )}
       {node.kind === 'notebook' && (
         <button
-          className="jp-Button jp-mod-styled jp-mod-accept mlops-SmallButton"
-          disabled={!data.notebook_path}
-          title={
-            data.notebook_path
-              ? `Open ${data.notebook_path}`
-              : 'The notebook lies outside the Jupyter root'
-          }
-          onClick={() =>
-            data.notebook_path && props.openNotebook(String(data.notebook_path))
-          }
+          className="jp-Button jp-mod-styled jp-mod-accept mlops-SmallButton mlops-OpenStoredNotebook"
+          disabled={nodeAction(node) !== 'notebook'}
+          title={nodeTooltip(node)}
+          onClick={() => openStoredOrCurrent(node, props.openNotebook)}
         >
           Open notebook
         </button>

@@ -7,7 +7,6 @@ import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
 import {
   caretDownIcon,
   caretRightIcon,
-  caretUpIcon,
   refreshIcon,
   SidePanel,
   ToolbarButton
@@ -19,7 +18,7 @@ import {
   Experiment,
   ModelVersion,
   RegisteredModel,
-  Run
+  RequestStats
 } from './client';
 import {
   observedReplicas,
@@ -32,20 +31,13 @@ import { AlertList, AlertsEmpty } from './alerts';
 import { AuditView } from './audit';
 import { identityLabel, pendingCount } from './governance';
 import { PromotionList } from './promotions';
-import { ErrorBanner, onEnter, onEnterOrSpace } from './common';
+import { ErrorBanner, onEnter, onEnterOrSpace, Snippet } from './common';
+import { RunsView } from './runstable';
+import { RequestsSparkline } from './sparkline';
 import { DriftBadge, driftBadgeTitle } from './drift';
-import {
-  formatDuration,
-  formatMetric,
-  formatRelative,
-  formatShortTime,
-  formatTime,
-  runDuration,
-  shortId
-} from './format';
+import { formatRelative, formatShortTime, formatTime, shortId } from './format';
 import { mlopsIcon } from './icons';
 import { MlopsModel } from './model';
-import { sortKey, toggleSort, unionKeys, withSortedKey } from './query';
 import {
   aliasChips,
   aliasClass,
@@ -56,10 +48,6 @@ import {
 } from './registry';
 
 export const PANEL_ID = 'mlops-jlab-panel';
-
-/** How many metric / param columns the runs table shows at most. */
-const MAX_METRIC_COLUMNS = 4;
-const MAX_PARAM_COLUMNS = 3;
 
 export const QUICKSTART_SNIPPET = `%load_ext mlops_jlab
 
@@ -82,7 +70,8 @@ export function createPanel(
   model: MlopsModel,
   openRun: (runId: string) => void,
   openVersion: (name: string, version: number) => void,
-  openDeployment: (name: string) => void
+  openDeployment: (name: string) => void,
+  compareRuns: (runIds: string[]) => void
 ): SidePanel {
   const panel = new SidePanel();
   panel.id = PANEL_ID;
@@ -123,7 +112,9 @@ export function createPanel(
 
   const runs = ReactWidget.create(
     <UseSignal signal={model.changed}>
-      {() => <RunsView model={model} openRun={openRun} />}
+      {() => (
+        <RunsView model={model} openRun={openRun} compareRuns={compareRuns} />
+      )}
     </UseSignal>
   );
   runs.addClass('mlops-Section');
@@ -310,10 +301,6 @@ function PanelHeader({ model }: { model: MlopsModel }): JSX.Element {
   );
 }
 
-function Snippet({ text }: { text: string }): JSX.Element {
-  return <pre className="mlops-Snippet">{text}</pre>;
-}
-
 function ExperimentsView({ model }: { model: MlopsModel }): JSX.Element {
   const experiments = model.experiments;
   if (model.server.kind === 'missing') {
@@ -382,295 +369,6 @@ function ExperimentItem(props: {
         </span>
       </span>
     </li>
-  );
-}
-
-/** The status dot of a run. */
-export function StatusDot({ status }: { status: string }): JSX.Element {
-  return (
-    <span
-      className={`mlops-StatusDot mlops-status-${status}`}
-      title={status}
-      aria-label={status}
-    />
-  );
-}
-
-function RunsView(props: {
-  model: MlopsModel;
-  openRun: (runId: string) => void;
-}): JSX.Element {
-  const { model } = props;
-  const experiment = model.selectedExperiment;
-  if (model.server.kind === 'missing') {
-    return (
-      <div className="mlops-Empty mlops-Muted">
-        Runs appear here once the server extension is running.
-      </div>
-    );
-  }
-  if (model.experiments === null) {
-    return <div className="mlops-Empty mlops-Muted">Loading…</div>;
-  }
-  if (!experiment) {
-    return (
-      <div className="mlops-Empty mlops-Muted">
-        Select an experiment to see its runs.
-      </div>
-    );
-  }
-  return (
-    <div className="mlops-Runs">
-      <FilterBox model={model} />
-      <RunsTable model={model} openRun={props.openRun} />
-    </div>
-  );
-}
-
-function FilterBox({ model }: { model: MlopsModel }): JSX.Element {
-  const [text, setText] = React.useState(model.filter);
-  const error = model.filterError;
-  return (
-    <div className="mlops-Filter">
-      <input
-        className={`mlops-FilterInput jp-mod-styled${error ? ' mlops-mod-invalid' : ''}`}
-        type="search"
-        spellCheck={false}
-        placeholder="Filter, e.g. metrics.accuracy > 0.9 and params.C = '1.0'"
-        title="Press Enter to apply. Fields: metrics.<key>, params.<key>, tags.<key>, attributes.<name>"
-        aria-label="Filter runs"
-        value={text}
-        onChange={ev => setText(ev.target.value)}
-        onKeyDown={ev => {
-          if (ev.key === 'Enter') {
-            void model.setFilter(text);
-          } else if (ev.key === 'Escape') {
-            setText('');
-            void model.setFilter('');
-          }
-        }}
-      />
-      {error && (
-        <div className="mlops-FilterError" role="alert">
-          {error.position !== undefined && error.position >= 0 && (
-            <pre className="mlops-FilterCaret">
-              {error.filter}
-              {'\n'}
-              {' '.repeat(Math.min(error.position, error.filter.length)) + '^'}
-            </pre>
-          )}
-          <span>{error.message}</span>
-        </div>
-      )}
-    </div>
-  );
-}
-
-interface Column {
-  id: string;
-  label: string;
-  title: string;
-  /** Server sort key, or undefined when the server cannot sort by it. */
-  sort?: string;
-  className: string;
-  render: (run: Run, now: number) => React.ReactNode;
-}
-
-function buildColumns(model: MlopsModel, runs: Run[]): Column[] {
-  const metricKeys = withSortedKey(
-    unionKeys(runs, 'metrics', MAX_METRIC_COLUMNS),
-    'metrics',
-    model.sort
-  );
-  const paramKeys = withSortedKey(
-    unionKeys(runs, 'params', MAX_PARAM_COLUMNS),
-    'params',
-    model.sort
-  );
-  return [
-    {
-      id: 'name',
-      label: 'Run',
-      title: 'Status and run name',
-      sort: 'attributes.name',
-      className: 'mlops-col-name',
-      render: run => (
-        <span className="mlops-RunNameCell">
-          <StatusDot status={run.status} />
-          <span className="mlops-RunName">{run.name || run.id}</span>
-        </span>
-      )
-    },
-    {
-      id: 'start',
-      label: 'Start',
-      title: 'Start time',
-      sort: 'attributes.start_time',
-      className: 'mlops-col-time',
-      render: (run, now) => (
-        <span title={formatTime(run.start_time)}>
-          {formatShortTime(run.start_time, now)}
-        </span>
-      )
-    },
-    {
-      id: 'duration',
-      label: 'Duration',
-      title: 'Duration',
-      sort: 'attributes.duration',
-      className: 'mlops-col-num',
-      render: (run, now) => formatDuration(runDuration(run, now))
-    },
-    ...metricKeys.map((key): Column => ({
-      id: `m:${key}`,
-      label: key,
-      title: `metric ${key} (latest value)`,
-      sort: sortKey('metrics', key),
-      className: 'mlops-col-num mlops-col-metric',
-      render: run => {
-        const v = run.metrics?.[key];
-        return (
-          <span title={v === undefined ? '' : String(v)}>
-            {formatMetric(v)}
-          </span>
-        );
-      }
-    })),
-    ...paramKeys.map((key): Column => ({
-      id: `p:${key}`,
-      label: key,
-      title: `param ${key}`,
-      sort: sortKey('params', key),
-      className: 'mlops-col-param',
-      render: run => {
-        const v = run.params?.[key];
-        return <span title={v ?? ''}>{v ?? '—'}</span>;
-      }
-    }))
-  ];
-}
-
-function RunsTable(props: {
-  model: MlopsModel;
-  openRun: (runId: string) => void;
-}): JSX.Element {
-  const { model } = props;
-  const runs = model.runs;
-  if (runs === null) {
-    return <div className="mlops-Empty mlops-Muted">Loading runs…</div>;
-  }
-  if (runs.length === 0) {
-    if (model.filter) {
-      return (
-        <div className="mlops-Empty">
-          No runs match <code>{model.filter}</code>. Press Escape in the filter
-          box to clear it.
-        </div>
-      );
-    }
-    return (
-      <div className="mlops-Empty">
-        <p>
-          <strong>No runs yet</strong> in{' '}
-          <em>{model.selectedExperiment?.name}</em>. Start one from a notebook
-          cell:
-        </p>
-        <Snippet
-          text={`%load_ext mlops_jlab\n\n%%mlops_train --experiment ${model.selectedExperiment?.name ?? 'quickstart'}\nmodel.fit(X_train, y_train)`}
-        />
-      </div>
-    );
-  }
-  const columns = buildColumns(model, runs);
-  const now = Date.now();
-  const sort = model.sort;
-  return (
-    <>
-      <div className="mlops-TableScroll">
-        <table className="mlops-RunsTable" aria-label="Runs">
-          <thead>
-            <tr>
-              {columns.map(col => {
-                const active = sort && col.sort && sort.key === col.sort;
-                return (
-                  <th
-                    key={col.id}
-                    className={`${col.className}${col.sort ? ' mlops-sortable' : ''}${active ? ' mlops-mod-sorted' : ''}`}
-                    title={
-                      col.sort
-                        ? `${col.title} — click to sort (${col.sort})`
-                        : col.title
-                    }
-                    aria-sort={
-                      active
-                        ? sort!.direction === 'ASC'
-                          ? 'ascending'
-                          : 'descending'
-                        : 'none'
-                    }
-                    onClick={
-                      col.sort
-                        ? () => void model.setSort(toggleSort(sort, col.sort!))
-                        : undefined
-                    }
-                  >
-                    <span className="mlops-th">
-                      <span className="mlops-th-label">{col.label}</span>
-                      {active &&
-                        (sort!.direction === 'ASC' ? (
-                          <caretUpIcon.react
-                            tag="span"
-                            className="mlops-SortIcon"
-                          />
-                        ) : (
-                          <caretDownIcon.react
-                            tag="span"
-                            className="mlops-SortIcon"
-                          />
-                        ))}
-                    </span>
-                  </th>
-                );
-              })}
-            </tr>
-          </thead>
-          <tbody>
-            {runs.map(run => (
-              <tr
-                key={run.id}
-                className={`mlops-RunRow${run.id === model.currentRunId ? ' mlops-mod-current' : ''}`}
-                data-run-id={run.id}
-                tabIndex={0}
-                title={`Open run ${run.name || run.id}`}
-                onClick={() => props.openRun(run.id)}
-                onKeyDown={onEnter(() => props.openRun(run.id))}
-              >
-                {columns.map(col => (
-                  <td key={col.id} className={col.className}>
-                    {col.render(run, now)}
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <div className="mlops-TableFooter">
-        <span className="mlops-Muted">
-          {runs.length} run{runs.length === 1 ? '' : 's'}
-          {model.filter ? ' (filtered)' : ''}
-        </span>
-        {model.hasMore && (
-          <button
-            className="jp-Button jp-mod-styled jp-mod-reject mlops-LoadMore"
-            disabled={model.loading}
-            onClick={() => void model.loadMore()}
-          >
-            {model.loading ? 'Loading…' : 'Load more'}
-          </button>
-        )}
-      </div>
-    </>
   );
 }
 
@@ -905,6 +603,7 @@ function VersionRow(
   return (
     <li
       className={`mlops-VersionRow${props.current ? ' mlops-mod-current' : ''}`}
+      data-model={v.name}
       data-version={v.version}
       tabIndex={0}
       title={`Open ${v.name} ${formatVersion(v.version)}`}
@@ -1015,6 +714,7 @@ function DeploymentsView(props: {
             key={d.name}
             deployment={d}
             drift={model.driftBadgeOf(d.name)}
+            stats={model.requestStatsOf(d.name)}
             current={d.name === model.currentDeployment}
             open={() => props.openDeployment(d.name)}
           />
@@ -1029,6 +729,8 @@ function DeploymentRow(props: {
   drift: DriftBadge | null;
   current: boolean;
   open: () => void;
+  /** Requests over the last minutes (active deployments), for the sparkline. */
+  stats: RequestStats | null;
 }): JSX.Element {
   const { deployment: d } = props;
   const traffic = trafficSummary(d.desired?.traffic);
@@ -1048,6 +750,7 @@ function DeploymentRow(props: {
           {d.model} {traffic}
         </span>
       </span>
+      {d.status === 'active' && <RequestsSparkline stats={props.stats} />}
       {props.drift && <DriftBadgeView badge={props.drift} />}
       <AlertCountBadge counts={d.monitoring?.alerts} />
       <EnvironmentBadge env={d.environment} />

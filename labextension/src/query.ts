@@ -143,3 +143,217 @@ export function withSortedKey(
 export function sameData(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
+
+/**
+ * A poll's fresh first page merged into the rows already loaded: the first page as
+ * the server sends it now, then the rows loaded further down that it does not hold
+ * (so a table scrolled far down keeps its rows while new runs arrive on top).
+ */
+export function mergeFirstPage<T extends { id: string }>(
+  loaded: ReadonlyArray<T> | null,
+  first: ReadonlyArray<T>
+): T[] {
+  if (!loaded || loaded.length <= first.length) {
+    return [...first];
+  }
+  const fresh = new Set(first.map(r => r.id));
+  return [...first, ...loaded.filter(r => !fresh.has(r.id))];
+}
+
+/** The keys a filter or a column may name, per field kind. */
+export interface FilterKeys {
+  params: ReadonlyArray<string>;
+  metrics: ReadonlyArray<string>;
+  tags: ReadonlyArray<string>;
+}
+
+/** The run attributes the filter and `order_by` syntax know. */
+export const RUN_ATTRIBUTES = [
+  'name',
+  'status',
+  'user',
+  'start_time',
+  'end_time',
+  'duration',
+  'run_id'
+];
+
+const FIELD_KINDS = ['metrics', 'params', 'tags', 'attributes'] as const;
+
+/** A completion of the filter text around the cursor. */
+export interface Completion {
+  /** The text inserted in place of [from, to). */
+  insert: string;
+  /** What the list shows. */
+  label: string;
+  /** `metric`, `param`, `tag`, `attribute` or `field`. */
+  kind: string;
+}
+
+/** The completions at `cursor`, and the range of text they replace. */
+export interface Completions {
+  from: number;
+  to: number;
+  items: Completion[];
+}
+
+/**
+ * What to offer while typing a filter: after `metrics.` / `params.` / `tags.` /
+ * `attributes.` the keys of that kind starting with what follows (quoted when needed),
+ * at the start of a word the field prefixes and the keys of every kind; inside a
+ * quoted string nothing. At most `max` items, prefix matches before substring ones.
+ */
+export function filterCompletions(
+  text: string,
+  cursor: number,
+  keys: FilterKeys,
+  max = 12
+): Completions {
+  const before = text.slice(0, cursor);
+  const none = { from: cursor, to: cursor, items: [] };
+  // Inside a string literal: no completions.
+  const quotes = (before.match(/'/g) ?? []).length;
+  if (quotes % 2 === 1) {
+    return none;
+  }
+  const match =
+    /([A-Za-z_]+)\.(`[^`]*|[A-Za-z0-9_]*)$|([A-Za-z_][A-Za-z0-9_]*)$/.exec(
+      before
+    );
+  // Replace up to the end of the word the cursor is in.
+  const rest = /^[A-Za-z0-9_]*/.exec(text.slice(cursor))![0];
+  const to = cursor + rest.length;
+  const kindKeys: Record<string, ReadonlyArray<string>> = {
+    metrics: keys.metrics,
+    params: keys.params,
+    tags: keys.tags,
+    attributes: RUN_ATTRIBUTES
+  };
+  const kindLabel: Record<string, string> = {
+    metrics: 'metric',
+    params: 'param',
+    tags: 'tag',
+    attributes: 'attribute'
+  };
+  const rank = (candidates: Completion[], typed: string): Completion[] => {
+    const lower = typed.toLowerCase();
+    const prefix = candidates.filter(c =>
+      c.label.toLowerCase().startsWith(lower)
+    );
+    const inside = candidates.filter(
+      c =>
+        !c.label.toLowerCase().startsWith(lower) &&
+        c.label.toLowerCase().includes(lower)
+    );
+    return [...prefix, ...inside].slice(0, max);
+  };
+  if (match && match[1] !== undefined) {
+    const kind = match[1];
+    const known = kindKeys[kind];
+    if (!known) {
+      return none;
+    }
+    const typed = match[2].replace(/^`/, '');
+    const from = cursor - match[2].length;
+    const items = known.map(key => ({
+      insert: kind === 'attributes' ? key : quoteKey(key),
+      label: key,
+      kind: kindLabel[kind]
+    }));
+    return { from, to, items: rank(items, typed) };
+  }
+  if (match && match[3] !== undefined) {
+    const typed = match[3];
+    // Keywords of the syntax are not completed.
+    if (/^(and|or|not|in|like|ilike|is|null)$/i.test(typed)) {
+      return none;
+    }
+    const from = cursor - typed.length;
+    const items: Completion[] = [
+      ...FIELD_KINDS.map(kind => ({
+        insert: `${kind}.`,
+        label: `${kind}.`,
+        kind: 'field'
+      })),
+      ...(['metrics', 'params', 'tags'] as const).flatMap(kind =>
+        kindKeys[kind].map(key => ({
+          insert: `${kind}.${quoteKey(key)}`,
+          label: `${kind}.${key}`,
+          kind: kindLabel[kind]
+        }))
+      )
+    ];
+    // A bare key matches `metrics.<key>` too.
+    const lower = typed.toLowerCase();
+    const prefix = items.filter(
+      c =>
+        c.label.toLowerCase().startsWith(lower) ||
+        c.label.toLowerCase().split('.', 2)[1]?.startsWith(lower)
+    );
+    return { from, to, items: prefix.slice(0, max) };
+  }
+  return none;
+}
+
+/** A column of the runs table named as in `order_by`: `metrics.acc`, `params.C`, … */
+export interface ColumnRef {
+  kind: 'metrics' | 'params' | 'tags';
+  key: string;
+}
+
+/** `metrics.acc` → `{kind: 'metrics', key: 'acc'}`; `null` when not a key column. */
+export function parseColumnRef(ref: string): ColumnRef | null {
+  const dot = ref.indexOf('.');
+  if (dot <= 0) {
+    return null;
+  }
+  const kind = ref.slice(0, dot);
+  const key = ref.slice(dot + 1);
+  if ((kind === 'metrics' || kind === 'params' || kind === 'tags') && key) {
+    return { kind, key };
+  }
+  return null;
+}
+
+/** `{kind: 'metrics', key: 'acc'}` → `metrics.acc` (unquoted: a settings value). */
+export function columnRefId(ref: ColumnRef): string {
+  return `${ref.kind}.${ref.key}`;
+}
+
+/**
+ * The key columns to show: the chosen ones (settings or column chooser) when there
+ * are any, else the automatic ones (the metrics and params that vary most).
+ */
+export function resolveColumns(
+  chosen: ReadonlyArray<string> | null,
+  automatic: { metrics: string[]; params: string[] }
+): ColumnRef[] {
+  if (chosen && chosen.length) {
+    return chosen.map(parseColumnRef).filter((c): c is ColumnRef => c !== null);
+  }
+  return [
+    ...automatic.metrics.map(key => ({ kind: 'metrics' as const, key })),
+    ...automatic.params.map(key => ({ kind: 'params' as const, key }))
+  ];
+}
+
+/**
+ * The rows a virtualized table renders: those in the viewport plus `overscan` above
+ * and below, as `[start, end)` indexes into `count` rows of `rowHeight` pixels.
+ */
+export function visibleRows(
+  scrollTop: number,
+  viewportHeight: number,
+  rowHeight: number,
+  count: number,
+  overscan = 10
+): { start: number; end: number } {
+  if (count <= 0 || rowHeight <= 0) {
+    return { start: 0, end: 0 };
+  }
+  const first = Math.floor(Math.max(0, scrollTop) / rowHeight);
+  const shown = Math.ceil(Math.max(0, viewportHeight) / rowHeight) + 1;
+  const start = Math.max(0, Math.min(count, first - overscan));
+  const end = Math.max(start, Math.min(count, first + shown + overscan));
+  return { start, end };
+}

@@ -28,7 +28,7 @@ import {
   runDuration,
   shortId
 } from './format';
-import { StatusDot } from './panel';
+import { StatusDot } from './common';
 import { sameData } from './query';
 
 export class RunDetailWidget extends ReactWidget {

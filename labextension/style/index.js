@@ -1,2 +1,6 @@
 import './base.css';
 import './governance.css';
+import './snapshot.css';
+import './compare.css';
+import './runs.css';
+import './sparkline.css';

@@ -6,6 +6,7 @@ import {
   formatDuration,
   formatMetric,
   formatRelative,
+  formatRunCount,
   formatShortTime,
   formatTime,
   runDuration,
@@ -100,4 +101,11 @@ test('formatBytes and shortId', () => {
   assert.equal(shortId('0123456789abcdef'), '01234567');
   assert.equal(shortId('abc'), 'abc');
   assert.equal(shortId(null), '');
+});
+
+test('formatRunCount: the total, and how many are loaded while pages remain', () => {
+  assert.equal(formatRunCount(1, 1, false), '1 run');
+  assert.equal(formatRunCount(50, 10000, true), '10,000 runs (50 loaded)');
+  assert.equal(formatRunCount(10000, 10000, false), '10,000 runs');
+  assert.equal(formatRunCount(3, null, false), '3 runs');
 });

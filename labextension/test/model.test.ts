@@ -13,6 +13,8 @@ import {
   ModelVersion,
   RegisteredModel,
   Run,
+  ExperimentKeys,
+  RunsPage,
   RunsQuery
 } from '../src/client';
 import { MlopsModel, pickDefault } from '../src/model';
@@ -52,14 +54,13 @@ function run(id: string): Run {
 function fakeClient(options: {
   version?: () => Promise<{ version: string; api: number }>;
   experiments?: () => Promise<Experiment[]>;
-  runs?: (
-    q: RunsQuery
-  ) => Promise<{ runs: Run[]; next_page_token: string | null }>;
+  runs?: (q: RunsQuery) => Promise<RunsPage>;
   listModels?: () => Promise<RegisteredModel[]>;
   listVersions?: (name: string) => Promise<ModelVersion[]>;
   listDeployments?: () => Promise<Deployment[]>;
   driftHistory?: (name: string, limit?: number) => Promise<DriftHistoryEntry[]>;
   alerts?: (query: AlertsQuery) => Promise<Alert[]>;
+  experimentKeys?: (ref: string) => Promise<ExperimentKeys>;
 }) {
   const queries: RunsQuery[] = [];
   const client = {
@@ -68,6 +69,12 @@ function fakeClient(options: {
     listDeployments: options.listDeployments ?? (async () => []),
     driftHistory: options.driftHistory ?? (async () => []),
     alerts: options.alerts ?? (async () => []),
+    deploymentStats: async () => {
+      throw new Error('no request stats here');
+    },
+    experimentKeys:
+      options.experimentKeys ??
+      (async () => ({ params: [], metrics: [], tags: [] })),
     version: options.version ?? (async () => ({ version: '0.1.0', api: 1 })),
     experiments: options.experiments ?? (async () => [experiment('e1', 5)]),
     runs: async (q: RunsQuery) => {
@@ -189,28 +196,35 @@ test('sorting sends order_by; load more appends the next page; refresh keeps the
     runs: async q =>
       q.page_token
         ? { runs: [run('r2')], next_page_token: null }
-        : q.limit === 1
-          ? { runs: [run('r1')], next_page_token: 'p2' }
-          : { runs: [run('r1'), run('r2')], next_page_token: null }
+        : { runs: [run('r1')], next_page_token: 'p2', total: 2 }
   });
   const model = new MlopsModel({ client, refreshInterval: 0, pageSize: 1 });
   await model.start();
   assert.equal(model.hasMore, true);
   await model.setSort({ key: 'metrics.acc', direction: 'DESC' });
   assert.equal(queries[queries.length - 1].order_by, 'metrics.acc DESC');
+  assert.equal(queries[queries.length - 1].count, true);
+  assert.equal(model.total, 2);
   await model.loadMore();
   assert.equal(queries[queries.length - 1].page_token, 'p2');
+  // Continuation pages are larger than the first one (the table scrolls on).
+  assert.equal(queries[queries.length - 1].limit, 1000);
   assert.deepEqual(
     model.runs?.map(r => r.id),
     ['r1', 'r2']
   );
   assert.equal(model.hasMore, false);
-  // A poll reloads as many runs as are shown, in one request.
+  // A poll reloads only the first page and keeps the rows loaded below it.
   let changes = 0;
   model.changed.connect(() => changes++);
   await model.refresh();
-  assert.equal(queries[queries.length - 1].limit, 2);
+  assert.equal(queries[queries.length - 1].limit, 1);
   assert.equal(queries[queries.length - 1].order_by, 'metrics.acc DESC');
+  assert.deepEqual(
+    model.runs?.map(r => r.id),
+    ['r1', 'r2']
+  );
+  assert.equal(model.hasMore, false);
   assert.equal(changes, 0, 'an unchanged poll does not re-render');
   model.dispose();
 });
@@ -465,5 +479,86 @@ test('refresh loads the open alerts too; a hidden panel polls only the alerts', 
   model.setRefreshInterval(0);
   assert.equal(experimentsAsked, before, 'nothing but the alerts while hidden');
   assert.ok(asked.length >= 2);
+  model.dispose();
+});
+
+test('a new run arriving on top is merged in by the poll; keys, selection, columns', async () => {
+  let first = [run('r1')];
+  const { client } = fakeClient({
+    runs: async q =>
+      q.page_token
+        ? { runs: [run('r0')], next_page_token: null }
+        : { runs: first, next_page_token: 'p2', total: first.length + 1 },
+    experimentKeys: async () => ({
+      params: ['C'],
+      metrics: ['acc'],
+      tags: []
+    })
+  });
+  const model = new MlopsModel({ client, refreshInterval: 0, pageSize: 1 });
+  const saved: string[][] = [];
+  model.onColumnsChanged = columns => saved.push(columns);
+  await model.start();
+  await model.loadMore();
+  assert.deepEqual(
+    model.runs?.map(r => r.id),
+    ['r1', 'r0']
+  );
+  first = [run('r2')];
+  await model.refresh();
+  assert.deepEqual(
+    model.runs?.map(r => r.id),
+    ['r2', 'r1', 'r0']
+  );
+  assert.equal(model.total, 2);
+  assert.deepEqual(model.keys, { params: ['C'], metrics: ['acc'], tags: [] });
+  model.toggleRunSelected('r1');
+  model.toggleRunSelected('r2');
+  assert.deepEqual(model.selectedRunIds, ['r1', 'r2']);
+  model.toggleRunSelected('r1');
+  assert.deepEqual(model.selectedRunIds, ['r2']);
+  model.setColumns(['metrics.acc']);
+  model.setColumns(['metrics.acc']);
+  model.setColumns(['params.C'], false);
+  assert.deepEqual(model.columns, ['params.C']);
+  assert.deepEqual(saved, [['metrics.acc']], 'saved once, not when applied');
+  model.selectExperiment(null);
+  assert.deepEqual(model.selectedRunIds, []);
+  model.dispose();
+});
+
+test('pickDefault prefers the configured default experiment when it exists', () => {
+  const exps = [experiment('a', 1), experiment('b', 9)];
+  assert.equal(pickDefault(exps, 'a'), 'a');
+  assert.equal(pickDefault(exps, 'missing'), 'b');
+});
+
+test('a poll neither overtakes nor drops a filter the user is waiting for', async () => {
+  let release: () => void = () => undefined;
+  const { client, queries } = fakeClient({
+    runs: async q => {
+      if (q.filter) {
+        await new Promise<void>(resolve => (release = resolve));
+        return { runs: [run('f1')], next_page_token: null, total: 1 };
+      }
+      return { runs: [run('r1')], next_page_token: 'p2', total: 9 };
+    }
+  });
+  const model = new MlopsModel({ client, refreshInterval: 0 });
+  await model.start();
+  const applying = model.setFilter('metrics.acc > 0.9');
+  assert.equal(model.loading, true);
+  const before = queries.length;
+  await model.refresh();
+  assert.equal(queries.length, before, 'the poll skipped the runs');
+  release();
+  await applying;
+  assert.equal(model.loading, false);
+  assert.equal(model.filter, 'metrics.acc > 0.9');
+  assert.deepEqual(
+    model.runs?.map(r => r.id),
+    ['f1']
+  );
+  assert.equal(model.total, 1);
   model.dispose();
 });

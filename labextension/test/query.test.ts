@@ -2,13 +2,19 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
+  columnRefId,
   defaultDirection,
+  filterCompletions,
+  mergeFirstPage,
   orderByParam,
+  parseColumnRef,
   quoteKey,
+  resolveColumns,
   sameData,
   sortKey,
   toggleSort,
   unionKeys,
+  visibleRows,
   withSortedKey
 } from '../src/query';
 
@@ -86,4 +92,117 @@ test('sameData compares by value', () => {
   assert.ok(sameData({ a: [1, 2] }, { a: [1, 2] }));
   assert.ok(!sameData({ a: [1, 2] }, { a: [2, 1] }));
   assert.ok(!sameData(null, []));
+});
+
+test('mergeFirstPage: new runs on top, rows loaded further down stay', () => {
+  const r = (id: string) => ({ id });
+  assert.deepEqual(mergeFirstPage(null, [r('a')]), [r('a')]);
+  assert.deepEqual(mergeFirstPage([r('a')], [r('b'), r('a')]), [
+    r('b'),
+    r('a')
+  ]);
+  assert.deepEqual(
+    mergeFirstPage([r('a'), r('b'), r('c')], [r('n'), r('a')]).map(x => x.id),
+    ['n', 'a', 'b', 'c']
+  );
+});
+
+const KEYS = {
+  params: ['C', 'max_depth'],
+  metrics: ['accuracy', 'val loss', 'auc'],
+  tags: ['team']
+};
+
+test('filterCompletions: keys after a field prefix, quoted when needed', () => {
+  let c = filterCompletions('metrics.a', 9, KEYS);
+  assert.deepEqual(
+    c.items.map(i => i.insert),
+    ['accuracy', 'auc', '`val loss`']
+  );
+  assert.equal(c.from, 8);
+  assert.equal(c.to, 9);
+  c = filterCompletions('metrics.v', 9, KEYS);
+  assert.deepEqual(
+    c.items.map(i => i.insert),
+    ['`val loss`']
+  );
+  c = filterCompletions('params.', 7, KEYS);
+  assert.deepEqual(
+    c.items.map(i => i.label),
+    ['C', 'max_depth']
+  );
+  assert.equal(c.items[0].kind, 'param');
+  c = filterCompletions('attributes.st', 13, KEYS);
+  assert.deepEqual(
+    c.items.map(i => i.insert),
+    ['status', 'start_time']
+  );
+  // substring matches come after prefix matches
+  c = filterCompletions('metrics.c', 9, KEYS);
+  assert.deepEqual(
+    c.items.map(i => i.label),
+    ['accuracy', 'auc']
+  );
+});
+
+test('filterCompletions: bare words offer fields and keys; not in strings or keywords', () => {
+  let c = filterCompletions('acc', 3, KEYS);
+  assert.deepEqual(
+    c.items.map(i => i.insert),
+    ['metrics.accuracy']
+  );
+  assert.equal(c.from, 0);
+  c = filterCompletions('metrics.accuracy > 0.9 and p', 28, KEYS);
+  assert.deepEqual(
+    c.items.map(i => i.insert),
+    ['params.', 'params.C', 'params.max_depth']
+  );
+  assert.equal(c.from, 27);
+  assert.deepEqual(filterCompletions("params.C = 'ab", 14, KEYS).items, []);
+  assert.deepEqual(
+    filterCompletions('metrics.auc > 1 and', 19, KEYS).items,
+    []
+  );
+  assert.deepEqual(filterCompletions('nope.x', 6, KEYS).items, []);
+  // the word right of the cursor is replaced too
+  c = filterCompletions('metrics.acxyz > 1', 10, KEYS);
+  assert.equal(c.to, 13);
+});
+
+test('resolveColumns: chosen columns win, else the automatic ones', () => {
+  assert.deepEqual(resolveColumns(null, { metrics: ['acc'], params: ['C'] }), [
+    { kind: 'metrics', key: 'acc' },
+    { kind: 'params', key: 'C' }
+  ]);
+  assert.deepEqual(
+    resolveColumns(['params.C', 'bogus', 'tags.team', 'metrics.val loss'], {
+      metrics: ['acc'],
+      params: []
+    }),
+    [
+      { kind: 'params', key: 'C' },
+      { kind: 'tags', key: 'team' },
+      { kind: 'metrics', key: 'val loss' }
+    ]
+  );
+  assert.equal(parseColumnRef('attributes.name'), null);
+  assert.equal(columnRefId({ kind: 'metrics', key: 'a.b' }), 'metrics.a.b');
+  assert.deepEqual(parseColumnRef('metrics.a.b'), {
+    kind: 'metrics',
+    key: 'a.b'
+  });
+});
+
+test('visibleRows: the viewport plus overscan, clamped', () => {
+  assert.deepEqual(visibleRows(0, 240, 24, 10000, 10), { start: 0, end: 21 });
+  assert.deepEqual(visibleRows(2400, 240, 24, 10000, 10), {
+    start: 90,
+    end: 121
+  });
+  assert.deepEqual(visibleRows(10000 * 24, 240, 24, 10000, 10), {
+    start: 9990,
+    end: 10000
+  });
+  assert.deepEqual(visibleRows(0, 240, 24, 0), { start: 0, end: 0 });
+  assert.deepEqual(visibleRows(-50, 100, 24, 3, 0), { start: 0, end: 3 });
 });
