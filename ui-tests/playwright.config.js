@@ -39,6 +39,12 @@ module.exports = {
       name: 'governance',
       testMatch: /governance\.spec\.ts$/,
       dependencies: ['alerts']
+    },
+    // The whole panel with 10,000 runs, two deployments and a drift alert; last.
+    {
+      name: 'experience',
+      testMatch: /experience\.spec\.ts$/,
+      dependencies: ['governance']
     }
   ],
   reporter: [['list'], ['html', { open: 'never' }]],

@@ -3,6 +3,7 @@ import type { Locator } from '@playwright/test';
 import * as path from 'path';
 
 import {
+  collapseSection,
   collectMlopsConsoleErrors,
   openPanel,
   PANEL,
@@ -133,20 +134,6 @@ async function badgeShot(
 /** Scroll an element to the top of its scrolling ancestor, for a screenshot. */
 async function scrollTo(locator: Locator): Promise<void> {
   await locator.evaluate(el => el.scrollIntoView({ block: 'start' }));
-}
-
-/** Collapse a section of the MLOps panel's accordion (room for the others). */
-async function collapseSection(
-  page: IJupyterLabPageFixture,
-  title: string
-): Promise<void> {
-  const heading = page.locator(`${PANEL} .jp-AccordionPanel-title`, {
-    hasText: new RegExp(`^${title}`)
-  });
-  if ((await heading.getAttribute('aria-expanded')) === 'true') {
-    await heading.click();
-  }
-  await expect(heading).toHaveAttribute('aria-expanded', 'false');
 }
 
 /** The messages of the current JupyterLab notifications about the deployment. */

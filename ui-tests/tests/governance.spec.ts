@@ -3,9 +3,10 @@ import type { Locator } from '@playwright/test';
 
 import {
   collectMlopsConsoleErrors,
+  onlySections,
   openPanel,
   PANEL,
-  runSeedCell,
+  runSeedScript,
   screenshotBothThemes
 } from './helpers';
 
@@ -64,73 +65,12 @@ print("chain ok", mlops.verify_audit().ok)
 print("seeded", second.id)
 `;
 
-/** Collapse a section of the MLOps panel's accordion (room for the others). */
-async function collapseSection(
-  page: IJupyterLabPageFixture,
-  title: string
-): Promise<void> {
-  const heading = page.locator(`${PANEL} .jp-AccordionPanel-title`, {
-    hasText: new RegExp(`^${title}`)
-  });
-  if ((await heading.getAttribute('aria-expanded')) === 'true') {
-    await heading.click();
-  }
-  await expect(heading).toHaveAttribute('aria-expanded', 'false');
-}
-
-async function expandSection(
-  page: IJupyterLabPageFixture,
-  title: string
-): Promise<void> {
-  const heading = page.locator(`${PANEL} .jp-AccordionPanel-title`, {
-    hasText: new RegExp(`^${title}`)
-  });
-  if ((await heading.getAttribute('aria-expanded')) !== 'true') {
-    await heading.click();
-  }
-  await expect(heading).toHaveAttribute('aria-expanded', 'true');
-}
-
-/** Show only these sections of the panel. */
-async function onlySections(
-  page: IJupyterLabPageFixture,
-  shown: string[]
-): Promise<void> {
-  for (const title of [
-    'Experiments',
-    'Runs',
-    'Models',
-    'Promotions',
-    'Deployments',
-    'Alerts',
-    'Audit'
-  ]) {
-    if (shown.includes(title)) {
-      await expandSection(page, title);
-    } else {
-      await collapseSection(page, title);
-    }
-  }
-}
-
 async function scrollTo(locator: Locator): Promise<void> {
   await locator.evaluate(el => el.scrollIntoView({ block: 'start' }));
 }
 
 test.describe.configure({ mode: 'serial' });
 test.use({ mockUser: false });
-
-/** Upload a seed script beside the test's notebook and `%run` it in a cell. */
-async function runSeedScript(
-  page: IJupyterLabPageFixture,
-  tmpPath: string,
-  name: string,
-  script: string
-): Promise<Locator> {
-  // A script, not the cell's text: the editor would re-indent typed blocks.
-  await page.contents.uploadContent(script, 'text', `${tmpPath}/${name}.py`);
-  return runSeedCell(page, `${name}.ipynb`, `%run ${name}.py`, 'seeded');
-}
 
 test('audit: events after seeding, verified chain, filter, diff and export', async ({
   page,

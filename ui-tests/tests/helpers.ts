@@ -112,3 +112,81 @@ export async function runNotebookWithPanel(
     )
   ).toHaveCount(0);
 }
+
+/** The titles of the MLOps panel's sections, top to bottom. */
+export const SECTIONS = [
+  'Experiments',
+  'Runs',
+  'Models',
+  'Promotions',
+  'Deployments',
+  'Alerts',
+  'Audit'
+];
+
+/** The heading of a section of the MLOps panel's accordion. */
+function sectionHeading(page: IJupyterLabPageFixture, title: string): Locator {
+  return page.locator(`${PANEL} .jp-AccordionPanel-title`, {
+    hasText: new RegExp(`^${title}`)
+  });
+}
+
+/** Collapse a section of the MLOps panel's accordion (room for the others). */
+export async function collapseSection(
+  page: IJupyterLabPageFixture,
+  title: string
+): Promise<void> {
+  const heading = sectionHeading(page, title);
+  if ((await heading.getAttribute('aria-expanded')) === 'true') {
+    await heading.click();
+  }
+  await expect(heading).toHaveAttribute('aria-expanded', 'false');
+}
+
+/** Expand a section of the MLOps panel's accordion. */
+export async function expandSection(
+  page: IJupyterLabPageFixture,
+  title: string
+): Promise<void> {
+  const heading = sectionHeading(page, title);
+  if ((await heading.getAttribute('aria-expanded')) !== 'true') {
+    await heading.click();
+  }
+  await expect(heading).toHaveAttribute('aria-expanded', 'true');
+}
+
+/** Show only these sections of the panel. */
+export async function onlySections(
+  page: IJupyterLabPageFixture,
+  shown: string[]
+): Promise<void> {
+  for (const title of SECTIONS) {
+    if (shown.includes(title)) {
+      await expandSection(page, title);
+    } else {
+      await collapseSection(page, title);
+    }
+  }
+}
+
+/**
+ * Upload a seed script beside the test's notebook and `%run` it in a cell (a
+ * script, not the cell's text: the editor would re-indent typed blocks); its
+ * output must end up printing `seeded`.
+ */
+export async function runSeedScript(
+  page: IJupyterLabPageFixture,
+  tmpPath: string,
+  name: string,
+  script: string,
+  timeout = 240000
+): Promise<Locator> {
+  await page.contents.uploadContent(script, 'text', `${tmpPath}/${name}.py`);
+  return runSeedCell(
+    page,
+    `${name}.ipynb`,
+    `%run ${name}.py`,
+    'seeded',
+    timeout
+  );
+}
