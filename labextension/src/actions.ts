@@ -59,6 +59,17 @@ function reportError(title: string, reason: unknown): void {
   void showErrorMessage(title, message);
 }
 
+/** Ask for one of `items`; `null` when cancelled. */
+async function pickOne(
+  title: string,
+  label: string,
+  items: string[],
+  okLabel?: string
+): Promise<string | null> {
+  const answer = await InputDialog.getItem({ title, label, items, okLabel });
+  return answer.button.accept && answer.value ? answer.value : null;
+}
+
 /** Add the action commands, to the palette and to the panel's context menus. */
 export function addActionCommands(
   app: JupyterFrontEnd,
@@ -150,28 +161,28 @@ export function addActionCommands(
           );
           return;
         }
-        const pick = await InputDialog.getItem({
-          title: 'Deploy model version',
-          label: 'Model (its latest version)',
-          items: models.map(m => m.name)
-        });
-        if (!pick.button.accept || !pick.value) {
+        const pick = await pickOne(
+          'Deploy model version',
+          'Model (its latest version)',
+          models.map(m => m.name)
+        );
+        if (!pick) {
           return;
         }
-        name = pick.value;
+        name = pick;
       }
       let environment = args['environment'] as string | undefined;
       if (!environment) {
-        const answer = await InputDialog.getItem({
-          title: `Deploy ${name}${version !== undefined ? ` v${version}` : ''}`,
-          label: 'Environment',
-          items: ['staging', 'production'],
-          okLabel: 'Deploy'
-        });
-        if (!answer.button.accept || !answer.value) {
+        const pick = await pickOne(
+          `Deploy ${name}${version !== undefined ? ` v${version}` : ''}`,
+          'Environment',
+          ['staging', 'production'],
+          'Deploy'
+        );
+        if (!pick) {
           return;
         }
-        environment = answer.value;
+        environment = pick;
       }
       try {
         const deployment = await context.client.deploy({
@@ -214,15 +225,15 @@ export function addActionCommands(
         if (active.length === 1) {
           name = active[0].name;
         } else {
-          const pick = await InputDialog.getItem({
-            title: 'Show drift report',
-            label: 'Deployment',
-            items: active.map(d => d.name)
-          });
-          if (!pick.button.accept || !pick.value) {
+          const pick = await pickOne(
+            'Show drift report',
+            'Deployment',
+            active.map(d => d.name)
+          );
+          if (!pick) {
             return;
           }
-          name = pick.value;
+          name = pick;
         }
       }
       return context.showDrift(name);

@@ -37,6 +37,27 @@ function themeColors() {
 
 export type Colors = ReturnType<typeof themeColors>;
 
+/**
+ * Axes of a metric over steps: `step` across (integer ticks, every step when the
+ * steps span 12 or fewer), the metric's name up.
+ */
+export function stepAxes(
+  layout: Record<string, any>,
+  span: number,
+  metric: string,
+  colors: Colors
+): void {
+  layout.xaxis = {
+    ...layout.xaxis,
+    title: { text: 'step', font: { size: 11, color: colors.muted } },
+    ...(span <= 12 ? { tickmode: 'linear', dtick: 1 } : { tickformat: 'd' })
+  };
+  layout.yaxis = {
+    ...layout.yaxis,
+    title: { text: metric, font: { size: 11, color: colors.muted } }
+  };
+}
+
 export function baseLayout(title: string, colors: Colors): Record<string, any> {
   const axis = {
     gridcolor: colors.grid,
@@ -76,16 +97,7 @@ export function lineFigure(
   const layout = baseLayout(key, colors);
   const steps = sorted.map(p => p.step);
   const span = steps.length ? steps[steps.length - 1] - steps[0] : 0;
-  layout.xaxis = {
-    ...layout.xaxis,
-    title: { text: 'step', font: { size: 11, color: colors.muted } },
-    // Integer ticks: every step when there are few of them.
-    ...(span <= 12 ? { tickmode: 'linear', dtick: 1 } : { tickformat: 'd' })
-  };
-  layout.yaxis = {
-    ...layout.yaxis,
-    title: { text: key, font: { size: 11, color: colors.muted } }
-  };
+  stepAxes(layout, span, key, colors);
   return {
     data: [
       {

@@ -260,3 +260,12 @@ export function StatusDot({ status }: { status: string }): JSX.Element {
 export function Snippet({ text }: { text: string }): JSX.Element {
   return <pre className="mlops-Snippet">{text}</pre>;
 }
+
+/** A section's empty state while the server extension does not answer. */
+export function ServerMissing({ what }: { what: string }): JSX.Element {
+  return (
+    <div className="mlops-Empty mlops-Muted">
+      {what} once the server extension is running.
+    </div>
+  );
+}

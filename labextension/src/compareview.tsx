@@ -9,7 +9,7 @@ import { CommandRegistry } from '@lumino/commands';
 import { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
-import { baseLayout, Colors, Plot } from './chart';
+import { baseLayout, Colors, Plot, stepAxes } from './chart';
 import { MetricHistory, MlopsClient, RunDetail } from './client';
 import {
   EmptyInline,
@@ -592,15 +592,7 @@ function historiesFigure(
   layout.hovermode = 'closest';
   const steps = traces.flatMap(t => t.x);
   const span = steps.length ? Math.max(...steps) - Math.min(...steps) : 0;
-  layout.xaxis = {
-    ...layout.xaxis,
-    title: { text: 'step', font: { size: 11, color: colors.muted } },
-    ...(span <= 12 ? { tickmode: 'linear', dtick: 1 } : { tickformat: 'd' })
-  };
-  layout.yaxis = {
-    ...layout.yaxis,
-    title: { text: metric, font: { size: 11, color: colors.muted } }
-  };
+  stepAxes(layout, span, metric, colors);
   const points = traces.reduce((n, t) => Math.max(n, t.x.length), 0);
   return {
     data: traces.map(t => ({

@@ -31,7 +31,13 @@ import { AlertList, AlertsEmpty } from './alerts';
 import { AuditView } from './audit';
 import { identityLabel, pendingCount } from './governance';
 import { PromotionList } from './promotions';
-import { ErrorBanner, onEnter, onEnterOrSpace, Snippet } from './common';
+import {
+  ErrorBanner,
+  onEnter,
+  onEnterOrSpace,
+  ServerMissing,
+  Snippet
+} from './common';
 import { RunsView } from './runstable';
 import { RequestsSparkline } from './sparkline';
 import { DriftBadge, driftBadgeTitle } from './drift';
@@ -138,9 +144,7 @@ export function createPanel(
     <UseSignal signal={model.governance.changed}>
       {() =>
         model.server.kind === 'missing' ? (
-          <div className="mlops-Empty mlops-Muted">
-            Promotion requests appear here once the server extension is running.
-          </div>
+          <ServerMissing what="Promotion requests appear here" />
         ) : (
           <PromotionList model={model.governance} openVersion={openVersion} />
         )
@@ -197,9 +201,7 @@ export function createPanel(
     <UseSignal signal={model.audit.changed}>
       {() =>
         model.server.kind === 'missing' ? (
-          <div className="mlops-Empty mlops-Muted">
-            The audit trail appears here once the server extension is running.
-          </div>
+          <ServerMissing what="The audit trail appears here" />
         ) : (
           <AuditView model={model.audit} />
         )
@@ -228,11 +230,7 @@ function AlertsView(props: {
 }): JSX.Element {
   const { model } = props;
   if (model.server.kind === 'missing') {
-    return (
-      <div className="mlops-Empty mlops-Muted">
-        Alerts appear here once the server extension is running.
-      </div>
-    );
+    return <ServerMissing what="Alerts appear here" />;
   }
   const active = model.deployments?.find(d => d.status === 'active');
   return (
@@ -467,11 +465,7 @@ function ModelsView(props: IOpeners & { model: MlopsModel }): JSX.Element {
   const { model } = props;
   const models = model.models;
   if (model.server.kind === 'missing') {
-    return (
-      <div className="mlops-Empty mlops-Muted">
-        Models appear here once the server extension is running.
-      </div>
-    );
+    return <ServerMissing what="Models appear here" />;
   }
   if (model.modelsError && models === null) {
     return (
@@ -676,11 +670,7 @@ function DeploymentsView(props: {
   const { model } = props;
   const deployments = model.deployments;
   if (model.server.kind === 'missing') {
-    return (
-      <div className="mlops-Empty mlops-Muted">
-        Deployments appear here once the server extension is running.
-      </div>
-    );
+    return <ServerMissing what="Deployments appear here" />;
   }
   if (model.deploymentsError && deployments === null) {
     return (

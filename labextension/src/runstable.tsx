@@ -7,7 +7,7 @@ import { caretDownIcon, caretUpIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { Run } from './client';
-import { onEnter, Snippet, StatusDot } from './common';
+import { onEnter, ServerMissing, Snippet, StatusDot } from './common';
 import {
   formatDuration,
   formatMetric,
@@ -55,11 +55,7 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
   const { model } = props;
   const experiment = model.selectedExperiment;
   if (model.server.kind === 'missing') {
-    return (
-      <div className="mlops-Empty mlops-Muted">
-        Runs appear here once the server extension is running.
-      </div>
-    );
+    return <ServerMissing what="Runs appear here" />;
   }
   if (model.experiments === null) {
     return <div className="mlops-Empty mlops-Muted">Loading…</div>;
