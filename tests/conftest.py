@@ -35,6 +35,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "local_only: a test of a both_backends module that reaches into the "
         "services (runs with the local backend only)")
+    config.addinivalue_line(
+        "markers", "team_identities: the module's Jupyter server (jp_fetch) takes mlops API "
+        "tokens (MlopsIdentityProvider) and holds roles to Jupyter's own resources "
+        "(MlopsAuthorizer)")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -115,15 +119,15 @@ def tracking(mlops_home: Path):
 
 
 @pytest.fixture
-def jp_server_config(mlops_home: Path):
-    """Jupyter server with the extension, authentication required."""
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"mlops_jlab": True},
-            "allow_unauthenticated_access": False,
-        },
-        "MlopsJlab": {"home": str(mlops_home)},
-    }
+def jp_server_config(mlops_home: Path, request: pytest.FixtureRequest):
+    """Jupyter server with the extension, authentication required; with the
+    ``team_identities`` mark, also per-user API tokens and role-aware authorization."""
+    server: dict = {"jpserver_extensions": {"mlops_jlab": True},
+                    "allow_unauthenticated_access": False}
+    if request.node.get_closest_marker("team_identities"):
+        server["identity_provider_class"] = "mlops_jlab.server.identity.MlopsIdentityProvider"
+        server["authorizer_class"] = "mlops_jlab.server.identity.MlopsAuthorizer"
+    return {"ServerApp": server, "MlopsJlab": {"home": str(mlops_home)}}
 
 
 @pytest.fixture

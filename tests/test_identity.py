@@ -5,21 +5,13 @@ viewers from Jupyter's own write actions."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from tornado.httpclient import HTTPClientError
 
 import mlops_jlab as mlops
 
-
-@pytest.fixture
-def jp_server_config(mlops_home: Path):
-    return {"ServerApp": {
-        "jpserver_extensions": {"mlops_jlab": True},
-        "allow_unauthenticated_access": False,
-        "identity_provider_class": "mlops_jlab.server.identity.MlopsIdentityProvider",
-        "authorizer_class": "mlops_jlab.server.identity.MlopsAuthorizer"}}
+pytestmark = pytest.mark.team_identities
 
 
 async def test_api_tokens_act_as_their_user_and_roles_hold_over_rest(jp_fetch, mlops_home):

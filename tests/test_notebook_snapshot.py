@@ -18,14 +18,7 @@ import mlops_jlab as mlops
 from mlops_jlab.server.notebooks import clean_html, render_notebook_html
 from mlops_jlab.tracking.snapshot import stored_notebook
 
-
-@pytest.fixture
-def jp_server_config(mlops_home: Path):
-    return {"ServerApp": {
-        "jpserver_extensions": {"mlops_jlab": True},
-        "allow_unauthenticated_access": False,
-        "identity_provider_class": "mlops_jlab.server.identity.MlopsIdentityProvider",
-        "authorizer_class": "mlops_jlab.server.identity.MlopsAuthorizer"}}
+pytestmark = pytest.mark.team_identities
 
 
 def _notebook(marker: Path) -> bytes:
