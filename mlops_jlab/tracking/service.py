@@ -501,7 +501,8 @@ class TrackingService:
         if row is None:
             raise NotFound(f"run {run_id} has no artifact {path!r}")
         check_artifact_path(row.path, "stored artifact path")
-        return {"path": row.path, "sha256": row.sha256, "size": row.size}
+        return {"path": row.path, "sha256": row.sha256, "size": row.size,
+                "created_at": row.created_at}
 
     # ---------------------------------------------------------------- datasets
     def log_dataset(self, run_id: str, profile: DatasetProfile, user: str,

@@ -10,11 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from ..errors import NotFound, RuleViolation
-from ..store import schema as s
-from ..store.paths import artifact_path as check_artifact_path
 from .service import TrackingService
 
 #: where ``start_run`` stores the notebook copy among a run's artifacts
@@ -75,16 +71,13 @@ def notebook_snapshot(tracking: TrackingService, run_id: str,
         raise NotFound(f"run {run_id} has no stored notebook: it was not started from a "
                        "notebook, or the notebook file could not be read when it started",
                        run_id=run_id)
-    path = check_artifact_path(entry["path"], "stored artifact path")
-    with tracking.db.read() as conn:
-        row = conn.execute(select(s.artifacts).where(
-            s.artifacts.c.run_id == run_id, s.artifacts.c.path == path)).first()
-    if row is None:  # replaced between the two reads
-        raise NotFound(f"run {run_id} has no stored notebook {path!r}", run_id=run_id)
-    data = tracking.artifacts.read_bytes(row.sha256)
-    if hashlib.sha256(data).hexdigest() != row.sha256:
+    # the path checked as it comes and as it was stored, with the row's time
+    blob = tracking.artifact_blob(run_id, entry["path"], user=user)
+    path, sha256 = blob["path"], blob["sha256"]
+    data = tracking.artifacts.read_bytes(sha256)
+    if hashlib.sha256(data).hexdigest() != sha256:
         raise RuleViolation(f"the stored notebook {path!r} of run {run_id} does not match "
                             "its sha256: the artifact store was altered", run_id=run_id)
-    return NotebookSnapshot(run_id=run_id, artifact=path, sha256=row.sha256,
-                            size=int(row.size), stored_at=row.created_at,
+    return NotebookSnapshot(run_id=run_id, artifact=path, sha256=sha256,
+                            size=int(blob["size"]), stored_at=blob["created_at"],
                             source=dict(run.source or {}), data=bytes(data))
