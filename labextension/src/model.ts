@@ -567,12 +567,13 @@ export class MlopsModel extends ObservableModel {
     if (this._selected !== null) {
       // The first page again; rows loaded further down stay (mergeFirstPage). A load
       // the user asked for (filter, sort, next page) is not overtaken by a poll.
-      await Promise.all([
-        this._userLoads > 0
-          ? Promise.resolve()
-          : this._loadRuns(this._pageSize, this._runs === null),
-        this._loadKeys()
-      ]);
+      const changed =
+        this._userLoads === 0 &&
+        (await this._loadRuns(this._pageSize, this._runs === null));
+      // The keys (a scan of the experiment's runs) only when the runs changed.
+      if (changed || this._keys === null) {
+        await this._loadKeys();
+      }
     }
   }
 
@@ -597,15 +598,16 @@ export class MlopsModel extends ObservableModel {
 
   /**
    * Load the first `limit` runs. `filter` is a new filter to try (`undefined`: keep
-   * the current one); polls (`reset` false) leave a filter error on screen.
+   * the current one); polls (`reset` false) leave a filter error on screen. Returns
+   * whether the runs shown changed.
    */
   private async _loadRuns(
     limit: number,
     reset: boolean,
     filter?: string
-  ): Promise<void> {
+  ): Promise<boolean> {
     if (this._selected === null) {
-      return;
+      return false;
     }
     const seq = ++this._runsSeq;
     const experiment = this._selected;
@@ -622,7 +624,7 @@ export class MlopsModel extends ObservableModel {
         count: true
       });
       if (seq !== this._runsSeq || experiment !== this._selected) {
-        return;
+        return false;
       }
       // A poll keeps the rows loaded past the first page (and their cursor).
       const runs = reset ? page.runs : mergeFirstPage(this._runs, page.runs);
@@ -652,9 +654,10 @@ export class MlopsModel extends ObservableModel {
       if (changed && !reset) {
         this._emit();
       }
+      return changed;
     } catch (reason) {
       if (seq !== this._runsSeq) {
-        return;
+        return false;
       }
       const tried = filter ?? this._filter;
       if (reason instanceof MlopsApiError && reason.error === 'bad_filter') {
@@ -671,6 +674,7 @@ export class MlopsModel extends ObservableModel {
       if (!reset) {
         this._emit();
       }
+      return false;
     } finally {
       if (reset) {
         this._userLoads--;

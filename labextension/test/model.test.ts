@@ -562,3 +562,29 @@ test('a poll neither overtakes nor drops a filter the user is waiting for', asyn
   assert.equal(model.total, 1);
   model.dispose();
 });
+
+test('polls reload the experiment keys only when the runs changed', async () => {
+  let keyCalls = 0;
+  let first = [run('r1')];
+  const { client } = fakeClient({
+    runs: async () => ({ runs: first, next_page_token: null, total: 1 }),
+    experimentKeys: async () => {
+      keyCalls++;
+      return { params: [], metrics: ['acc'], tags: [] };
+    }
+  });
+  const model = new MlopsModel({ client, refreshInterval: 0 });
+  await model.start();
+  const afterStart = keyCalls;
+  assert.ok(afterStart >= 1);
+  await model.refresh();
+  assert.equal(
+    keyCalls,
+    afterStart,
+    'an unchanged poll does not scan the keys'
+  );
+  first = [run('r2'), run('r1')];
+  await model.refresh();
+  assert.equal(keyCalls, afterStart + 1);
+  model.dispose();
+});
