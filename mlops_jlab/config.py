@@ -78,3 +78,19 @@ def resolve(
         user=pick(user, "MLOPS_JLAB_USER") or _os_user(),
         default_role=pick(default_role, "MLOPS_JLAB_DEFAULT_ROLE") or "viewer",
     )
+
+
+#: the environment variable of each setting a child process needs to reach the store
+STORE_VARS = {"home": "MLOPS_JLAB_HOME", "db_url": "MLOPS_JLAB_DB_URL",
+              "artifacts": "MLOPS_JLAB_ARTIFACTS", "uri": "MLOPS_JLAB_URI",
+              "token": "MLOPS_JLAB_TOKEN"}
+
+
+def store_env(settings: Settings, *, user: bool = False) -> dict[str, str]:
+    """The ``MLOPS_JLAB_*`` variables that point a child process (a kernel, a scheduled
+    run) at ``settings``' store; with ``user``, acting as the same user."""
+    out = {var: str(getattr(settings, attr)) for attr, var in STORE_VARS.items()
+           if getattr(settings, attr) not in (None, "")}
+    if user:
+        out["MLOPS_JLAB_USER"] = settings.user
+    return out

@@ -29,6 +29,9 @@ class _State:
         self.experiment: str | None = None
         self.runs: list[Run] = []
         self.auto_runs: set[str] = set()
+        #: the run of the papermill execution this kernel serves (see _notebook_run)
+        self.notebook_run: Run | None = None
+        self.notebook_run_checked = False
         self.lock = threading.RLock()
 
 
@@ -48,6 +51,7 @@ def configure(**settings: Any) -> Backend:
         _state.backend = open_backend(config.resolve(**settings))
         _state.runs.clear()
         _state.auto_runs.clear()
+        _state.notebook_run, _state.notebook_run_checked = None, False
         return _state.backend
 
 
@@ -98,14 +102,15 @@ def start_run(
     Python environment (versions of the imported packages).
     """
     b = backend()
+    _notebook_run()
     parent_id = parent.id if isinstance(parent, Run) else parent
     if parent_id is None and _state.runs:
         parent_id = _state.runs[-1].id
     src = dict(env.source())
     if source:
         src.update(source)
-    preset = _preset_tags() if parent_id is None else {}
-    if preset:  # e.g. a retraining run started for an alert
+    preset = preset_tags()
+    if preset:  # e.g. the runs of a retraining started for an alert
         tags = {**preset, **(tags or {})}
     info = b.create_run(experiment=experiment or _state.experiment, name=name, params=params,
                         tags=tags, source=src, environment=env.environment(),
@@ -119,9 +124,9 @@ def start_run(
     return run
 
 
-def _preset_tags() -> dict[str, str]:
-    """Tags every top-level run of this process gets, from ``MLOPS_JLAB_RUN_TAGS`` (a JSON
-    object; the monitor sets it for the notebooks it runs)."""
+def preset_tags() -> dict[str, str]:
+    """Tags every run of this process gets, from ``MLOPS_JLAB_RUN_TAGS`` (a JSON object;
+    the monitor and the scheduler set it for the notebooks they run)."""
     raw = os.environ.get("MLOPS_JLAB_RUN_TAGS")
     if not raw:
         return {}
@@ -134,6 +139,65 @@ def _preset_tags() -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
+def _notebook_run() -> Run | None:
+    """The run of the papermill execution this kernel serves, once adopted.
+
+    A tracked papermill execution (see :mod:`mlops_jlab.automation.notebook_run`) starts
+    the notebook's run itself and names it in ``MLOPS_JLAB_RUN_ID``. The kernel adopts it
+    as the outermost active run: module-level ``log_*`` calls go to it, runs started here
+    nest under it, and the papermill process (not this kernel) ends it.
+    """
+    if _state.notebook_run_checked:
+        return _state.notebook_run
+    with _state.lock:
+        if _state.notebook_run_checked:
+            return _state.notebook_run
+        run_id = os.environ.get("MLOPS_JLAB_RUN_ID")
+        if run_id and os.environ.get("MLOPS_JLAB_PAPERMILL"):
+            b = backend()
+            info = b.get_run(run_id)
+            run = Run(b, info.id, info.name, info.experiment_id)
+            _state.runs.insert(0, run)
+            _state.notebook_run = run
+            experiment = os.environ.get("MLOPS_JLAB_EXPERIMENT")
+            if experiment and _state.experiment is None:
+                _state.experiment = experiment
+            _flush_after_cells(b)
+        _state.notebook_run_checked = True
+        return _state.notebook_run
+
+
+def _flush_after_cells(b: Backend) -> None:
+    """Write buffered metrics after every cell, so the papermill process that ends the
+    run finds them all even if the kernel is killed at shutdown."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.events.register("post_execute", b.metrics.flush)
+
+
+def log_output(name: str, value: Any) -> None:
+    """Declare an output of this notebook (JSON-serialisable), for the steps of a
+    pipeline that depend on it: ``${steps.<step>.outputs.<name>}``. Stored on the
+    notebook's run as the tag ``mlops.output.<name>``."""
+    import json
+    import re
+
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", name):
+        raise InvalidInput(f"output name {name!r} must be an identifier (letters, digits, "
+                           "'_'; up to 64)")
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"output {name!r} must be JSON-serialisable, got "
+                           f"{type(value).__name__}") from None
+    run = _notebook_run() or _current_run()
+    run.set_tag(f"mlops.output.{name}", text)
+
+
 def _forget(run: Run) -> None:
     if run in _state.runs:
         _state.runs.remove(run)
@@ -142,6 +206,7 @@ def _forget(run: Run) -> None:
 
 def active_run() -> Run | None:
     """The innermost active run, if any."""
+    _notebook_run()
     return _state.runs[-1] if _state.runs else None
 
 
@@ -154,7 +219,7 @@ def end_run(status: str = "finished") -> None:
 
 
 def _current_run() -> Run:
-    run = active_run()
+    run = active_run()  # adopts the notebook's run under papermill
     if run is None:
         run = start_run()
         _state.auto_runs.add(run.id)
@@ -265,6 +330,9 @@ def _end_runs_at_exit() -> None:
     if b is None:
         return
     for run in reversed(list(_state.runs)):
+        if run is _state.notebook_run:  # ended by the papermill process
+            b.metrics.flush()
+            continue
         try:
             run.end("finished")
         except NotFound:

@@ -154,7 +154,9 @@ RENDERED = _Rendered()
 
 
 class RunNotebookHandler(MlopsHandler):
-    """``GET /runs/{id}/notebook?format=html|ipynb``: the notebook the run stored.
+    """``GET /runs/{id}/notebook?format=html|ipynb&artifact=PATH``: the notebook the run
+    stored (its source copy; ``artifact`` picks another stored notebook, e.g. the
+    executed ``output/<name>.ipynb`` of a papermill run).
     ``html`` (default): JSON with the rendered document and the copy's facts
     (``artifact``, ``sha256``, ``size``, ``stored_at``, ``source_hash``,
     ``matches_source``, ``notebook_path``); ``ipynb``: the stored bytes as they are."""
@@ -165,8 +167,12 @@ class RunNotebookHandler(MlopsHandler):
         fmt = self.get_query_argument("format", None) or "html"
         if fmt not in FORMATS:
             raise InvalidInput("format must be html or ipynb", field="format")
+        artifact = self.get_query_argument("artifact", None) or None
+        if artifact is not None and not artifact.endswith(".ipynb"):
+            raise InvalidInput("artifact must be the path of a stored .ipynb notebook",
+                               field="artifact")
         snapshot = await self.call(notebook_snapshot, self.mlops.tracking, run_id,
-                                   self.username)
+                                   self.username, artifact)
         if fmt == "ipynb":
             self.set_header("Content-Disposition",
                             f"attachment; filename*=UTF-8''{quote(snapshot.name, safe='')}")

@@ -58,15 +58,23 @@ class NotebookSnapshot:
                 "matches_source": None if source_hash is None else source_hash == self.sha256}
 
 
-def notebook_snapshot(tracking: TrackingService, run_id: str,
-                      user: str | None) -> NotebookSnapshot:
-    """The notebook run ``run_id`` stored, as ``user`` may read it.
+def notebook_snapshot(tracking: TrackingService, run_id: str, user: str | None,
+                      artifact: str | None = None) -> NotebookSnapshot:
+    """The notebook run ``run_id`` stored (its source copy, or the ``.ipynb`` artifact
+    at ``artifact``), as ``user`` may read it.
 
     :class:`NotFound` for an unknown run or a run without a stored notebook,
     :class:`PermissionDenied` when ``user`` may not read the run's experiment,
     :class:`RuleViolation` when the stored bytes no longer match their sha256."""
     run = tracking.get_run(run_id, user=user)  # read permission of the experiment
-    entry = stored_notebook(run.artifacts)
+    if artifact is not None:
+        entry = next((a for a in run.artifacts if a.get("path") == artifact
+                      and artifact.endswith(".ipynb")), None)
+        if entry is None:
+            raise NotFound(f"run {run_id} has no stored notebook {artifact!r}",
+                           run_id=run_id, artifact=artifact)
+    else:
+        entry = stored_notebook(run.artifacts)
     if entry is None:
         raise NotFound(f"run {run_id} has no stored notebook: it was not started from a "
                        "notebook, or the notebook file could not be read when it started",

@@ -21,13 +21,15 @@ from .display import View
 from .theme import FONT, MUTED, color, figure_bundle, figure_html
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     import ipywidgets
     import plotly.graph_objects as go
 
     from ..client.run import Run as RunHandle
     from ..tracking.records import Run, RunDetail
 
-    RunRef = str | RunHandle | Run
+    RunRef: TypeAlias = str | RunHandle | Run
 
 MAX_RUNS = 100
 PREFERRED_METRICS = ("accuracy", "roc_auc", "f1", "r2", "rmse", "mae", "loss", "val_loss")
