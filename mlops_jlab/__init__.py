@@ -22,6 +22,7 @@ from .client.api import (
     log_dataset,
     log_metric,
     log_metrics,
+    log_output,
     log_param,
     log_params,
     search_runs,
@@ -30,6 +31,7 @@ from .client.api import (
     set_tags,
     start_run,
 )
+from .client.automation import run_notebook, run_pipeline, sweep
 from .client.batch import batch_predict
 from .client.governance import (
     approve,
@@ -85,6 +87,16 @@ from .client.registry import (
     validate,
 )
 from .client.run import Run
+from .client.scheduling import (
+    create_schedule,
+    delete_schedule,
+    get_schedule,
+    pause_schedule,
+    resume_schedule,
+    schedule_history,
+    schedules,
+    update_schedule,
+)
 from .client.serving import (
     DeploymentHandle,
     deploy,
@@ -158,7 +170,9 @@ __all__ = [
     "configure",
     "create_experiment",
     "create_registered_model",
+    "create_schedule",
     "delete_alias",
+    "delete_schedule",
     "deploy",
     "deployment_stats",
     "deployments",
@@ -173,6 +187,7 @@ __all__ = [
     "get_promotion",
     "get_registered_model",
     "get_run",
+    "get_schedule",
     "get_validation_rules",
     "grant",
     "issue_token",
@@ -186,9 +201,11 @@ __all__ = [
     "log_feedback",
     "log_metric",
     "log_metrics",
+    "log_output",
     "log_param",
     "log_params",
     "model_card",
+    "pause_schedule",
     "performance",
     "permissions",
     "policy",
@@ -196,8 +213,13 @@ __all__ = [
     "register_model",
     "reject",
     "request_promotion",
+    "resume_schedule",
     "rotate_token",
+    "run_notebook",
+    "run_pipeline",
     "runs_widget",
+    "schedule_history",
+    "schedules",
     "search_runs",
     "set_alert_rules",
     "set_alias",
@@ -209,8 +231,10 @@ __all__ = [
     "set_tags",
     "set_validation_rules",
     "start_run",
+    "sweep",
     "update_model_version",
     "update_registered_model",
+    "update_schedule",
     "users",
     "validate",
     "verify_audit",

@@ -1,4 +1,5 @@
-"""``mlops-jlab``: the command line (serve deployments without JupyterLab, list them)."""
+"""``mlops-jlab``: the command line: run notebooks, sweeps and pipelines as tracked runs,
+schedule them, serve deployments without JupyterLab, govern users and the audit trail."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import argparse
 import signal
 import sys
 import threading
+from typing import Any
 
-from .errors import MlopsError
+from .errors import InvalidInput, MlopsError
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -25,6 +27,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     monitor = MonitorLoop(b.alerts, args.monitor_interval, leading=lambda: controller.leading)
     monitor.start()
+    from .config import store_env
+    from .scheduling.runner import ScheduleRunner
+
+    scheduler = ScheduleRunner(b.schedules, store_env(b.settings), args.schedule_interval,
+                               leading=lambda: controller.leading,
+                               log_dir=str(b.settings.home / "logs"))
+    scheduler.start()
     print(f"mlops-jlab serve: reconciling deployments of {b.settings.db_url} "
           f"(controller {controller.holder}); Ctrl-C stops it and its workers", flush=True)
     while not done.wait(1.0):
@@ -32,9 +41,159 @@ def _serve(args: argparse.Namespace) -> int:
             holder = b.serving.lease_holder()
             if holder and holder != controller.holder:
                 print(f"waiting: {holder} controls this store", flush=True)
+    scheduler.stop()
     monitor.stop()
     controller.stop()
     return 0
+
+
+def _parameters(args: argparse.Namespace) -> dict[str, Any]:
+    """``-p KEY VALUE`` pairs (values read as papermill does) over ``--parameters-json``."""
+    import json
+
+    from .automation.grid import parse_value
+
+    out: dict[str, Any] = {}
+    if getattr(args, "parameters_json", None):
+        try:
+            value = json.loads(args.parameters_json)
+        except ValueError as exc:
+            raise InvalidInput(f"--parameters-json is not JSON: {exc}") from None
+        if not isinstance(value, dict):
+            raise InvalidInput("--parameters-json must be a JSON object")
+        out.update(value)
+    for key, value in args.parameter or []:
+        out[key] = parse_value(value)
+    return out
+
+
+def _write_result(path: str | None, result: dict[str, Any]) -> None:
+    if path:
+        import json
+
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(result, f, default=str)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .automation.notebook_run import run_notebook
+
+    result = run_notebook(args.notebook, _parameters(args), output=args.output,
+                          experiment=args.experiment, cwd=args.cwd, timeout=args.timeout,
+                          kernel_name=args.kernel, progress=not args.quiet)
+    _write_result(args.result, result.to_dict())
+    print(f"run {result.run_id}: {result.status} in {result.seconds:.1f} s"
+          f" (executed notebook: {result.output_path})")
+    if result.metrics:
+        print("metrics: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                      for k, v in sorted(result.metrics.items())))
+    if result.error:
+        print(result.error, file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .automation.grid import parse_value
+    from .automation.sweep import sweep
+
+    grid: dict[str, list[Any]] = {}
+    for values in args.parameter or []:
+        if len(values) < 2:
+            raise InvalidInput(f"-p {values[0]} needs at least one value")
+        grid[values[0]] = [parse_value(v) for v in values[1:]]
+    result = sweep(args.notebook, grid, parallel=args.parallel, scheduler=args.scheduler,
+                   experiment=args.experiment, metric=args.metric, goal=args.goal,
+                   timeout=args.timeout, progress=not args.quiet)
+    import pandas as pd
+
+    with pd.option_context("display.width", 160, "display.max_colwidth", 60):
+        print(result.table().to_string(index=False, na_rep="—"))
+    print(result.summary())
+    print(f"parent run {result.parent_run_id}: chart and table stored as its artifacts "
+          "sweep/summary.json and sweep/summary.csv")
+    if args.html:
+        result.figure().write_html(args.html, include_plotlyjs=True)
+        print(f"wrote {args.html}")
+    return 0 if result.failed.empty else 1
+
+
+def _pipeline_run(args: argparse.Namespace) -> int:
+    from .automation.pipeline_run import run_pipeline
+
+    result = run_pipeline(args.file, _parameters(args), parallel=args.parallel,
+                          resume=not args.fresh, experiment=args.experiment,
+                          timeout=args.timeout, progress=not args.quiet)
+    _write_result(args.result, result.to_dict())
+    print(result.summary())
+    if not result.ok:
+        print(result.failure(), file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _pipeline_check(args: argparse.Namespace) -> int:
+    from .automation.pipeline import load_pipeline
+
+    pipeline = load_pipeline(args.file)
+    for name in pipeline.order():
+        step = pipeline.step(name)
+        after = f" (after {', '.join(step.depends_on)})" if step.depends_on else ""
+        print(f"{name}: {step.notebook.name}{after}")
+    print(f"{pipeline.name}: {len(pipeline.steps)} step(s), valid")
+    return 0
+
+
+def _schedules_list(args: argparse.Namespace) -> int:
+    from .client.scheduling import schedules
+
+    frame = schedules()
+    print("no schedules" if frame.empty else frame.to_string(index=False))
+    return 0
+
+
+def _schedules_create(args: argparse.Namespace) -> int:
+    from .client.scheduling import create_schedule
+
+    kind = "pipeline" if args.target.lower().endswith((".yaml", ".yml")) else "notebook"
+    info = create_schedule(args.name, args.cron, args.target, kind=kind,
+                           parameters=_parameters(args), experiment=args.experiment,
+                           timezone=args.timezone)
+    print(f"{info['name']}: {info['description']} ({info['timezone']}); next run "
+          f"{_when(info['next_run_at'])}")
+    return 0
+
+
+def _schedules_set_paused(args: argparse.Namespace) -> int:
+    from .client.scheduling import pause_schedule, resume_schedule
+
+    info = (pause_schedule if args.action == "pause" else resume_schedule)(args.name)
+    state = "paused" if info["paused"] else f"next run {_when(info['next_run_at'])}"
+    print(f"{info['name']}: {state}")
+    return 0
+
+
+def _schedules_delete(args: argparse.Namespace) -> int:
+    from .client.scheduling import delete_schedule
+
+    delete_schedule(args.name)
+    print(f"deleted {args.name}")
+    return 0
+
+
+def _schedules_history(args: argparse.Namespace) -> int:
+    from .client.scheduling import schedule_history
+
+    frame = schedule_history(args.name, limit=args.limit)
+    print("never fired" if frame.empty else frame.to_string(index=False))
+    return 0
+
+
+def _when(ms: int | None) -> str:
+    if ms is None:
+        return "—"
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M UTC")
 
 
 def _deployments_list(args: argparse.Namespace) -> int:
@@ -115,7 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="seconds between evaluations of the alert rules (60)")
     serve.add_argument("--interval", type=float, default=0.5,
                        help="seconds between reconcile passes (default 0.5)")
+    serve.add_argument("--schedule-interval", type=float, default=30.0,
+                       help="seconds between checks for due schedules (30)")
     serve.set_defaults(func=_serve)
+    _add_automation(commands)
     deps = commands.add_parser("deployments", help="inspect deployments")
     deps_commands = deps.add_subparsers(dest="action", required=True)
     listing = deps_commands.add_parser("list", help="list deployments")
@@ -150,6 +312,86 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("directory")
     export.set_defaults(func=_export)
     return parser
+
+
+def _common(parser: argparse.ArgumentParser, *, params: bool = True) -> None:
+    if params:
+        parser.add_argument("-p", "--parameter", nargs=2, action="append",
+                            metavar=("KEY", "VALUE"), help="a parameter (repeatable)")
+        parser.add_argument("--parameters-json", metavar="JSON",
+                            help="parameters as a JSON object (-p wins)")
+    parser.add_argument("--experiment", help="experiment of the run(s)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds a cell may run (default: no limit)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+
+
+def _add_automation(commands: Any) -> None:
+    run = commands.add_parser("run", help="execute a notebook with papermill as a "
+                                          "tracked run")
+    run.add_argument("notebook")
+    _common(run)
+    run.add_argument("-o", "--output", help="executed notebook path (default: under "
+                                            "$MLOPS_JLAB_HOME/notebook-runs)")
+    run.add_argument("--cwd", help="working directory (default: the notebook's folder)")
+    run.add_argument("--kernel", help="kernel name (default: the notebook's)")
+    run.add_argument("--result", help="write the outcome as JSON to this file")
+    run.set_defaults(func=_run)
+
+    sweep = commands.add_parser("sweep", help="run a notebook once per combination of "
+                                              "parameters on Dask")
+    sweep.add_argument("notebook")
+    sweep.add_argument("-p", "--parameter", nargs="+", action="append",
+                       metavar="KEY VALUE", help="a parameter and its values, e.g. "
+                       "-p alpha 0.01 0.1 1 (repeatable)")
+    _common(sweep, params=False)
+    sweep.add_argument("--parallel", type=int, default=2,
+                       help="local Dask workers (default 2)")
+    sweep.add_argument("--scheduler", help="address of an existing Dask scheduler "
+                                           "(tcp://host:8786) instead of local workers")
+    sweep.add_argument("--metric", help="metric to summarise (default: the first logged)")
+    sweep.add_argument("--goal", choices=["max", "min"], default="max")
+    sweep.add_argument("--html", help="also write the chart to this HTML file")
+    sweep.set_defaults(func=_sweep)
+
+    pipeline = commands.add_parser("pipeline", help="pipelines of notebooks (YAML)")
+    pipeline_commands = pipeline.add_subparsers(dest="action", required=True)
+    prun = pipeline_commands.add_parser("run", help="run a pipeline; after a failure, "
+                                                    "resumes at the failed step")
+    prun.add_argument("file")
+    _common(prun)
+    prun.add_argument("--parallel", type=int, default=1,
+                      help="independent steps run at once (default 1)")
+    prun.add_argument("--fresh", action="store_true",
+                      help="run every step, even those a failed run can reuse")
+    prun.add_argument("--result", help="write the outcome as JSON to this file")
+    prun.set_defaults(func=_pipeline_run)
+    check = pipeline_commands.add_parser("check", help="validate a pipeline file and "
+                                                       "print its step order")
+    check.add_argument("file")
+    check.set_defaults(func=_pipeline_check)
+
+    sched = commands.add_parser("schedules", help="cron schedules of notebooks and "
+                                                  "pipelines")
+    sched_commands = sched.add_subparsers(dest="action", required=True)
+    sched_commands.add_parser("list", help="every schedule").set_defaults(
+        func=_schedules_list)
+    create = sched_commands.add_parser("create", help="schedule a notebook or pipeline")
+    create.add_argument("name")
+    create.add_argument("cron", help="five fields, e.g. '0 2 * * *' (02:00 daily)")
+    create.add_argument("target", help="notebook (.ipynb) or pipeline file (.yaml)")
+    create.add_argument("--timezone", default="UTC")
+    _common(create)
+    create.set_defaults(func=_schedules_create)
+    for action in ("pause", "resume", "delete", "history"):
+        sub = sched_commands.add_parser(action, help=f"{action} a schedule")
+        sub.add_argument("name")
+        if action == "history":
+            sub.add_argument("--limit", type=int, default=20)
+        sub.set_defaults(func={"pause": _schedules_set_paused,
+                               "resume": _schedules_set_paused,
+                               "delete": _schedules_delete,
+                               "history": _schedules_history}[action])
 
 
 def main(argv: list[str] | None = None) -> int:

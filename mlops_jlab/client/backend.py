@@ -19,6 +19,7 @@ from ..monitoring.alerts import AlertService
 from ..monitoring.retrain import Retrainer
 from ..monitoring.service import MonitoringService
 from ..registry import RegistryService
+from ..scheduling import ScheduleService
 from ..serving import ServingService
 from ..store import Database
 from ..store.artifacts import open_artifact_store
@@ -170,6 +171,7 @@ class LocalBackend(ServicesBackend):
                                             self.serving)
         self.alerts = AlertService(self.monitoring,
                                    Retrainer(self.monitoring, settings.home).run)
+        self.schedules = ScheduleService(self.db, self.access)
         self.metrics = MetricBuffer(self.write_metrics)
 
     def artifact_bytes(self, run_id: str, path: str) -> bytes:

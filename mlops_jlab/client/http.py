@@ -705,6 +705,9 @@ class HttpBackend(ServicesBackend):
         self.access = HttpAccess(self.http)
         self.promotions = HttpPromotions(self.http)
         self.cards = HttpCards(self.http)
+        from .http_scheduling import HttpSchedules
+
+        self.schedules = HttpSchedules(self.http)
         self.metrics = MetricBuffer(self.write_metrics)
 
     def artifact_bytes(self, run_id: str, path: str) -> bytes:

@@ -4,7 +4,8 @@ Roles are ordered: each one can do everything the one before it can.
 
 - **viewer** reads.
 - **contributor** tracks runs, registers models, sets aliases other than
-  ``@production``, deploys to staging, watches deployments and requests promotions.
+  ``@production``, deploys to staging, watches deployments, schedules notebooks and
+  pipelines, and requests promotions.
 - **approver** approves or rejects promotions and changes production deployments.
 - **admin** grants roles and sets policies and permissions on any resource.
 
@@ -26,6 +27,7 @@ ACTIONS: dict[str, str] = {
     "deploy_staging": "contributor",
     "monitor": "contributor",
     "request_promotion": "contributor",
+    "schedule": "contributor",
     "approve": "approver",
     "deploy_production": "approver",
     "admin": "admin",
@@ -34,6 +36,7 @@ ACTIONS: dict[str, str] = {
 
 SYSTEM_PREFIX = "mlops:"
 MONITOR = "mlops:monitor"
+SCHEDULER = "mlops:scheduler"
 CONTROLLER = "mlops:controller"
 
 

@@ -18,6 +18,8 @@ from ..monitoring.loop import MonitorLoop
 from ..monitoring.retrain import Retrainer
 from ..monitoring.service import MonitoringService
 from ..registry import RegistryService
+from ..scheduling import ScheduleService
+from ..scheduling.runner import ScheduleRunner
 from ..serving import ServingService
 from ..serving.controller import DeploymentController
 from ..store import Database
@@ -44,6 +46,8 @@ class Services:
     access: AccessControl | None = None
     promotions: PromotionService | None = None
     cards: ModelCards | None = None
+    schedules: ScheduleService | None = None
+    scheduler: ScheduleRunner | None = None
     owner: str = ""
     """The local user of this server: who acts when Jupyter's identity is the default
     shared-token one (single-user JupyterLab)."""
@@ -75,6 +79,9 @@ class MlopsJlab(ExtensionApp):
                            help="Role of users seen for the first time: viewer, contributor, "
                                 "approver or admin (default $MLOPS_JLAB_DEFAULT_ROLE or "
                                 "viewer; the first user of an empty store is admin)")
+    schedule_interval = Float(30.0, config=True,
+                              help="Seconds between checks for due schedules (in the server "
+                                   "that runs the controller)")
     allow_private_webhooks = Bool(False, config=True,
                                   help="Let alert webhooks reach loopback and private "
                                        "addresses (refused by default: SSRF)")
@@ -112,10 +119,19 @@ class MlopsJlab(ExtensionApp):
         services.access, services.promotions = access, promotions
         services.cards = ModelCards(registry, promotions, serving)
         services.owner = settings.user
+        root = getattr(self.serverapp, "root_dir", None)
+        services.schedules = ScheduleService(db, access, root=root)
+        if controller is not None:
+            services.scheduler = ScheduleRunner(
+                services.schedules, config.store_env(settings), self.schedule_interval,
+                leading=lambda: bool(controller and controller.leading),
+                log_dir=str(settings.home / "logs"))
         if controller is not None:
             controller.start()  # restores every active deployment
         if monitor is not None:
             monitor.start()
+        if services.scheduler is not None:
+            services.scheduler.start()
         self.settings.update({"mlops_services": services})
         self.log.info("mlops_jlab %s: database %s, artifacts %s", __version__,
                       settings.db_url, settings.artifacts)
@@ -124,6 +140,8 @@ class MlopsJlab(ExtensionApp):
         """Stop the controller and its workers with the server (they are restored on the
         next start)."""
         services = self.settings.get("mlops_services")
+        if services is not None and services.scheduler is not None:
+            services.scheduler.stop()
         if services is not None and services.monitor is not None:
             services.monitor.stop()
             services.alerts.close()

@@ -698,6 +698,86 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
+# ---------------------------------------------------------------- schedules
+_FIRING_PROPS = {
+    "id": {"type": "string"}, "schedule_id": {"type": "string"},
+    "scheduled_for": {"type": "integer", "description": "epoch ms"},
+    "started_at": {"type": ["integer", "null"]}, "ended_at": {"type": ["integer", "null"]},
+    "status": {"type": "string", "enum": ["running", "succeeded", "failed", "missed"]},
+    "trigger": {"type": "string", "enum": ["cron", "catch-up", "manual"]},
+    "run_id": {"type": ["string", "null"]}, "error": {"type": ["string", "null"]}}
+_TARGET = {"type": "object", "required": ["kind", "path"], "properties": {
+    "kind": {"type": "string", "enum": ["notebook", "pipeline"]},
+    "path": {"type": "string", "description": "relative to the Jupyter root"}}}
+SCHEMAS["ScheduleFiring"] = {"type": "object", "properties": _FIRING_PROPS}
+SCHEMAS["Schedule"] = {"type": "object", "properties": {
+    "id": {"type": "string"}, "name": {"type": "string"}, "cron": {"type": "string"},
+    "timezone": {"type": "string"}, "description": {"type": "string"},
+    "target": _TARGET, "parameters": {"type": "object"},
+    "experiment": {"type": ["string", "null"]}, "paused": {"type": "boolean"},
+    "created_by": {"type": "string"}, "created_at": {"type": "integer"},
+    "updated_at": {"type": "integer"},
+    "next_run_at": {"type": ["integer", "null"], "description": "null while paused"},
+    "last": {"oneOf": [_ref("ScheduleFiring"), {"type": "null"}]},
+    "missed": {"type": "integer"}, "running": {"type": "boolean"},
+    "history": {"type": "array", "items": _ref("ScheduleFiring")}}}
+_SCHEDULE_FIELDS = {
+    "name": {"type": "string"}, "cron": {"type": "string", "description":
+                                         "five fields, e.g. '0 2 * * *'"},
+    "target": _TARGET, "parameters": {"type": "object"},
+    "experiment": {"type": ["string", "null"]},
+    "timezone": {"type": "string", "description": "IANA name, default UTC"},
+    "paused": {"type": "boolean"}}
+_SCHEDULE = _p("ref", "schedule id or name")
+PATHS.update({
+    "/mlops/api/schedules": {
+        "get": {"summary": "Every schedule (notebooks and pipelines on cron)",
+                "tags": ["schedules"], "responses": {"200": _json({
+                    "type": "object", "properties": {"schedules": {
+                        "type": "array", "items": _ref("Schedule")}}}), **_errors(403)}},
+        "post": {"summary": "Schedule a notebook or pipeline file", "tags": ["schedules"],
+                 "requestBody": _body({"type": "object",
+                                       "required": ["name", "cron", "target"],
+                                       "properties": _SCHEDULE_FIELDS}),
+                 "responses": {"201": _json(_ref("Schedule"), "Created"),
+                               **_errors(400, 403, 409)}}},
+    "/mlops/api/schedules/preview": {
+        "post": {"summary": "Describe a cron expression and list its next fire times",
+                 "tags": ["schedules"],
+                 "requestBody": _body({"type": "object", "required": ["cron"], "properties": {
+                     "cron": {"type": "string"}, "timezone": {"type": "string"},
+                     "count": {"type": "integer", "minimum": 1, "maximum": 20}}}),
+                 "responses": {"200": _json({"type": "object", "properties": {
+                     "cron": {"type": "string"}, "timezone": {"type": "string"},
+                     "description": {"type": "string"},
+                     "next": {"type": "array", "items": {"type": "integer"}}}}),
+                     **_errors(400, 403)}}},
+    "/mlops/api/schedules/{ref}": {
+        "get": {"summary": "A schedule with its firings, newest first",
+                "tags": ["schedules"],
+                "parameters": [_SCHEDULE, _q("limit", "firings (1-1000, default 50)",
+                                             {"type": "integer"})],
+                "responses": {"200": _json(_ref("Schedule")), **_errors(400, 403, 404)}},
+        "patch": {"summary": "Change a schedule ({\"paused\": true} pauses it)",
+                  "tags": ["schedules"], "parameters": [_SCHEDULE],
+                  "requestBody": _body({"type": "object", "properties": _SCHEDULE_FIELDS}),
+                  "responses": {"200": _json(_ref("Schedule")),
+                                **_errors(400, 403, 404, 409)}},
+        "delete": {"summary": "Remove a schedule and its history", "tags": ["schedules"],
+                   "parameters": [_SCHEDULE],
+                   "responses": {"200": _json({"type": "object", "properties": {
+                       "deleted": {"type": "string"}}}), **_errors(403, 404)}}},
+    "/mlops/api/schedules/{ref}/run": {
+        "post": {"summary": "Fire the schedule now (its outcome lands in the history)",
+                 "tags": ["schedules"], "parameters": [_SCHEDULE],
+                 "responses": {"202": _json(_ref("ScheduleFiring"), "Started"),
+                               **_errors(400, 403, 404, 409)}}},
+})
+PATHS["/mlops/api/runs/{run_id}/notebook"]["get"]["parameters"].append(
+    _q("artifact", "another stored .ipynb artifact of the run (e.g. output/out.ipynb, "
+                   "the executed notebook of a papermill run); default: the source copy"))
+
+
 _IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key", "in": "header", "required": False,
     "description": "a fresh random key per write; resend it on a retry and the write is "

@@ -61,6 +61,12 @@ from .runs import (
     RunStepsHandler,
     RunTagsHandler,
 )
+from .schedules import (
+    ScheduleHandler,
+    SchedulePreviewHandler,
+    ScheduleRunHandler,
+    SchedulesHandler,
+)
 
 API = "/mlops/api"
 _ID = r"(?P<run_id>[0-9a-fA-F]{1,64})"
@@ -121,4 +127,8 @@ ROUTES = [
     (rf"{API}/audit", AuditHandler),
     (rf"{API}/audit/export", AuditExportHandler),
     (rf"{API}/audit/verify", AuditVerifyHandler),
+    (rf"{API}/schedules", SchedulesHandler),
+    (rf"{API}/schedules/preview", SchedulePreviewHandler),
+    (rf"{API}/schedules/{_REF}", ScheduleHandler),
+    (rf"{API}/schedules/{_REF}/run", ScheduleRunHandler),
 ]

@@ -430,3 +430,39 @@ idempotency_keys = Table(
     Column("created_at", BigInteger, nullable=False),
     Index("ix_idempotency_keys_created_at", "created_at"),
 )
+
+# ---------------------------------------------------------------- schedules
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("cron", String(128), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # notebook | pipeline
+    Column("path", Text, nullable=False),  # relative to the root the scheduler runs in
+    Column("parameters", JSON, nullable=False, default=dict),
+    Column("experiment", String(256), nullable=True),
+    Column("paused", Integer, nullable=False, default=0),
+    Column("created_by", String(256), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("next_run_at", BigInteger, nullable=True),  # null while paused
+    Index("ix_schedules_next_run_at", "next_run_at"),
+)
+
+schedule_firings = Table(
+    "schedule_firings",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("schedule_id", String(32), nullable=False),
+    Column("scheduled_for", BigInteger, nullable=False),
+    Column("started_at", BigInteger, nullable=True),
+    Column("ended_at", BigInteger, nullable=True),
+    Column("status", String(16), nullable=False),  # running | succeeded | failed | missed
+    Column("trigger", String(16), nullable=False),  # cron | catch-up | manual
+    Column("run_id", String(32), nullable=True),
+    Column("error", Text, nullable=True),
+    Index("ix_schedule_firings_schedule_id_scheduled_for", "schedule_id", "scheduled_for"),
+    Index("ix_schedule_firings_status", "status"),
+)
