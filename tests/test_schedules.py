@@ -212,3 +212,23 @@ async def test_rest_routes(jp_fetch, jp_root_dir, notebook):
     assert one["history"][0]["status"] == "succeeded", one["history"][0]
     code, gone = await _json(jp_fetch, "schedules", "nightly", method="DELETE")
     assert gone == {"deleted": created["id"]}
+
+
+@pytest.mark.team_only
+def test_team_mode_schedules_through_the_server(mlops_home, team_server, notebook):
+    target = team_server.root / "jobs" / "team.ipynb"
+    target.parent.mkdir(exist_ok=True)
+    target.write_bytes(notebook.read_bytes())
+    with pytest.raises(mlops.InvalidInput, match="bad minute"):
+        mlops.create_schedule("team", "99 * * * *", "jobs/team.ipynb")
+    with pytest.raises(mlops.InvalidInput, match="outside the server's root"):
+        mlops.create_schedule("team", "0 * * * *", str(notebook))
+    created = mlops.create_schedule("team", "0 * * * *", "jobs/team.ipynb",
+                                    parameters={"alpha": 4})
+    assert created["target"] == {"kind": "notebook", "path": "jobs/team.ipynb"}
+    assert created["created_by"] == mlops.backend().user
+    assert mlops.pause_schedule("team")["next_run_at"] is None
+    assert list(mlops.schedules()["name"]) == ["team"]
+    assert mlops.schedule_history("team").empty
+    mlops.delete_schedule("team")
+    assert mlops.schedules().empty

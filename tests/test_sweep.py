@@ -63,16 +63,21 @@ def test_sweep_of_eight_on_two_local_workers(mlops_home, notebook):
     assert list(table.columns[:2]) == ["alpha", "depth"] and len(table) == 8
 
 
-def test_cli_sweep_prints_the_table_and_exits_1_on_failures(mlops_home, notebook,
-                                                            tmp_path):
+def test_cli_sweep_on_a_running_dask_scheduler(mlops_home, notebook, tmp_path):
+    """``--scheduler``: the same sweep on an existing cluster (here a local one)."""
+    from distributed import LocalCluster
+
     html = tmp_path / "chart.html"
-    done = subprocess.run(
-        [sys.executable, "-m", "mlops_jlab.cli", "sweep", str(notebook),
-         "-p", "alpha", "1", "0.1", "-p", "depth", "5", "--parallel", "2",
-         "--metric", "score", "--html", str(html), "-q"],
-        capture_output=True, text=True, timeout=300)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+                      dashboard_address=None, silence_logs=40) as cluster:
+        done = subprocess.run(
+            [sys.executable, "-m", "mlops_jlab.cli", "sweep", str(notebook),
+             "-p", "alpha", "1", "0.1", "-p", "depth", "5", "--scheduler",
+             cluster.scheduler_address, "--metric", "score", "--html", str(html), "-q"],
+            capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr  # one combination failed
     assert "2 combination(s), 1 finished, 1 failed" in done.stdout
+    assert "on 1 worker(s)" in done.stdout
     assert "best score" in done.stdout and "plotly" in html.read_text()
 
 
