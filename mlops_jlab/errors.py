@@ -30,6 +30,13 @@ class InvalidInput(MlopsError):
     """The input cannot be parsed or has the wrong shape (HTTP 400)."""
 
 
+class PipelineError(InvalidInput):
+    """A pipeline file is not valid (HTTP 400); the message names the file and what is
+    wrong with it."""
+
+    code = "invalid_pipeline"
+
+
 class FilterError(InvalidInput):
     """A search filter is malformed; ``position`` points at the offending character."""
 

@@ -203,7 +203,10 @@ def test_a_drift_alert_retrains_from_the_versions_notebook(mlops_home, tmp_path,
     papermill.execute_notebook(str(notebook), str(tmp_path / "ran.ipynb"), cwd=str(tmp_path),
                                progress_bar=False)
     monkeypatch.delenv("JPY_SESSION_NAME")
-    (first,) = mlops.search_runs("alerts")["run_id"]
+    runs = mlops.search_runs("alerts")
+    # papermill's run of the notebook, and the training run inside it (the model's)
+    assert sorted(runs["name"]) == ["train", "train C=1.0"]
+    (first,) = runs.loc[runs.parent_run_id.notna(), "run_id"]
     mlops.register_model(first, "cancer")
     b = mlops.backend()
     b.serving.deploy("cancer", 1, b.user, name="cancer-retrain")

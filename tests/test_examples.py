@@ -23,6 +23,11 @@ def test_example_runs_with_papermill(notebook, mlops_home, tmp_path, monkeypatch
     if notebook.stem == "quickstart":
         mlops.configure()
         runs = mlops.search_runs("test-quickstart")
+        # the notebook's own run (papermill) and the two %%mlops_train runs inside it
+        notebook_run = runs.loc[runs.name == "quickstart"].iloc[0]
+        assert notebook_run["tags.mlops.runner"] == "papermill"
+        assert notebook_run["params.n_estimators"] == "120"
+        runs = runs[runs.parent_run_id == notebook_run["run_id"]]
         assert sorted(runs["name"]) == ["gboost", "logreg"]
         assert set(runs["status"]) == {"finished"}
         assert (runs["metrics.accuracy"] > 0.9).all()

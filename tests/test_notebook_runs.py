@@ -133,6 +133,10 @@ def test_parameters_cell_and_declared_experiment_are_read_statically():
     assert declared_experiment(nb, {"exp_name": "from-param"}) == "from-param"
     nb.cells[1] = nbformat.v4.new_code_cell('mlops.set_experiment("literal")')
     assert declared_experiment(nb) == "literal"
+    nb.cells[1] = nbformat.v4.new_code_cell("%%mlops_train --name a --experiment $exp\nx=1")
+    assert declared_experiment(nb, {"exp": "magic-param"}) == "magic-param"
+    nb.cells[1] = nbformat.v4.new_code_cell("%%mlops_train --experiment iris\nx=1")
+    assert declared_experiment(nb) == "iris"
     broken = nbformat.v4.new_code_cell("a = (")
     broken.metadata["tags"] = ["parameters"]
     nb.cells = [broken]

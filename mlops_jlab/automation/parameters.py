@@ -11,6 +11,9 @@ from typing import Any
 #: a ``set_experiment("name")`` or ``set_experiment(variable)`` call in a code cell
 _SET_EXPERIMENT = re.compile(
     r"""set_experiment\(\s*(?:name\s*=\s*)?(?:(['"])([^'"\n]+)\1|([A-Za-z_]\w*))\s*\)""")
+#: ``%%mlops_train --experiment name`` or ``--experiment $variable``
+_MAGIC_EXPERIMENT = re.compile(r"^%%mlops_train\b.*?(?:--experiment|-e)[ =](\$?)([\w.-]+)",
+                               re.MULTILINE)
 #: what a notebook that uses mlops_jlab contains somewhere in its code
 _USES = re.compile(r"mlops_jlab|%%?mlops_")
 
@@ -30,14 +33,23 @@ def uses_mlops(nb: Any) -> bool:
 
 
 def declared_experiment(nb: Any, params: Mapping[str, Any] | None = None) -> str | None:
-    """The experiment the notebook's first ``set_experiment`` call names: a string
-    literal, or a parameter (its value in ``params``); None when neither."""
+    """The experiment the notebook names first, in a ``set_experiment(...)`` call or a
+    ``%%mlops_train --experiment`` line: a literal, or a parameter (its value in
+    ``params``); None when it names none."""
+    values = params or {}
     for cell in _code_cells(nb):
-        found = _SET_EXPERIMENT.search(_source(cell))
+        text = _source(cell)
+        found = _SET_EXPERIMENT.search(text)
         if found:
             if found.group(2):
                 return found.group(2)
-            value = (params or {}).get(found.group(3))
+            value = values.get(found.group(3))
+            return value if isinstance(value, str) and value else None
+        magic = _MAGIC_EXPERIMENT.search(text)
+        if magic:
+            if not magic.group(1):
+                return magic.group(2)
+            value = values.get(magic.group(2))
             return value if isinstance(value, str) and value else None
     return None
 

@@ -35,16 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, PipelineError
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 _REF = re.compile(r"\$\{\s*([^}]*?)\s*\}")
 _STEP_KEYS = {"name", "notebook", "parameters", "depends_on"}
 _TOP_KEYS = {"name", "experiment", "parameters", "steps", "description"}
-
-
-class PipelineError(InvalidInput):
-    """The pipeline file is not valid; the message names the file and the problem."""
 
 
 @dataclass(frozen=True)

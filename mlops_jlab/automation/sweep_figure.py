@@ -102,6 +102,9 @@ def _one_param(fig: go.Figure, key: str, xs: list[Any], ys: list[float | None],
         spread = [float(x) for x in xs if float(x) > 0]
         if len(spread) == len(xs) and max(spread) / min(spread) >= 100:
             fig.update_xaxes(type="log")
+        if len(set(xs)) <= 12:  # label the swept values themselves, not plotly's ticks
+            ticks = sorted({float(x) for x in xs})
+            fig.update_xaxes(tickvals=ticks, ticktext=[fmt(t) for t in ticks])
     else:
         fig.add_trace(go.Bar(x=[str(x) for x in xs], y=ys, marker_color=color(0),
                              name=metric))
