@@ -45,6 +45,12 @@ module.exports = {
       name: 'experience',
       testMatch: /experience\.spec\.ts$/,
       dependencies: ['governance']
+    },
+    // Schedules, sweeps and notebook runs: seeds its own runs and schedule.
+    {
+      name: 'schedules',
+      testMatch: /schedules\.spec\.ts$/,
+      dependencies: ['experience']
     }
   ],
   reporter: [['list'], ['html', { open: 'never' }]],

@@ -189,7 +189,8 @@ const STATUS_TONES: Record<string, Tone> = {
   queued: 'muted',
   running: 'info',
   succeeded: 'ok',
-  failed: 'error'
+  failed: 'error',
+  missed: 'warn'
 };
 
 export function statusTone(status: string): Tone {

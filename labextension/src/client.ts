@@ -927,6 +927,93 @@ export function dispositionFilename(
   return name || null;
 }
 
+/** What a schedule runs: a notebook (papermill) or a pipeline (YAML), by its path
+ * relative to the Jupyter root (the file browser's paths). */
+export interface ScheduleTarget {
+  kind: 'notebook' | 'pipeline' | string;
+  path: string;
+}
+
+export type ScheduleFiringStatus =
+  'running' | 'succeeded' | 'failed' | 'missed';
+
+/** One firing of a schedule (newest first in `ScheduleDetail.history`). */
+export interface ScheduleFiring {
+  id: string;
+  schedule_id: string;
+  /** When the cron expression said it should run. */
+  scheduled_for: EpochMs;
+  started_at: EpochMs | null;
+  ended_at: EpochMs | null;
+  status: ScheduleFiringStatus | string;
+  /** `catch-up`: fired late for a time missed while the server was down. */
+  trigger: 'cron' | 'manual' | 'catch-up' | string;
+  run_id: string | null;
+  error: string | null;
+}
+
+/** A cron schedule of a notebook or a pipeline (`GET schedules`). */
+export interface Schedule {
+  id: string;
+  name: string;
+  cron: string;
+  timezone: string;
+  /** The cron expression in words, e.g. `At 02:00 every day`. */
+  description: string;
+  target: ScheduleTarget;
+  parameters: Record<string, unknown>;
+  experiment: string | null;
+  paused: boolean;
+  created_by: string;
+  created_at: EpochMs;
+  updated_at: EpochMs;
+  /** Null when paused. */
+  next_run_at: EpochMs | null;
+  last: ScheduleFiring | null;
+  /** Firings recorded as missed (the server was down) among the last 50. */
+  missed: number;
+  /** A firing of it is running now. */
+  running: boolean;
+}
+
+/** `GET schedules/{ref}`: the schedule with its firings, newest first. */
+export interface ScheduleDetail extends Schedule {
+  history: ScheduleFiring[];
+}
+
+/** The body of `POST schedules`. */
+export interface ScheduleRequest {
+  name: string;
+  cron: string;
+  target: ScheduleTarget;
+  parameters?: Record<string, unknown>;
+  experiment?: string | null;
+  timezone?: string;
+  paused?: boolean;
+}
+
+/** The body of `PATCH schedules/{ref}`: any subset of the fields. */
+export type SchedulePatch = Partial<
+  Pick<
+    Schedule,
+    | 'name'
+    | 'cron'
+    | 'timezone'
+    | 'parameters'
+    | 'experiment'
+    | 'paused'
+    | 'target'
+  >
+>;
+
+/** `POST schedules/preview`: a cron expression in words and its next fire times. */
+export interface SchedulePreview {
+  cron: string;
+  timezone: string;
+  description: string;
+  next: EpochMs[];
+}
+
 /**
  * The query of `GET runs`.
  */
@@ -1159,15 +1246,88 @@ export class MlopsClient {
   }
 
   /**
-   * `GET runs/{run_id}/notebook?format=html`: the notebook the run stored when it
-   * started, as a script-free HTML document (for an iframe with `sandbox=""`).
-   * A run without a stored notebook throws `MlopsApiError` 404 `not_found`.
+   * `GET runs/{run_id}/notebook?format=html&artifact=`: the notebook the run stored
+   * when it started (or, with `artifact`, the notebook artifact at that path, e.g.
+   * papermill's `output/<name>.ipynb`), as a script-free HTML document (for an
+   * iframe with `sandbox=""`). A run without that notebook throws `MlopsApiError`
+   * 404 `not_found`.
    */
-  async runNotebookHtml(runId: string): Promise<string> {
+  async runNotebookHtml(
+    runId: string,
+    artifact?: string | null
+  ): Promise<string> {
     const answer = await this._get<{ html?: string }>(
-      this.url('runs', runId, 'notebook') + buildQuery({ format: 'html' })
+      this.url('runs', runId, 'notebook') +
+        buildQuery({ format: 'html', artifact })
     );
     return answer.html ?? '';
+  }
+
+  /** A JSON artifact of a run (`GET runs/{run_id}/artifacts/{path}`), parsed. */
+  runArtifactJson<T = unknown>(runId: string, path: string): Promise<T> {
+    return this._get<T>(this.artifactUrl(runId, path));
+  }
+
+  /** `GET schedules` (sorted by name). */
+  async listSchedules(): Promise<Schedule[]> {
+    const answer = await this._get<{ schedules: Schedule[] }>(
+      this.url('schedules')
+    );
+    return answer.schedules ?? [];
+  }
+
+  /** `GET schedules/{ref}?limit=`: the schedule (id or name) and its firings. */
+  async getSchedule(ref: string, limit?: number): Promise<ScheduleDetail> {
+    const answer = await this._get<ScheduleDetail>(
+      this.url('schedules', ref) + buildQuery({ limit })
+    );
+    return { ...answer, history: answer.history ?? [] };
+  }
+
+  /**
+   * `POST schedules` (201). A bad field rejects with a 400 whose message and
+   * `field` name the problem.
+   */
+  createSchedule(request: ScheduleRequest): Promise<Schedule> {
+    return this._request<Schedule>('POST', this.url('schedules'), request);
+  }
+
+  /** `PATCH schedules/{ref}`: any subset of the fields (`{paused}` pauses or resumes). */
+  patchSchedule(ref: string, patch: SchedulePatch): Promise<Schedule> {
+    return this._request<Schedule>('PATCH', this.url('schedules', ref), patch);
+  }
+
+  /** `DELETE schedules/{ref}`; the id of the deleted schedule. */
+  async deleteSchedule(ref: string): Promise<string> {
+    const answer = await this._request<{ deleted?: string } | undefined>(
+      'DELETE',
+      this.url('schedules', ref)
+    );
+    return answer?.deleted ?? ref;
+  }
+
+  /** `POST schedules/{ref}/run` (202): a manual firing now, status `running`. */
+  runSchedule(ref: string): Promise<ScheduleFiring> {
+    return this._request<ScheduleFiring>(
+      'POST',
+      this.url('schedules', ref, 'run')
+    );
+  }
+
+  /**
+   * `POST schedules/preview`: the expression in words and its next `count` fire
+   * times; a bad expression or timezone rejects with a 400 naming the problem.
+   */
+  previewSchedule(
+    cron: string,
+    timezone?: string,
+    count?: number
+  ): Promise<SchedulePreview> {
+    return this._request<SchedulePreview>(
+      'POST',
+      this.url('schedules', 'preview'),
+      { cron, timezone, count }
+    );
   }
 
   /** `GET models` */

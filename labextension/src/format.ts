@@ -197,3 +197,11 @@ export function formatRunCount(
   }
   return `${n.toLocaleString('en-US')} ${noun}`;
 }
+
+/** Terminal colour codes (some tracebacks still carry them). */
+const ANSI = new RegExp(String.fromCharCode(27) + '\\[[0-9;?]*[A-Za-z]', 'g');
+
+/** Text without terminal colour codes. */
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI, '');
+}

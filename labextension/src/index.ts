@@ -27,9 +27,16 @@ import { mlopsIcon } from './icons';
 import { MlopsModel } from './model';
 import { ModelVersionWidget } from './modelversion';
 import { NotebookSnapshotWidget } from './notebooksnapshot';
-import { createPanel, PANEL_ID } from './panel';
+import {
+  createPanel,
+  PANEL_ID,
+  SCHEDULES_SECTION_ID,
+  showSection
+} from './panel';
 import { formatVersion } from './registry';
 import { RunDetailWidget } from './rundetail';
+import { snapshotLabel } from './runfamily';
+import { addScheduleCommands } from './schedulecommands';
 
 const PLUGIN_ID = 'mlops-jlab:plugin';
 
@@ -45,7 +52,7 @@ export namespace CommandIDs {
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description:
-    'Notebook-native MLOps: experiments, runs, models, promotions, deployments, alerts and audit side panel; run, model version and deployment tabs; alert notifications.',
+    'Notebook-native MLOps: experiments, runs, models, promotions, deployments, alerts, schedules and audit side panel; run, model version and deployment tabs; alert notifications.',
   autoStart: true,
   optional: [
     ILayoutRestorer,
@@ -269,22 +276,32 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const snapshotTracker = new WidgetTracker<
       MainAreaWidget<NotebookSnapshotWidget>
     >({ namespace: 'mlops-notebook-snapshot' });
-    /** The notebook as a run stored it (read-only, rendered by the server). */
-    const openNotebookSnapshot = (runId: string, path: string | null) =>
+    /**
+     * The notebook as a run stored it, or one of its notebook artifacts (read-only,
+     * rendered by the server).
+     */
+    const openNotebookSnapshot = (
+      runId: string,
+      path: string | null,
+      artifact: string | null = null
+    ) =>
       openTab(
         snapshotTracker,
-        content => content.runId === runId,
+        content => content.runId === runId && content.artifact === artifact,
         () =>
           new NotebookSnapshotWidget({
             runId,
             path,
+            artifact,
             client,
             commands: app.commands
           }),
         {
-          id: `mlops-notebook-snapshot-${runId}`,
+          id: `mlops-notebook-snapshot-${runId}${
+            artifact ? `-${encodeURIComponent(artifact)}` : ''
+          }`,
           className: 'mlops-NotebookSnapshotTab',
-          label: `${path?.split('/').pop() ?? 'Notebook'} @ ${runId.slice(0, 8)}`
+          label: snapshotLabel(runId, path, artifact)
         }
       );
 
@@ -297,12 +314,27 @@ const plugin: JupyterFrontEndPlugin<void> = {
       return widget;
     };
 
+    const scheduleActions = addScheduleCommands(
+      app,
+      {
+        client,
+        schedules: model.schedules,
+        openRun: runId => void openRun(runId),
+        showSchedules: () => {
+          app.shell.activateById(PANEL_ID);
+          showSection(panel, SCHEDULES_SECTION_ID);
+        }
+      },
+      palette
+    );
+
     const panel = createPanel(
       model,
       runId => void openRun(runId),
       (name, version) => void openModelVersion(name, version),
       name => void openDeployment(name),
-      runIds => void app.commands.execute(ActionIDs.compareRuns, { runIds })
+      runIds => void app.commands.execute(ActionIDs.compareRuns, { runIds }),
+      scheduleActions
     );
     panelVisible = () => panel.isVisible;
     app.shell.add(panel, 'left', { rank: 650 });
@@ -342,8 +374,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
       void restorer.restore(snapshotTracker, {
         command: CommandIDs.openNotebookSnapshot,
-        args: w => ({ runId: w.content.runId, path: w.content.path }),
-        name: w => w.content.runId
+        args: w => ({
+          runId: w.content.runId,
+          path: w.content.path,
+          artifact: w.content.artifact
+        }),
+        name: w =>
+          w.content.artifact
+            ? `${w.content.runId}/${w.content.artifact}`
+            : w.content.runId
       });
       void restorer.restore(compareTracker, {
         command: ActionIDs.compareRuns,
@@ -420,7 +459,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     app.commands.addCommand(CommandIDs.openNotebookSnapshot, {
       label: 'MLOps: Open the notebook as the run saw it',
       caption:
-        'The notebook a run stored, read-only (args: {"runId": "…", "path": "… or null"})',
+        'The notebook a run stored, or one of its notebook artifacts, read-only (args: {"runId": "…", "path": "… or null", "artifact": "output/x.ipynb or null"})',
       execute: async args => {
         const runId = args['runId'] as string | undefined;
         if (!runId) {
@@ -432,7 +471,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
           typeof args['path'] === 'string' && args['path']
             ? args['path']
             : null;
-        return openNotebookSnapshot(runId, path);
+        const artifact =
+          typeof args['artifact'] === 'string' && args['artifact']
+            ? args['artifact']
+            : null;
+        return openNotebookSnapshot(runId, path, artifact);
       }
     });
     app.commands.addCommand(CommandIDs.openDeployment, {

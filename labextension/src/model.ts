@@ -18,6 +18,7 @@ import {
 import { AlertsModel } from './alertsmodel';
 import { AuditModel } from './auditmodel';
 import { GovernanceModel } from './governancemodel';
+import { SchedulesModel } from './schedulesmodel';
 import { DriftBadge, driftBadge } from './drift';
 import { mergeFirstPage, orderByParam, sameData, SortState } from './query';
 import { FRONTEND_API, FRONTEND_VERSION } from './version';
@@ -57,6 +58,7 @@ export class MlopsModel extends ObservableModel {
     });
     this.governance = new GovernanceModel({ client: this.client });
     this.audit = new AuditModel({ client: this.client });
+    this.schedules = new SchedulesModel({ client: this.client });
     // A request decided (or made) here: aliases may have moved, events were logged.
     this.governance.promotionChanged.connect(() => {
       void this.refreshModels();
@@ -78,6 +80,9 @@ export class MlopsModel extends ObservableModel {
 
   /** The audit trail (the panel's Audit section). */
   readonly audit: AuditModel;
+
+  /** The cron schedules of notebooks and pipelines (the panel's Schedules section). */
+  readonly schedules: SchedulesModel;
 
   /** Emitted whenever any part of the state changes. */
   get server(): ServerStatus {
@@ -493,6 +498,7 @@ export class MlopsModel extends ObservableModel {
     this.alerts.dispose();
     this.governance.dispose();
     this.audit.dispose();
+    this.schedules.dispose();
   }
 
   private async _refresh(): Promise<void> {
@@ -508,7 +514,8 @@ export class MlopsModel extends ObservableModel {
       this.refreshDeployments(),
       this.alerts.refresh(),
       this.governance.refresh(),
-      this.audit.refresh()
+      this.audit.refresh(),
+      this.schedules.refresh()
     ]);
   }
 

@@ -1,8 +1,10 @@
 /**
  * The notebook a run stored when it started, as that run saw it (the lineage graph's
- * notebook node opens it): the server's script-free HTML rendering shown in a
- * sandboxed iframe (`sandbox=""`: no scripts, no same-origin access; never
- * innerHTML), with a button to open the file as it is now.
+ * notebook node opens it), or a notebook artifact of the run (papermill's executed
+ * `output/<name>.ipynb`, opened from the run tab's artifacts): the server's
+ * script-free HTML rendering shown in a sandboxed iframe (`sandbox=""`: no scripts,
+ * no same-origin access; never innerHTML), with a button to open the file as it is
+ * now.
  */
 import { ReactWidget } from '@jupyterlab/apputils';
 import { CommandRegistry } from '@lumino/commands';
@@ -12,20 +14,23 @@ import * as React from 'react';
 import { MlopsApiError, MlopsClient } from './client';
 import { ErrorBanner, loadErrorMessage } from './common';
 import { shortId } from './format';
+import { snapshotLabel } from './runfamily';
 
 export class NotebookSnapshotWidget extends ReactWidget {
   constructor(options: NotebookSnapshotWidget.IOptions) {
     super();
     this._runId = options.runId;
     this._path = options.path;
+    this._artifact = options.artifact ?? null;
     this._client = options.client;
     this._commands = options.commands;
     this.addClass('mlops-NotebookSnapshot');
-    const name = this._path ? this._path.split('/').pop() : 'Notebook';
-    this.title.label = `${name} @ ${shortId(this._runId)}`;
-    this.title.caption = this._path
-      ? `${this._path} as run ${this._runId} saw it`
-      : `The notebook as run ${this._runId} saw it`;
+    this.title.label = snapshotLabel(this._runId, this._path, this._artifact);
+    this.title.caption = this._artifact
+      ? `${this._artifact}, stored by run ${this._runId}`
+      : this._path
+        ? `${this._path} as run ${this._runId} saw it`
+        : `The notebook as run ${this._runId} saw it`;
     this.title.icon = notebookIcon;
     void this.refresh();
   }
@@ -40,11 +45,19 @@ export class NotebookSnapshotWidget extends ReactWidget {
     return this._path;
   }
 
+  /** The notebook artifact shown (e.g. `output/train.ipynb`); null: the stored source. */
+  get artifact(): string | null {
+    return this._artifact;
+  }
+
   /** Load (again) the stored notebook's rendering. */
   async refresh(): Promise<void> {
     const request = ++this._request;
     try {
-      const html = await this._client.runNotebookHtml(this._runId);
+      const html = await this._client.runNotebookHtml(
+        this._runId,
+        this._artifact
+      );
       if (this.isDisposed || request !== this._request) {
         return;
       }
@@ -72,7 +85,9 @@ export class NotebookSnapshotWidget extends ReactWidget {
         this._missing = null;
         this._error = loadErrorMessage(
           reason,
-          `The notebook of run ${shortId(this._runId)}`
+          this._artifact
+            ? `The notebook ${this._artifact} of run ${shortId(this._runId)}`
+            : `The notebook of run ${shortId(this._runId)}`
         );
       }
       this.update();
@@ -84,6 +99,12 @@ export class NotebookSnapshotWidget extends ReactWidget {
       <NotebookSnapshotView
         runId={this._runId}
         path={this._path}
+        artifact={this._artifact}
+        downloadUrl={
+          this._artifact
+            ? this._client.artifactUrl(this._runId, this._artifact)
+            : null
+        }
         html={this._html}
         error={this._error}
         missing={this._missing}
@@ -100,6 +121,7 @@ export class NotebookSnapshotWidget extends ReactWidget {
 
   private _runId: string;
   private _path: string | null;
+  private _artifact: string | null;
   private _client: MlopsClient;
   private _commands: CommandRegistry;
   private _html: string | null = null;
@@ -113,6 +135,8 @@ export namespace NotebookSnapshotWidget {
     runId: string;
     /** The notebook's path under the Jupyter root (null when outside it). */
     path: string | null;
+    /** A notebook artifact of the run to show instead of the stored source. */
+    artifact?: string | null;
     client: MlopsClient;
     commands: CommandRegistry;
   }
@@ -121,24 +145,48 @@ export namespace NotebookSnapshotWidget {
 function NotebookSnapshotView(props: {
   runId: string;
   path: string | null;
+  artifact: string | null;
+  downloadUrl: string | null;
   html: string | null;
   error: string | null;
   missing: string | null;
   openCurrent: () => void;
 }): JSX.Element {
   const short = shortId(props.runId);
+  const what = props.artifact
+    ? `${props.artifact}, stored by run ${short}`
+    : `${props.path ?? 'Notebook'} as run ${short} saw it`;
   return (
     <>
       <div className="mlops-SnapshotHeader">
-        <div className="mlops-SnapshotTitle" title={props.runId}>
-          Notebook{' '}
-          {props.path ? (
-            <code className="mlops-SnapshotPath">{props.path}</code>
-          ) : (
-            <span className="mlops-Muted">(outside the Jupyter root)</span>
-          )}{' '}
-          as run <code className="mlops-SnapshotRun">{short}</code> saw it
-        </div>
+        {props.artifact ? (
+          <div className="mlops-SnapshotTitle" title={props.runId}>
+            Notebook{' '}
+            <code className="mlops-SnapshotPath">{props.artifact}</code> stored
+            by run <code className="mlops-SnapshotRun">{short}</code>
+            <span className="mlops-Muted"> (read-only)</span>
+          </div>
+        ) : (
+          <div className="mlops-SnapshotTitle" title={props.runId}>
+            Notebook{' '}
+            {props.path ? (
+              <code className="mlops-SnapshotPath">{props.path}</code>
+            ) : (
+              <span className="mlops-Muted">(outside the Jupyter root)</span>
+            )}{' '}
+            as run <code className="mlops-SnapshotRun">{short}</code> saw it
+          </div>
+        )}
+        {props.downloadUrl && (
+          <a
+            className="jp-Button jp-mod-styled jp-mod-reject mlops-SmallButton mlops-SnapshotDownload"
+            href={props.downloadUrl}
+            download={props.artifact?.split('/').pop()}
+            title={`Download ${props.artifact}`}
+          >
+            Download
+          </a>
+        )}
         <button
           className="jp-Button jp-mod-styled jp-mod-reject mlops-SmallButton mlops-SnapshotOpenCurrent"
           disabled={!props.path}
@@ -149,7 +197,7 @@ function NotebookSnapshotView(props: {
           }
           onClick={props.openCurrent}
         >
-          Open current file
+          {props.artifact ? 'Open source notebook' : 'Open current file'}
         </button>
       </div>
       {props.error && <ErrorBanner role="alert">{props.error}</ErrorBanner>}
@@ -161,7 +209,7 @@ function NotebookSnapshotView(props: {
       {props.html !== null && (
         <iframe
           className="mlops-SnapshotFrame"
-          title={`${props.path ?? 'Notebook'} as run ${short} saw it`}
+          title={what}
           sandbox=""
           referrerPolicy="no-referrer"
           srcDoc={props.html}
@@ -171,7 +219,8 @@ function NotebookSnapshotView(props: {
         props.error === null &&
         props.missing === null && (
           <div className="mlops-Empty mlops-Muted">
-            Loading the notebook of run {short}…
+            Loading the notebook {props.artifact ? `${props.artifact} ` : ''}of
+            run {short}…
           </div>
         )}
     </>

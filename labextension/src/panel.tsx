@@ -1,6 +1,7 @@
 /**
  * The MLOps side panel: a SidePanel (header + toolbar + accordion) with
- * Experiments, Runs, Models, Promotions, Deployments, Alerts and Audit sections,
+ * Experiments, Runs, Models, Promotions, Deployments, Alerts, Schedules and Audit
+ * sections,
  * rendered with React from an MlopsModel; the header names the user and role.
  */
 import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
@@ -39,6 +40,8 @@ import {
   Snippet
 } from './common';
 import { RunsView } from './runstable';
+import { IScheduleActions, SchedulesView } from './schedules';
+import { scheduleState } from './scheduling';
 import { RequestsSparkline } from './sparkline';
 import { DriftBadge, driftBadgeTitle } from './drift';
 import { formatRelative, formatShortTime, formatTime, shortId } from './format';
@@ -54,6 +57,9 @@ import {
 } from './registry';
 
 export const PANEL_ID = 'mlops-jlab-panel';
+
+/** The id of the Schedules section's widget (to expand it). */
+export const SCHEDULES_SECTION_ID = 'mlops-jlab-schedules';
 
 export const QUICKSTART_SNIPPET = `%load_ext mlops_jlab
 
@@ -77,7 +83,8 @@ export function createPanel(
   openRun: (runId: string) => void,
   openVersion: (name: string, version: number) => void,
   openDeployment: (name: string) => void,
-  compareRuns: (runIds: string[]) => void
+  compareRuns: (runIds: string[]) => void,
+  scheduleActions: IScheduleActions
 ): SidePanel {
   const panel = new SidePanel();
   panel.id = PANEL_ID;
@@ -197,6 +204,32 @@ export function createPanel(
   });
   panel.addWidget(alerts);
 
+  const schedules = ReactWidget.create(
+    <UseSignal signal={model.schedules.changed}>
+      {() =>
+        model.server.kind === 'missing' ? (
+          <ServerMissing what="Schedules appear here" />
+        ) : (
+          <SchedulesView model={model.schedules} actions={scheduleActions} />
+        )
+      }
+    </UseSignal>
+  );
+  schedules.id = SCHEDULES_SECTION_ID;
+  schedules.addClass('mlops-Section');
+  schedules.addClass('mlops-SchedulesSection');
+  schedules.title.label = 'Schedules';
+  model.schedules.changed.connect(() => {
+    const failing = (model.schedules.schedules ?? []).filter(
+      s => scheduleState(s) === 'failed'
+    ).length;
+    const label = failing ? `Schedules · ${failing} failing` : 'Schedules';
+    if (schedules.title.label !== label) {
+      schedules.title.label = label;
+    }
+  });
+  panel.addWidget(schedules);
+
   const audit = ReactWidget.create(
     <UseSignal signal={model.audit.changed}>
       {() =>
@@ -216,9 +249,19 @@ export function createPanel(
   // Give the runs table most of the height.
   const content = panel.content as any;
   if (typeof content.setRelativeSizes === 'function') {
-    content.setRelativeSizes([1, 3, 2, 1, 1.5, 1.5, 1.5]);
+    content.setRelativeSizes([1, 3, 2, 1, 1.5, 1.5, 1.5, 1.5]);
   }
   return panel;
+}
+
+/** Expand a section of the panel (by its widget id) and scroll it into view. */
+export function showSection(panel: SidePanel, id: string): void {
+  const index = panel.widgets.findIndex(w => w.id === id);
+  const content = panel.content as any;
+  if (index >= 0 && typeof content.expand === 'function') {
+    content.expand(index);
+  }
+  panel.widgets[index]?.node.scrollIntoView({ block: 'nearest' });
 }
 
 /** The Alerts section: open alerts of every deployment, newest first. */

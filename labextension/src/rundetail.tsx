@@ -7,7 +7,7 @@ import { ISignal } from '@lumino/signaling';
 import { notebookIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { MetricHistory, MlopsClient, RunDetail } from './client';
+import { MetricHistory, MlopsClient, Run, RunDetail } from './client';
 import { FinalValuesChart, SeriesCharts } from './chart';
 import {
   EmptyInline,
@@ -30,6 +30,19 @@ import {
 } from './format';
 import { StatusDot } from './common';
 import { sameData } from './query';
+import { ChildRunsTable, SweepChart } from './runchildren';
+import {
+  bestChildId,
+  CHILDREN_LIMIT,
+  childRunsFilter,
+  errorReport,
+  isFigure,
+  isNotebookArtifact,
+  runnerOf,
+  sortChildren,
+  StoredFigure,
+  sweepSummaryArtifact
+} from './runfamily';
 
 export class RunDetailWidget extends ReactWidget {
   constructor(options: RunDetailWidget.IOptions) {
@@ -55,31 +68,41 @@ export class RunDetailWidget extends ReactWidget {
     return this._detail;
   }
 
-  /** Reload the run (and metric histories). */
+  /** Reload the run (its metric histories, child runs and sweep chart). */
   async refresh(): Promise<void> {
     try {
-      const detail = await this._client.run(this.runId);
+      const [detail, children] = await Promise.all([
+        this._client.run(this.runId),
+        this._loadChildren()
+      ]);
       const keys = detail.metric_keys?.length
         ? detail.metric_keys
         : Object.keys(detail.metrics ?? {});
-      const histories = await Promise.all(
-        keys.map(key =>
-          this._client
-            .metricHistory(this.runId, key)
-            .catch(
-              () => ({ run_id: this.runId, key, history: [] }) as MetricHistory
-            )
-        )
-      );
+      const [histories, figureChanged] = await Promise.all([
+        Promise.all(
+          keys.map(key =>
+            this._client
+              .metricHistory(this.runId, key)
+              .catch(
+                () =>
+                  ({ run_id: this.runId, key, history: [] }) as MetricHistory
+              )
+          )
+        ),
+        this._loadSweepFigure(detail)
+      ]);
       if (this.isDisposed) {
         return;
       }
       const changed =
         !sameData(detail, this._detail) ||
         !sameData(histories, this._histories) ||
+        !sameData(children, this._children) ||
+        figureChanged ||
         this._error !== null;
       this._detail = detail;
       this._histories = histories;
+      this._children = children;
       this._error = null;
       this.title.label = `Run ${detail.name || shortId(detail.id)}`;
       this.title.caption = `${detail.experiment_name} / ${detail.name} (${detail.status})`;
@@ -96,15 +119,57 @@ export class RunDetailWidget extends ReactWidget {
     this._schedule();
   }
 
+  /** The runs started under this one (a sweep's trials, a pipeline's steps). */
+  private async _loadChildren(): Promise<Run[]> {
+    try {
+      const page = await this._client.runs({
+        filter: childRunsFilter(this.runId),
+        limit: CHILDREN_LIMIT
+      });
+      return sortChildren(page.runs);
+    } catch {
+      // The run itself still shows; its children are optional.
+      return this._children;
+    }
+  }
+
+  /** Load the sweep's chart when it changed; returns whether it did. */
+  private async _loadSweepFigure(detail: RunDetail): Promise<boolean> {
+    const artifact = sweepSummaryArtifact(detail);
+    if (!artifact) {
+      const had = this._figure !== null;
+      this._figure = null;
+      return had;
+    }
+    if (this._figure?.sha === artifact.sha256) {
+      return false;
+    }
+    // Tried once per stored version: a figure that cannot be read is not asked again.
+    let figure: StoredFigure | null = null;
+    try {
+      const stored = await this._client.runArtifactJson<unknown>(
+        this.runId,
+        artifact.path
+      );
+      figure = isFigure(stored) ? stored : null;
+    } catch {
+      figure = null;
+    }
+    this._figure = { sha: artifact.sha256, figure };
+    return true;
+  }
+
   dispose(): void {
     this._timer.stop();
     super.dispose();
   }
 
-  /** While the run is running, poll for new metrics. */
+  /** While the run (or one of its children) is running, poll for new metrics. */
   private _schedule(): void {
     this._timer.schedule(
-      !this.isDisposed && this._detail?.status === 'running'
+      !this.isDisposed &&
+        (this._detail?.status === 'running' ||
+          this._children.some(c => c.status === 'running'))
     );
   }
 
@@ -120,8 +185,27 @@ export class RunDetailWidget extends ReactWidget {
         histories={this._histories}
         error={this._error}
         themeVersion={this._themeVersion}
+        childRuns={this._children}
+        figure={
+          this._figure?.figure
+            ? { sha: this._figure.sha, figure: this._figure.figure }
+            : null
+        }
         openNotebook={path =>
           void this._commands.execute('docmanager:open', { path })
+        }
+        openRun={runId =>
+          void this._commands.execute('mlops:open-run', { runId })
+        }
+        compareRuns={runIds =>
+          void this._commands.execute('mlops:compare-runs', { runIds })
+        }
+        viewNotebook={artifact =>
+          void this._commands.execute('mlops:open-notebook-snapshot', {
+            runId: this.runId,
+            path: this._detail?.source?.notebook_path ?? null,
+            artifact
+          })
         }
         artifactUrl={path => this._client.artifactUrl(this.runId, path)}
       />
@@ -132,6 +216,8 @@ export class RunDetailWidget extends ReactWidget {
   private _commands: CommandRegistry;
   private _detail: RunDetail | null = null;
   private _histories: MetricHistory[] = [];
+  private _children: Run[] = [];
+  private _figure: { sha: string; figure: StoredFigure | null } | null = null;
   private _error: string | null = null;
   private _themeVersion = 0;
   private _timer: PollTimer;
@@ -151,9 +237,14 @@ export namespace RunDetailWidget {
 function RunDetailView(props: {
   detail: RunDetail;
   histories: MetricHistory[];
+  childRuns: Run[];
+  figure: { sha: string; figure: StoredFigure } | null;
   error: string | null;
   themeVersion: number;
   openNotebook: (path: string) => void;
+  openRun: (runId: string) => void;
+  compareRuns: (runIds: string[]) => void;
+  viewNotebook: (artifact: string) => void;
   artifactUrl: (path: string) => string;
 }): JSX.Element {
   const d = props.detail;
@@ -164,6 +255,8 @@ function RunDetailView(props: {
   const packages = sortedEntries(d.environment?.packages);
   const series = props.histories.filter(h => h.history.length > 1);
   const singles = props.histories.filter(h => h.history.length === 1);
+  const runner = runnerOf(d);
+  const children = props.childRuns;
   return (
     <div className="mlops-RunDetailBody">
       {props.error && <ErrorBanner>{props.error}</ErrorBanner>}
@@ -212,17 +305,76 @@ function RunDetailView(props: {
               </code>
             </Fact>
           )}
+          {runner && <Fact label="Runner">{runner}</Fact>}
           {d.parent_run_id && (
-            <Fact label="Parent run">
-              <code>{shortId(d.parent_run_id, 12)}</code>
+            <Fact label="Parent run" title={d.parent_run_id}>
+              <a
+                className="mlops-Link mlops-ParentRun"
+                href="#"
+                title={`Open the parent run ${d.parent_run_id}`}
+                onClick={ev => {
+                  ev.preventDefault();
+                  props.openRun(d.parent_run_id!);
+                }}
+              >
+                <code>{shortId(d.parent_run_id, 12)}</code>
+              </a>
             </Fact>
           )}
         </dl>
       </header>
 
       {d.error && (
-        <Section title="Error" className="mlops-ErrorSection">
-          <pre className="mlops-Traceback">{d.error}</pre>
+        <Section
+          title={d.status === 'failed' ? 'Error' : 'Problems'}
+          className="mlops-ErrorSection"
+        >
+          <RunError error={d.error} />
+        </Section>
+      )}
+
+      {props.figure && (
+        <Section title="Sweep" className="mlops-SweepSection">
+          <SweepChart
+            figure={props.figure.figure}
+            sha={props.figure.sha}
+            themeVersion={props.themeVersion}
+          />
+        </Section>
+      )}
+
+      {children.length > 0 && (
+        <Section
+          title={
+            runner === 'pipeline'
+              ? 'Pipeline steps'
+              : runner === 'sweep'
+                ? 'Sweep runs'
+                : 'Child runs'
+          }
+          count={children.length}
+          className="mlops-ChildRunsSection"
+        >
+          <div className="mlops-ChildRunsToolbar">
+            <span className="mlops-Muted">{childSummary(children)}</span>
+            <span className="mlops-Spacer" />
+            {children.length >= 2 && (
+              <button
+                className="jp-Button jp-mod-styled jp-mod-reject mlops-SmallButton mlops-CompareChildren"
+                title="Compare these runs (parallel coordinates, histories, diff)"
+                onClick={() =>
+                  props.compareRuns(children.slice(0, 50).map(c => c.id))
+                }
+              >
+                Compare {Math.min(children.length, 50)}
+              </button>
+            )}
+          </div>
+          <ChildRunsTable
+            runs={children}
+            bestId={bestChildId(d)}
+            openRun={props.openRun}
+          />
         </Section>
       )}
 
@@ -315,6 +467,7 @@ function RunDetailView(props: {
                 <th>Path</th>
                 <th className="mlops-col-num">Size</th>
                 <th>sha256</th>
+                <th aria-label="Actions" />
               </tr>
             </thead>
             <tbody>
@@ -335,6 +488,22 @@ function RunDetailView(props: {
                   <td className="mlops-col-num">{formatBytes(a.size)}</td>
                   <td>
                     <code title={a.sha256}>{shortId(a.sha256, 12)}</code>
+                  </td>
+                  <td className="mlops-ArtifactActions">
+                    {isNotebookArtifact(a.path) && (
+                      <button
+                        className="jp-Button jp-mod-styled jp-mod-reject mlops-SmallButton mlops-ViewNotebook"
+                        title={`View ${a.path} (read-only, as stored)`}
+                        aria-label={`View ${a.path}`}
+                        onClick={() => props.viewNotebook(a.path)}
+                      >
+                        <notebookIcon.react
+                          tag="span"
+                          className="mlops-ButtonIcon"
+                        />
+                        View
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -373,4 +542,25 @@ function RunDetailView(props: {
       )}
     </div>
   );
+}
+
+/** A failed run's error: its first line as a headline, the rest as monospace text. */
+function RunError({ error }: { error: string }): JSX.Element {
+  const report = errorReport(error);
+  return (
+    <div className="mlops-RunError">
+      <div className="mlops-RunErrorHeadline">{report.headline}</div>
+      {report.detail && <pre className="mlops-Traceback">{report.detail}</pre>}
+    </div>
+  );
+}
+
+/** `5 runs: 4 finished, 1 failed`. */
+function childSummary(children: Run[]): string {
+  const counts = new Map<string, number>();
+  for (const child of children) {
+    counts.set(child.status, (counts.get(child.status) ?? 0) + 1);
+  }
+  const parts = Array.from(counts.entries()).map(([k, n]) => `${n} ${k}`);
+  return `${children.length} run${children.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
 }

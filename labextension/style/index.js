@@ -4,3 +4,4 @@ import './snapshot.css';
 import './compare.css';
 import './runs.css';
 import './sparkline.css';
+import './schedules.css';

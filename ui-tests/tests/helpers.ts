@@ -121,6 +121,7 @@ export const SECTIONS = [
   'Promotions',
   'Deployments',
   'Alerts',
+  'Schedules',
   'Audit'
 ];
 
