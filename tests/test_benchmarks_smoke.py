@@ -31,3 +31,13 @@ def test_benchmarks_run_quick_on_our_side():
         if check and "stored" in check:
             assert check["stored"] == check["expected"], (name, check)
     assert "| scenario |" in out.stdout
+
+
+def test_automation_benchmark_runs_quick():
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "automation.py"),
+                          "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    facts = json.loads((ROOT / "benchmarks" / "results" / "automation-quick.json").read_text())
+    assert facts["overhead"]["papermill_s"] > 0 and facts["overhead"]["tracked_s"] > 0
+    assert facts["sweep"]["combinations"] == 2 and facts["sweep"]["sweep_2_s"] > 0
+    assert "tracking overhead" in out.stdout
