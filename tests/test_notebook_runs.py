@@ -21,6 +21,7 @@ TRACKED = ("import mlops_jlab as mlops\n"
            "mlops.log_output('doubled', alpha * 2)")
 NESTED = "%load_ext mlops_jlab"
 TRAIN = "%%mlops_train --no-model --name inner\nsteps = 3"
+ENDS = "mlops.end_run()  # an MLflow habit: papermill's process still ends the run"
 FAILS = "if alpha > 1:\n    raise ValueError('alpha too large')"
 
 
@@ -28,7 +29,7 @@ FAILS = "if alpha > 1:\n    raise ValueError('alpha too large')"
 def notebook(tmp_path):
     return write_notebook(tmp_path / "nb" / "train.ipynb",
                           "alpha = 0.5\nmodel = 'rf'\nlayers = [1, 2]\nseed = int('3')",
-                          TRACKED, NESTED, TRAIN, FAILS)
+                          TRACKED, NESTED, TRAIN, ENDS, FAILS)
 
 
 def _papermill(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -81,7 +82,7 @@ def test_a_failing_cell_fails_the_run_with_the_cell_and_traceback(mlops_home, no
     assert "raised ValueError: alpha too large" in info.error
     assert "raise ValueError('alpha too large')" in info.error  # the cell's source
     assert "Traceback" in info.error and "\x1b[" not in info.error  # no terminal colours
-    assert info.tags["mlops.failed_cell"] == "5"  # 0-based, injected cell included
+    assert info.tags["mlops.failed_cell"] == "6"  # 0-based, injected cell included
     assert "output/bad.ipynb" in {a["path"] for a in info.artifacts}
     assert info.metrics["score"] == pytest.approx(4.0)  # logged before the failure
 

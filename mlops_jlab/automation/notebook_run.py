@@ -165,8 +165,13 @@ class NotebookRecorder:
                                         nbformat.writes(nb).encode())
 
     def _end(self, status: str, error: str | None) -> None:
+        from ..errors import RuleViolation
+
         self.backend.metrics.flush()
-        self.backend.end_run(self.run_id, status=status, error=error)
+        try:
+            self.backend.end_run(self.run_id, status=status, error=error)
+        except RuleViolation:  # the notebook ended its run itself through a handle
+            status = self.backend.get_run(self.run_id).status
         self.request.status, self.request.error = status, error
 
 

@@ -145,7 +145,8 @@ def _notebook_run() -> Run | None:
     A tracked papermill execution (see :mod:`mlops_jlab.automation.notebook_run`) starts
     the notebook's run itself and names it in ``MLOPS_JLAB_RUN_ID``. The kernel adopts it
     as the outermost active run: module-level ``log_*`` calls go to it, runs started here
-    nest under it, and the papermill process (not this kernel) ends it.
+    nest under it, and the papermill process (not this kernel) ends it: ``end_run()``
+    on it only flushes metrics (a habit carried over from MLflow breaks nothing).
     """
     if _state.notebook_run_checked:
         return _state.notebook_run
@@ -156,7 +157,7 @@ def _notebook_run() -> Run | None:
         if run_id and os.environ.get("MLOPS_JLAB_PAPERMILL"):
             b = backend()
             info = b.get_run(run_id)
-            run = Run(b, info.id, info.name, info.experiment_id)
+            run = Run(b, info.id, info.name, info.experiment_id, owned=False)
             _state.runs.insert(0, run)
             _state.notebook_run = run
             experiment = os.environ.get("MLOPS_JLAB_EXPERIMENT")
@@ -330,9 +331,6 @@ def _end_runs_at_exit() -> None:
     if b is None:
         return
     for run in reversed(list(_state.runs)):
-        if run is _state.notebook_run:  # ended by the papermill process
-            b.metrics.flush()
-            continue
         try:
             run.end("finished")
         except NotFound:

@@ -26,7 +26,7 @@ class Run:
 
     def __init__(self, backend: Backend, run_id: str, name: str, experiment_id: str,
                  *, next_steps: dict[str, int] | None = None,
-                 on_end: Any = None) -> None:
+                 on_end: Any = None, owned: bool = True) -> None:
         self._backend = backend
         self.id = run_id
         self.name = name
@@ -34,6 +34,9 @@ class Run:
         self._next_step: dict[str, int] = dict(next_steps or {})
         self._ended = False
         self._on_end = on_end
+        #: False for a run another process ends (a papermill notebook's run, seen from
+        #: its kernel): ``end()`` then only flushes the buffered metrics
+        self._owned = owned
 
     def __repr__(self) -> str:
         return f"<Run {self.name!r} id={self.id}>"
@@ -157,6 +160,9 @@ class Run:
     def end(self, status: str = "finished", error: str | None = None) -> None:
         """Flush buffered metrics and mark the run finished, failed or killed."""
         if self._ended:
+            return
+        if not self._owned:
+            self._backend.metrics.flush()  # its owner ends it, with the real outcome
             return
         self._backend.end_run(self.id, status=status, error=error)
         self._ended = True

@@ -54,12 +54,8 @@ class ScheduleRunner:
 
     # ---------------------------------------------------------------- loop
     def start(self) -> None:
-        """Mark firings a previous process left running as failed, then fire due
-        schedules in a background thread until :meth:`stop`."""
-        recovered = self.service.recover()
-        if recovered:
-            log.warning("mlops_jlab: %d scheduled run(s) were interrupted by the last stop",
-                        recovered)
+        """Fire due schedules in a background thread until :meth:`stop`. The first time
+        this process leads, firings a previous leader left running are recorded failed."""
         if self._thread and self._thread.is_alive():
             return
         self._stop.clear()
@@ -68,9 +64,16 @@ class ScheduleRunner:
         self._thread.start()
 
     def _run(self) -> None:
+        recovered = False
         while not self._stop.is_set():
             if self.leading():
                 try:
+                    if not recovered:
+                        count = self.service.recover()
+                        recovered = True
+                        if count:
+                            log.warning("mlops_jlab: %d scheduled run(s) were interrupted "
+                                        "when the previous scheduler stopped", count)
                     self.tick()
                 except Exception:  # the next pass may succeed (database busy, ...)
                     log.exception("mlops_jlab: firing schedules failed")
