@@ -175,6 +175,16 @@ class NotebookRecorder:
         self.request.status, self.request.error = status, error
 
 
+def enclosing_run_id() -> str | None:
+    """The active run of this process, the parent of the runs a sweep or pipeline
+    starts (e.g. the notebook's own run when papermill runs the notebook that starts
+    them)."""
+    from ..client import api
+
+    run = api.active_run()
+    return run.id if run is not None else None
+
+
 def _local(path: Any) -> str | None:
     if not path or "://" in str(path):
         return None

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..errors import InvalidInput, MlopsError
 from ..tracking import environment as env
+from .notebook_run import enclosing_run_id
 from .pipeline import Pipeline, Step, cache_key, load_pipeline, resolve
 
 STEPS_ARTIFACT = "pipeline/steps.json"
@@ -135,7 +136,7 @@ def run_pipeline(path: str | os.PathLike[str], parameters: Mapping[str, Any] | N
                 "pipeline_file": str(pipeline.path)},
         tags=tags, source={"kind": "pipeline", "pipeline_abspath": str(pipeline.path),
                            "pipeline_hash": pipeline.sha256},
-        environment=env.environment())
+        environment=env.environment(), parent_run_id=enclosing_run_id())
     b.log_artifact_bytes(parent.id, f"source/{pipeline.path.name}", pipeline.text.encode())
     runner = _Runner(b, pipeline, parent.id, parent.experiment_name, previous, timeout,
                      progress)

@@ -25,6 +25,7 @@ import pandas as pd
 from ..errors import InvalidInput
 from ..tracking import environment as env
 from .grid import combinations
+from .notebook_run import enclosing_run_id
 
 _configured: tuple[Any, ...] | None = None
 
@@ -201,7 +202,7 @@ def sweep(notebook: str | os.PathLike[str], grid: Mapping[str, Sequence[Any]], *
         tags={**api.preset_tags(), "mlops.runner": "sweep"},
         source={"kind": "sweep", "notebook_abspath": str(path.resolve()),
                 "notebook_hash": env.file_sha256(path)},
-        environment=env.environment())
+        environment=env.environment(), parent_run_id=enclosing_run_id())
     b.log_artifact(parent.id, str(path), "source")
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []
