@@ -6,7 +6,7 @@
 
 import { Alert, MlopsApiError, MlopsClient } from './client';
 import { firingCount, sortAlerts } from './alerting';
-import { messageOf } from './model';
+import { loadFailure, messageOf } from './model';
 import { sameData } from './query';
 import { ObservableModel } from './observable';
 
@@ -96,10 +96,7 @@ export class AlertsModel extends ObservableModel {
       if (seq !== this._seq || this.isDisposed) {
         return;
       }
-      const message =
-        reason instanceof MlopsApiError && reason.isUnavailable
-          ? `Alerts are not available on this server (${reason.message}).`
-          : messageOf(reason);
+      const message = loadFailure(reason, 'Alerts are');
       if (message !== this._error) {
         this._error = message;
         this._emit();

@@ -10,7 +10,6 @@ import {
   AuditFilter,
   AuditPage,
   AuditVerification,
-  MlopsApiError,
   MlopsClient
 } from './client';
 import {
@@ -18,7 +17,7 @@ import {
   auditQueryString,
   mergeNewestPage
 } from './governance';
-import { messageOf } from './model';
+import { loadFailure, messageOf } from './model';
 import { ObservableModel } from './observable';
 import { sameData } from './query';
 
@@ -109,10 +108,7 @@ export class AuditModel extends ObservableModel {
       if (seq !== this._seq || this.isDisposed) {
         return;
       }
-      const message =
-        reason instanceof MlopsApiError && reason.isUnavailable
-          ? `The audit trail is not available on this server (${reason.message}).`
-          : messageOf(reason);
+      const message = loadFailure(reason, 'The audit trail is');
       if (message !== this._error) {
         this._error = message;
         this._emit();

@@ -8,15 +8,9 @@
 
 import { ISignal, Signal } from '@lumino/signaling';
 
-import {
-  Me,
-  MlopsApiError,
-  MlopsClient,
-  Promotion,
-  PromotionDetail
-} from './client';
+import { Me, MlopsClient, Promotion, PromotionDetail } from './client';
 import { actionErrorMessage, sortPromotions } from './governance';
-import { messageOf } from './model';
+import { loadFailure, messageOf } from './model';
 import { ObservableModel } from './observable';
 import { sameData } from './query';
 
@@ -87,7 +81,7 @@ export class GovernanceModel extends ObservableModel {
         this._emit();
       }
     } catch (reason) {
-      const message = unavailable(reason, 'Roles');
+      const message = loadFailure(reason, 'Roles are');
       if (!this.isDisposed && message !== this._meError) {
         this._meError = message;
         this._emit();
@@ -121,7 +115,7 @@ export class GovernanceModel extends ObservableModel {
       if (seq !== this._seq || this.isDisposed) {
         return;
       }
-      const message = unavailable(reason, 'Promotions');
+      const message = loadFailure(reason, 'Promotions are');
       if (message !== this._promotionsError) {
         this._promotionsError = message;
         this._emit();
@@ -253,10 +247,4 @@ function sameRequest(detail: PromotionDetail, listed: Promotion): boolean {
     detail.approvals === listed.approvals &&
     (detail.decisions ?? []).length === (listed.decisions ?? []).length
   );
-}
-
-function unavailable(reason: unknown, what: string): string {
-  return reason instanceof MlopsApiError && reason.isUnavailable
-    ? `${what} are not available on this server (${reason.message}).`
-    : messageOf(reason);
 }

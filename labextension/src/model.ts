@@ -273,10 +273,7 @@ export class MlopsModel extends ObservableModel {
         this._emit();
       }
     } catch (reason) {
-      const message =
-        reason instanceof MlopsApiError && reason.isUnavailable
-          ? `Serving is not available on this server (${reason.message}).`
-          : messageOf(reason);
+      const message = loadFailure(reason, 'Serving is');
       if (message !== this._deploymentsError) {
         this._deploymentsError = message;
         this._emit();
@@ -336,10 +333,7 @@ export class MlopsModel extends ObservableModel {
     try {
       models = await this.client.listModels();
     } catch (reason) {
-      const message =
-        reason instanceof MlopsApiError && reason.isUnavailable
-          ? `The model registry is not available on this server (${reason.message}).`
-          : messageOf(reason);
+      const message = loadFailure(reason, 'The model registry is');
       if (message !== this._modelsError) {
         this._modelsError = message;
         this._emit();
@@ -800,6 +794,16 @@ export function pickDefault(
       (a.last_run_at ?? a.created_at ?? 0)
   );
   return sorted[0].id;
+}
+
+/**
+ * What a failed load says: "<subject> not available on this server (…)." when the
+ * server lacks the route (no or an older server extension), else the error's message.
+ */
+export function loadFailure(reason: unknown, subject: string): string {
+  return reason instanceof MlopsApiError && reason.isUnavailable
+    ? `${subject} not available on this server (${reason.message}).`
+    : messageOf(reason);
 }
 
 export function messageOf(reason: unknown): string {

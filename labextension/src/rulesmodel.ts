@@ -11,7 +11,7 @@ import {
   rulesText,
   sortRules
 } from './alerting';
-import { messageOf } from './model';
+import { loadFailure, messageOf } from './model';
 import { sameData } from './query';
 import { ObservableModel } from './observable';
 
@@ -81,10 +81,7 @@ export class RulesModel extends ObservableModel {
       if (seq !== this._seq || this.isDisposed) {
         return;
       }
-      const message =
-        reason instanceof MlopsApiError && reason.isUnavailable
-          ? `Alert rules are not available on this server (${reason.message}).`
-          : messageOf(reason);
+      const message = loadFailure(reason, 'Alert rules are');
       if (message !== this._error) {
         this._error = message;
         this._emit();

@@ -5,14 +5,13 @@
  */
 
 import {
-  MlopsApiError,
   MlopsClient,
   Schedule,
   ScheduleFiring,
   SchedulePatch,
   ScheduleRequest
 } from './client';
-import { messageOf } from './model';
+import { loadFailure, messageOf } from './model';
 import { ObservableModel } from './observable';
 import { sameData } from './query';
 
@@ -74,10 +73,7 @@ export class SchedulesModel extends ObservableModel {
       if (seq !== this._seq || this.isDisposed) {
         return;
       }
-      const message =
-        reason instanceof MlopsApiError && reason.isUnavailable
-          ? `Schedules are not available on this server (${reason.message}).`
-          : messageOf(reason);
+      const message = loadFailure(reason, 'Schedules are');
       if (message !== this._error) {
         this._error = message;
         this._emit();
