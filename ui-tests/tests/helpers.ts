@@ -191,3 +191,14 @@ export async function runSeedScript(
     timeout
   );
 }
+
+/**
+ * Hide the notification toasts for the rest of the page's life (e.g. alerts of
+ * deployments seeded by earlier projects): they sit over the bottom right of the
+ * main area and take clicks meant for what is under them.
+ */
+export async function hideToasts(page: IJupyterLabPageFixture): Promise<void> {
+  await page.addStyleTag({
+    content: '.Toastify__toast-container { display: none !important; }'
+  });
+}

@@ -2,6 +2,7 @@ import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 
 import {
+  hideToasts,
   onlySections,
   openPanel,
   PANEL,
@@ -364,6 +365,7 @@ test('the run tab of a sweep: its chart and child runs; a papermill run shows it
     pm.getByRole('button', { name: 'View source/train.ipynb' })
   ).toBeVisible();
   await pm.locator('.mlops-ArtifactActions').first().scrollIntoViewIfNeeded();
+  await hideToasts(page); // alerts of earlier projects' deployments cover the row
   await screenshot(page, testInfo, 'schedules-08-papermill-artifacts');
   await pm.getByRole('button', { name: 'View output/train.ipynb' }).click();
   const snapshot = page.locator(
