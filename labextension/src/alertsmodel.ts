@@ -64,7 +64,7 @@ export class AlertsModel extends ObservableModel {
   }
   /** Reload the open alerts (and the resolved ones when shown). */
   async refresh(): Promise<void> {
-    const seq = ++this._seq;
+    const wanted = this._startLoad();
     const deployment = this.deployment ?? undefined;
     const withResolved = this._showResolved;
     try {
@@ -78,7 +78,7 @@ export class AlertsModel extends ObservableModel {
             })
           : Promise.resolve(this._resolved)
       ]);
-      if (seq !== this._seq || this.isDisposed) {
+      if (!wanted()) {
         return;
       }
       const sorted = sortAlerts(open);
@@ -93,7 +93,7 @@ export class AlertsModel extends ObservableModel {
         this._emit();
       }
     } catch (reason) {
-      if (seq !== this._seq || this.isDisposed) {
+      if (!wanted()) {
         return;
       }
       const message = loadFailure(reason, 'Alerts are');
@@ -131,7 +131,7 @@ export class AlertsModel extends ObservableModel {
     try {
       const alert = await this._client.acknowledgeAlert(id);
       // A poll that started before the answer must not bring the old status back.
-      this._seq++;
+      this._invalidateLoads();
       this._open = sortAlerts(
         (this._open ?? []).map(a => (a.id === id ? alert : a))
       );
@@ -164,7 +164,6 @@ export class AlertsModel extends ObservableModel {
   private _error: string | null = null;
   private _busy = new Set<string>();
   private _alertErrors = new Map<string, string>();
-  private _seq = 0;
 }
 
 export namespace AlertsModel {

@@ -83,18 +83,14 @@ export class AuditModel extends ObservableModel {
    * when it has grown since the last verification (or was never verified).
    */
   async refresh(): Promise<void> {
-    const seq = ++this._seq;
+    const wanted = this._startLoad();
     const key = auditQueryString(this._filter);
     try {
       const page = await this._client.audit({
         ...this._filter,
         limit: this._pageSize
       });
-      if (
-        seq !== this._seq ||
-        this.isDisposed ||
-        key !== auditQueryString(this._filter)
-      ) {
+      if (!wanted() || key !== auditQueryString(this._filter)) {
         return;
       }
       const merged = mergeNewestPage(this._page, page);
@@ -105,7 +101,7 @@ export class AuditModel extends ObservableModel {
         this._emit();
       }
     } catch (reason) {
-      if (seq !== this._seq || this.isDisposed) {
+      if (!wanted()) {
         return;
       }
       const message = loadFailure(reason, 'The audit trail is');
@@ -132,7 +128,7 @@ export class AuditModel extends ObservableModel {
     if (!current || current.next === null || this._loading) {
       return;
     }
-    const seq = ++this._seq;
+    const wanted = this._startLoad();
     this._loading = true;
     this._emit();
     try {
@@ -141,12 +137,12 @@ export class AuditModel extends ObservableModel {
         limit: this._pageSize,
         before: current.next
       });
-      if (seq === this._seq && !this.isDisposed) {
+      if (wanted()) {
         this._page = appendOlderPage(this._page ?? current, page);
         this._error = null;
       }
     } catch (reason) {
-      if (seq === this._seq) {
+      if (wanted()) {
         this._error = messageOf(reason);
       }
     } finally {
@@ -197,7 +193,6 @@ export class AuditModel extends ObservableModel {
   private _verifying = false;
   private _verifyError: string | null = null;
   private _exportError: string | null = null;
-  private _seq = 0;
 }
 
 export namespace AuditModel {

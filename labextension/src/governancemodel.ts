@@ -90,12 +90,12 @@ export class GovernanceModel extends ObservableModel {
   }
 
   async refreshPromotions(): Promise<void> {
-    const seq = ++this._seq;
+    const wanted = this._startLoad();
     try {
       const list = sortPromotions(
         await this._client.promotions({ limit: PROMOTIONS_LIMIT })
       );
-      if (seq !== this._seq || this.isDisposed) {
+      if (!wanted()) {
         return;
       }
       // A loaded detail whose request changed is loaded again.
@@ -112,7 +112,7 @@ export class GovernanceModel extends ObservableModel {
       }
       await Promise.all(stale.map(p => this.loadDetail(p.id)));
     } catch (reason) {
-      if (seq !== this._seq || this.isDisposed) {
+      if (!wanted()) {
         return;
       }
       const message = loadFailure(reason, 'Promotions are');
@@ -225,7 +225,6 @@ export class GovernanceModel extends ObservableModel {
   private _detailErrors = new Map<string, string>();
   private _busy = new Set<string>();
   private _actionErrors = new Map<string, string>();
-  private _seq = 0;
   private _promotionChanged = new Signal<this, Promotion>(this);
 }
 

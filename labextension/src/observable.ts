@@ -30,6 +30,21 @@ export class ObservableModel implements IDisposable {
     // nothing by default
   }
 
+  /**
+   * Start a load; the returned check says whether its answer is still wanted (no
+   * later load started, nothing invalidated it, the model is not disposed). A poll
+   * that started before a write must not bring back the state the write replaced.
+   */
+  protected _startLoad(): () => boolean {
+    const seq = ++this._loadSeq;
+    return () => seq === this._loadSeq && !this._disposed;
+  }
+
+  /** Make the answers of loads in flight unwanted (after a write changed the state). */
+  protected _invalidateLoads(): void {
+    this._loadSeq++;
+  }
+
   /** Tell the views, unless disposed. */
   protected _emit(): void {
     if (!this._disposed) {
@@ -38,5 +53,6 @@ export class ObservableModel implements IDisposable {
   }
 
   private _disposed = false;
+  private _loadSeq = 0;
   private _changed = new Signal<this, void>(this);
 }

@@ -66,10 +66,10 @@ export class RulesModel extends ObservableModel {
 
   /** Reload the saved rules (the editor's text is left alone). */
   async refresh(): Promise<void> {
-    const seq = ++this._seq;
+    const wanted = this._startLoad();
     try {
       const rules = sortRules(await this._client.alertRules(this.deployment));
-      if (seq !== this._seq || this.isDisposed) {
+      if (!wanted()) {
         return;
       }
       if (!sameData(rules, this._rules) || this._error !== null) {
@@ -78,7 +78,7 @@ export class RulesModel extends ObservableModel {
         this._emit();
       }
     } catch (reason) {
-      if (seq !== this._seq || this.isDisposed) {
+      if (!wanted()) {
         return;
       }
       const message = loadFailure(reason, 'Alert rules are');
@@ -130,7 +130,7 @@ export class RulesModel extends ObservableModel {
       const rules = sortRules(
         await this._client.setAlertRules(this.deployment, parsed.rules)
       );
-      this._seq++;
+      this._invalidateLoads();
       this._rules = rules;
       this._error = null;
       this._editing = false;
@@ -186,7 +186,6 @@ export class RulesModel extends ObservableModel {
   private _saveError: SaveError | null = null;
   private _evaluating = false;
   private _evaluation: { ok: boolean; text: string } | null = null;
-  private _seq = 0;
 }
 
 export namespace RulesModel {

@@ -65,12 +65,12 @@ export class SchedulesModel extends ObservableModel {
    * when something changed.
    */
   async refresh(): Promise<void> {
-    const seq = ++this._seq;
+    const wanted = this._startLoad();
     let schedules: Schedule[];
     try {
       schedules = await this._client.listSchedules();
     } catch (reason) {
-      if (seq !== this._seq || this.isDisposed) {
+      if (!wanted()) {
         return;
       }
       const message = loadFailure(reason, 'Schedules are');
@@ -86,7 +86,7 @@ export class SchedulesModel extends ObservableModel {
         .filter(id => ids.has(id))
         .map(id => this._loadHistory(id))
     );
-    if (seq !== this._seq || this.isDisposed) {
+    if (!wanted()) {
       return;
     }
     let changed = histories.some(Boolean);
@@ -175,7 +175,7 @@ export class SchedulesModel extends ObservableModel {
   }
 
   protected onDisposed(): void {
-    this._seq++;
+    this._invalidateLoads();
   }
 
   /** Run an action on a row: busy while it runs, its error on the row. */
@@ -210,7 +210,7 @@ export class SchedulesModel extends ObservableModel {
 
   /** Put a schedule the server answered into the list (a poll under way is stale). */
   private _upsert(schedule: Schedule): void {
-    this._seq++;
+    this._invalidateLoads();
     const others = (this._schedules ?? []).filter(s => s.id !== schedule.id);
     this._schedules = [...others, schedule].sort((a, b) =>
       a.name.localeCompare(b.name)
@@ -256,7 +256,6 @@ export class SchedulesModel extends ObservableModel {
   private _history = new Map<string, ScheduleFiring[]>();
   private _historyErrors = new Map<string, string>();
   private _lastSaved: string | null = null;
-  private _seq = 0;
 }
 
 export namespace SchedulesModel {
