@@ -314,16 +314,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _common(parser: argparse.ArgumentParser, *, params: bool = True) -> None:
+def _common(parser: argparse.ArgumentParser, *, params: bool = True,
+            execution: bool = True) -> None:
+    """Options shared by the commands: parameters, experiment, and (for commands that
+    execute now) the cell time limit and quiet output."""
     if params:
         parser.add_argument("-p", "--parameter", nargs=2, action="append",
                             metavar=("KEY", "VALUE"), help="a parameter (repeatable)")
         parser.add_argument("--parameters-json", metavar="JSON",
                             help="parameters as a JSON object (-p wins)")
     parser.add_argument("--experiment", help="experiment of the run(s)")
-    parser.add_argument("--timeout", type=float, default=None,
-                        help="seconds a cell may run (default: no limit)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    if execution:
+        parser.add_argument("--timeout", type=float, default=None,
+                            help="seconds a cell may run (default: no limit)")
+        parser.add_argument("-q", "--quiet", action="store_true",
+                            help="no progress output")
 
 
 def _add_automation(commands: Any) -> None:
@@ -381,7 +386,7 @@ def _add_automation(commands: Any) -> None:
     create.add_argument("cron", help="five fields, e.g. '0 2 * * *' (02:00 daily)")
     create.add_argument("target", help="notebook (.ipynb) or pipeline file (.yaml)")
     create.add_argument("--timezone", default="UTC")
-    _common(create)
+    _common(create, execution=False)
     create.set_defaults(func=_schedules_create)
     for action in ("pause", "resume", "delete", "history"):
         sub = sched_commands.add_parser(action, help=f"{action} a schedule")
