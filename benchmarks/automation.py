@@ -35,18 +35,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 RESULTS = HERE / "results"
 
-
-def _notebook(path: Path, parameters: str, *cells: str) -> Path:
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    first = nbformat.v4.new_code_cell(parameters)
-    first.metadata["tags"] = ["parameters"]
-    nb.cells = [first, *(nbformat.v4.new_code_cell(c) for c in cells)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nbformat.write(nb, str(path))
-    return path
+from tests.helpers.notebooks import write_notebook  # noqa: E402  (after the path)
 
 
 def _fresh_store(folder: Path) -> None:
@@ -65,7 +54,7 @@ def overhead(tmp: Path, reps: int) -> dict[str, object]:
     import mlops_jlab as mlops
 
     _fresh_store(tmp / "store-overhead")
-    nb = _notebook(tmp / "trivial.ipynb", "alpha = 1", "x = alpha + 1", "x * 2")
+    nb = write_notebook(tmp / "trivial.ipynb", "alpha = 1", "x = alpha + 1", "x * 2")
     plain, tracked = [], []
     # one of each first, untimed: kernel spec lookup, imports, the store's first write
     papermill.execute_notebook(str(nb), str(tmp / "warm.ipynb"), engine_name="nbclient",
@@ -105,7 +94,7 @@ def sweep_times(tmp: Path, combos: int) -> dict[str, object]:
     """Wall time of ``combos`` executions: serial, sweep on 1 and on 2 workers."""
     import mlops_jlab as mlops
 
-    nb = _notebook(tmp / "work.ipynb", "n_estimators = 100\ndepth = 8", WORK)
+    nb = write_notebook(tmp / "work.ipynb", "n_estimators = 100\ndepth = 8", WORK)
     depths = list(range(4, 4 + combos))
     grid = {"depth": depths, "n_estimators": [150]}
     out: dict[str, object] = {"combinations": combos}

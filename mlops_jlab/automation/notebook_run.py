@@ -57,6 +57,12 @@ class RunRequest:
         return self.always or uses_mlops(nb)
 
 
+def first_line(error: Any, limit: int) -> str:
+    """The first line of an error report, at most ``limit`` characters ("" for none)."""
+    text = str(error or "").strip()
+    return text.splitlines()[0][:limit] if text else ""
+
+
 def _text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value or "")
 

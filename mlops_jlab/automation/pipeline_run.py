@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..errors import InvalidInput, MlopsError
 from ..tracking import environment as env
-from .notebook_run import enclosing_run_id
+from .notebook_run import enclosing_run_id, first_line
 from .pipeline import Pipeline, Step, cache_key, load_pipeline, resolve
 
 STEPS_ARTIFACT = "pipeline/steps.json"
@@ -69,7 +69,7 @@ class PipelineResult:
         """Which steps failed (first line of each error) and which were skipped."""
         bad = self.steps[self.steps["status"] == "failed"]
         skipped = self.steps[self.steps["status"] == "skipped"]["step"].tolist()
-        lines = [f"step {r.step} failed: {_first_line(r.error)}" for r in bad.itertuples()]
+        lines = [f"step {r.step} failed: {first_line(r.error, 300)}" for r in bad.itertuples()]
         if skipped:
             lines.append("skipped: " + ", ".join(skipped))
         return "; ".join(lines)
@@ -78,14 +78,9 @@ class PipelineResult:
         from html import escape
 
         table = self.steps.assign(error=self.steps["error"].map(
-            lambda e: _first_line(e) if isinstance(e, str) else ""))
+            lambda e: first_line(e, 300) if isinstance(e, str) else ""))
         return (f"<p><b>{escape(self.summary())}</b></p>"
                 + table.to_html(index=False, na_rep="—"))
-
-
-def _first_line(error: Any) -> str:
-    text = str(error or "").strip()
-    return text.splitlines()[0][:300] if text else ""
 
 
 def _previous(b: Any, pipeline: Pipeline, experiment: str | None) -> dict[str, Any] | None:
@@ -208,7 +203,7 @@ class _Runner:
     def _done(self, name: str, record: dict[str, Any]) -> None:
         self.records[name] = record
         if self.progress:
-            extra = f" ({_first_line(record.get('error'))})" if record.get("error") else ""
+            extra = f" ({first_line(record.get('error'), 300)})" if record.get("error") else ""
             print(f"[{self.pipeline.name}] {name}: {record['status']}{extra}", flush=True)
 
     def _execute(self, step: Step) -> dict[str, Any]:

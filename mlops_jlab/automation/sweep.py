@@ -25,7 +25,7 @@ import pandas as pd
 from ..errors import InvalidInput
 from ..tracking import environment as env
 from .grid import combinations
-from .notebook_run import enclosing_run_id
+from .notebook_run import enclosing_run_id, first_line
 
 _configured: tuple[Any, ...] | None = None
 
@@ -131,7 +131,7 @@ class SweepResult:
             cols.append(f"metrics.{self.metric}")
         cols += ["status", "seconds", "run_id", "error"]
         out = self.children[[c for c in cols if c in self.children]].copy()
-        out["error"] = out["error"].map(lambda e: _first_line(e) if isinstance(e, str) else "")
+        out["error"] = out["error"].map(lambda e: first_line(e, 200) if isinstance(e, str) else "")
         return out.rename(columns=lambda c: c.split(".", 1)[-1])
 
     def _repr_html_(self) -> str:
@@ -152,10 +152,6 @@ class SweepResult:
 def _plain(value: Any) -> Any:
     """A numpy scalar as the Python value it holds (for display)."""
     return value.item() if hasattr(value, "item") else value
-
-
-def _first_line(error: str) -> str:
-    return error.strip().splitlines()[0][:200] if error.strip() else ""
 
 
 def _cluster(parallel: int, scheduler: str | None) -> tuple[Any, Any, int]:

@@ -91,9 +91,7 @@ class MlopsJlab(ExtensionApp):
                                   artifacts=self.artifacts or None)
         # Kernels this server starts inherit its environment: export the resolved store
         # so %%mlops_train in a notebook writes where the panel reads, traits included.
-        os.environ.update({"MLOPS_JLAB_HOME": str(settings.home),
-                           "MLOPS_JLAB_DB_URL": settings.db_url,
-                           "MLOPS_JLAB_ARTIFACTS": settings.artifacts})
+        os.environ.update(config.store_env(settings))
         db = Database(settings.db_url)
         artifacts = open_artifact_store(settings.artifacts)
         access = AccessControl(db, default_role=self.default_role or settings.default_role)
