@@ -149,7 +149,9 @@ def test_canary_split_and_shadow(serving, controller, cancer):
     versions = [_post(deployment.url, {"inputs": record}, token)[1]["model_version"]
                 for _ in range(2000)]
     share = versions.count(2) / len(versions)
-    assert 0.17 < share < 0.23, share  # 20 % within about 3.4 standard deviations
+    # 20 % within 5 standard deviations (sd = 0.0089 at 2,000 draws): a real split bug
+    # (50/50, 0/100, the canary ignored) is far outside; a 3.4 sd band failed once in CI
+    assert 0.155 < share < 0.245, share
     assert set(versions) == {1, 2}, "the shadow version never answers"
     _wait(lambda: sum(p["shadow"] for p in serving.predictions("cancer-canary", 5000))
           >= 2000, timeout=20)
