@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ..config import Settings
+from ..explain import ExplanationService
 from ..governance import AccessControl
 from ..governance.approvals import PromotionService
 from ..governance.card import ModelCards
@@ -39,6 +40,7 @@ class Backend(Protocol):
     serving: ServingService
     monitoring: MonitoringService
     alerts: AlertService
+    explanations: Any
 
     def create_experiment(self, name: str, tags: Mapping[str, str] | None = None) -> Experiment: ...
     def get_or_create_experiment(self, name: str) -> Experiment: ...
@@ -77,6 +79,7 @@ class ServicesBackend:
     serving: Any
     monitoring: Any
     alerts: Any
+    explanations: Any
 
     # experiments
     def create_experiment(self, name: str, tags: Mapping[str, str] | None = None) -> Experiment:
@@ -163,6 +166,7 @@ class LocalBackend(ServicesBackend):
         self.access = AccessControl(self.db, default_role=settings.default_role)
         self.tracking = TrackingService(self.db, artifacts, self.access)
         self.registry = RegistryService(self.db, artifacts, self.tracking)
+        self.explanations = ExplanationService(self.db, self.registry)
         self.serving = ServingService(self.db, self.registry, settings.home)
         self.promotions = PromotionService(self.registry,
                                            on_promoted=self.serving.follow_production)

@@ -705,7 +705,10 @@ class HttpBackend(ServicesBackend):
         self.access = HttpAccess(self.http)
         self.promotions = HttpPromotions(self.http)
         self.cards = HttpCards(self.http)
+        from .http_explain import HttpExplanations
         from .http_scheduling import HttpSchedules
+
+        self.explanations = HttpExplanations(self.http)
 
         self.schedules = HttpSchedules(self.http)
         self.metrics = MetricBuffer(self.write_metrics)

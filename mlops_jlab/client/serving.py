@@ -134,12 +134,16 @@ class DeploymentHandle:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
     def predict(self, rows: Any, proba: bool = False, timeout: float = 30.0,
-                arrow: bool | None = None) -> dict[str, Any]:
+                arrow: bool | None = None, explain: bool = False) -> dict[str, Any]:
         """POST rows (DataFrame, records or one dict) to the endpoint; the JSON answer.
 
         DataFrames of :data:`ARROW_ROWS` rows or more go as an Arrow IPC stream (no text
         to parse on either side); ``arrow=True``/``False`` decides it yourself.
+        ``explain=True`` adds per-row ``explanations`` (and ``explain_ms``); it is sent as
+        JSON.
         """
+        if explain:
+            arrow = False
         remote = _remote_serving()
         if self.token is None and remote is None:
             raise InvalidInput(f"the token of {self.name} is not known here: "
@@ -157,8 +161,10 @@ class DeploymentHandle:
                                             "data": rows.to_numpy(dtype=object).tolist()}}
             else:
                 body = {"inputs": [rows] if isinstance(rows, dict) else list(rows)}
-            if proba:
-                body["params"] = {"proba": True}
+            if proba or explain:
+                body["params"] = {"proba": True} if proba else {}
+                if explain:
+                    body["params"]["explain"] = True
             data = codec.dumps_bytes(body)
         if remote is not None:  # team mode: through the server, with Jupyter auth
             response = remote.predict(self.name, data, content_type,

@@ -156,6 +156,25 @@ class ModelCards:
                                      {"intended_use": text})
         return text
 
+    def _explanation_section(self, model: str, version: int
+                             ) -> tuple[str, list[str], list[list[str]]]:
+        """The top features of the version's latest stored explanation."""
+        from ..errors import NotFound
+        from ..explain.service import ExplanationService
+
+        try:
+            latest = ExplanationService(self.db, self.registry).get(model, version)
+        except NotFound:
+            return ("Explanation", ["feature", "importance", "std"], [])
+        title = (f"Explanation (permutation importance, {_when(latest['created_at'])} by "
+                 f"{latest['created_by']})")
+        header = ["feature", f"mean drop in {latest['scoring']}", "std"]
+        rows = [[str(i["feature"]), _num(i["mean"]), _num(i["std"])]
+                for i in latest["importance"][:10]]
+        rows.append([f"({latest['rows']} rows; per-row values: {latest['local_method']}, "
+                     f"{latest['target']})", "", ""])
+        return (title, header, rows)
+
     def card(self, model: str, version: int | str = "latest") -> ModelCard:
         """The card of a version, built from the store now."""
         v = self.registry.get_version(model, version)
@@ -192,6 +211,7 @@ class ModelCards:
                               for r in latest.results]))
         else:
             sections.append(("Validation", ["rule", "passed"], []))
+        sections.append(self._explanation_section(v.name, v.version))
         lineage = [["run", f"{run.name} ({run.id})"], ["experiment", run.experiment_name],
                    ["trained by", run.user], ["started", _when(run.start_time)]]
         for key in ("notebook", "notebook_sha256", "git_commit", "git_remote"):

@@ -10,6 +10,7 @@ from traitlets import Bool, Float, Unicode
 
 from .. import config
 from .._version import __version__
+from ..explain import ExplanationService
 from ..governance import AccessControl
 from ..governance.approvals import PromotionService
 from ..governance.card import ModelCards
@@ -48,6 +49,7 @@ class Services:
     cards: ModelCards | None = None
     schedules: ScheduleService | None = None
     scheduler: ScheduleRunner | None = None
+    explanations: ExplanationService | None = None
     owner: str = ""
     """The local user of this server: who acts when Jupyter's identity is the default
     shared-token one (single-user JupyterLab)."""
@@ -116,6 +118,7 @@ class MlopsJlab(ExtensionApp):
         services.idempotency = IdempotencyStore(db)
         services.access, services.promotions = access, promotions
         services.cards = ModelCards(registry, promotions, serving)
+        services.explanations = ExplanationService(db, registry)
         services.owner = settings.user
         root = getattr(self.serverapp, "root_dir", None)
         services.schedules = ScheduleService(db, access, root=root)

@@ -778,6 +778,87 @@ PATHS["/mlops/api/runs/{run_id}/notebook"]["get"]["parameters"].append(
                    "the executed notebook of a papermill run); default: the source copy"))
 
 
+_SCALAR = {"type": ["number", "string", "boolean", "null"]}
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+_EXPLANATION_PROPS: dict[str, Any] = {
+    "task": {"type": "string", "enum": ["classification", "regression"]},
+    "scoring": {"type": "string", "minLength": 1, "maxLength": 1000,
+                "description": "what permutation importance measured the drop of"},
+    "rows": {"type": "integer", "minimum": 1, "description": "rows of data explained"},
+    "data_fingerprint": {"type": "string", "minLength": 1, "maxLength": 128},
+    "local_method": {"type": "string", "minLength": 1, "maxLength": 1000, "description":
+                     "shap.TreeExplainer, shap.LinearExplainer, shap.<other> or occlusion"},
+    "target": {"type": "string", "minLength": 1, "maxLength": 1000,
+               "description": "what the per-row values explain"},
+    "importance": {"type": "array", "description": "descending by mean", "items": {
+        "type": "object", "required": ["feature", "mean", "std"], "properties": {
+            "feature": {"type": "string", "minLength": 1, "maxLength": 1000},
+            "mean": _NUMBER_OR_NULL, "std": _NUMBER_OR_NULL}}},
+    "partial_dependence": {"type": "array", "items": {
+        "type": "object", "required": ["feature", "kind", "grid", "average"], "properties": {
+            "feature": {"type": "string", "minLength": 1, "maxLength": 1000},
+            "kind": {"type": "string", "enum": ["numeric", "categorical"]},
+            "grid": {"type": "array", "items": _SCALAR},
+            "average": {"type": "array", "items": _NUMBER_OR_NULL},
+            "target": {"type": "string", "minLength": 1, "maxLength": 1000}}}},
+    "local": {"type": "object", "required": ["features", "base_value", "rows"], "properties": {
+        "features": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "base_value": _NUMBER_OR_NULL,
+        "rows": {"type": "array", "items": {
+            "type": "object", "required": ["index", "prediction", "values", "contributions"],
+            "properties": {
+                "index": {"type": "integer"}, "prediction": _NUMBER_OR_NULL,
+                "base_value": _NUMBER_OR_NULL, "class": _SCALAR,
+                "values": {"type": "array", "items": _SCALAR},
+                "contributions": {"type": "array", "items": _NUMBER_OR_NULL}}}}}},
+    "background": {"type": "object", "required": ["features", "values"], "description":
+                   "per-feature reference (median / most frequent value)", "properties": {
+                       "features": {"type": "array",
+                                    "items": {"type": "string", "minLength": 1}},
+                       "values": {"type": "array", "items": _SCALAR}}},
+    "figures": {"type": "object", "description": "plotly figure dicts", "properties": {
+        k: _OBJ for k in ("importance", "partial_dependence", "local")},
+        "additionalProperties": False},
+}
+_EXPLANATION_STORED: dict[str, Any] = {
+    "id": {"type": "string"}, "model": {"type": "string"}, "version": {"type": "integer"},
+    "created_at": {"type": "integer", "description": "epoch ms"},
+    "created_by": {"type": "string"}}
+_EXPLANATION_REQUIRED = ["task", "scoring", "rows", "data_fingerprint", "local_method",
+                         "target", "importance", "partial_dependence", "local",
+                         "background"]
+SCHEMAS.update({
+    "Explanation": {"type": "object", "properties": {**_EXPLANATION_STORED,
+                                                     **_EXPLANATION_PROPS}},
+    "ExplanationSummary": {"type": "object", "properties": {
+        **_EXPLANATION_STORED, **{k: v for k, v in _EXPLANATION_PROPS.items()
+                                  if k not in ("figures", "local", "partial_dependence")}}},
+})
+PATHS.update({
+    "/mlops/api/models/{name}/versions/{ref}/explanations": {
+        "get": {"summary": "Explanations of a version (summaries without figures, local "
+                           "rows and partial dependence), newest first",
+                "tags": ["registry"], "parameters": [_NAME, _REFP],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "explanations": {"type": "array",
+                                     "items": _ref("ExplanationSummary")}}}),
+                    **_errors(400, 403, 404)}},
+        "post": {"summary": "Store an explanation computed in a kernel (mlops.explain) on a "
+                            "ready version (who may register versions may)",
+                 "tags": ["registry"], "parameters": [_NAME, _REFP],
+                 "requestBody": _body({"type": "object", "required": _EXPLANATION_REQUIRED,
+                                       "properties": _EXPLANATION_PROPS,
+                                       "additionalProperties": False}),
+                 "responses": {"201": _json(_ref("Explanation"), "Created"),
+                               **_errors(400, 403, 404, 422)}}},
+    "/mlops/api/models/{name}/versions/{ref}/explanations/{explanation}": {
+        "get": {"summary": "One explanation, full (id or latest)", "tags": ["registry"],
+                "parameters": [_NAME, _REFP, _p("explanation", "explanation id or latest")],
+                "responses": {"200": _json(_ref("Explanation")),
+                              **_errors(400, 403, 404)}}},
+})
+
+
 _IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key", "in": "header", "required": False,
     "description": "a fresh random key per write; resend it on a retry and the write is "

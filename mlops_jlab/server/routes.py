@@ -11,6 +11,7 @@ from .deployments import (
     TokenHandler,
 )
 from .experiments import ExperimentHandler, ExperimentKeysHandler, ExperimentsHandler
+from .explanations import ExplanationHandler, ExplanationsHandler
 from .governance import (
     AuditExportHandler,
     AuditHandler,
@@ -97,6 +98,9 @@ ROUTES = [
     (rf"{API}/models/{_MODEL}/versions/{_REF}", ModelVersionHandler),
     (rf"{API}/models/{_MODEL}/versions/{_REF}/lineage", LineageHandler),
     (rf"{API}/models/{_MODEL}/versions/{_REF}/validations", ValidationsHandler),
+    (rf"{API}/models/{_MODEL}/versions/{_REF}/explanations", ExplanationsHandler),
+    (rf"{API}/models/{_MODEL}/versions/{_REF}/explanations/(?P<explanation>[^/]+)",
+     ExplanationHandler),
     (rf"{API}/models/{_MODEL}/aliases/(?P<alias>[^/]+)", AliasHandler),
     (rf"{API}/deployments", DeploymentsHandler),
     (rf"{API}/deployments/(?P<name>[^/]+)", DeploymentHandler),

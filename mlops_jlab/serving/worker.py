@@ -6,9 +6,10 @@ deployment's port with ``SO_REUSEPORT`` so replicas share it, and serves:
 
 - ``POST /v1/predict`` with ``{"inputs": [{col: v}, ...]}``, MLflow's
   ``{"dataframe_split": {"columns": [...], "data": [[...]]}}`` or
-  ``{"dataframe_records": [...]}``; ``"params": {"proba": true}`` adds probabilities.
+  ``{"dataframe_records": [...]}``; ``"params": {"proba": true}`` adds probabilities,
+  ``"params": {"explain": true}`` per-row explanations (see :mod:`.explainers`).
   An Arrow IPC stream (``Content-Type: application/vnd.apache.arrow.stream``, with
-  ``?proba=true``) carries big batches without text to parse.
+  ``?proba=true`` / ``?explain=true``) carries big batches without text to parse.
 - ``GET /v1/health`` and ``GET /v1/metadata``.
 
 Canary and shadow are decided here, per request. Predictions are logged through a
@@ -36,6 +37,7 @@ from aiohttp import web
 from ..errors import SchemaMismatch
 from ..models.loaded import LoadedModel
 from ..store import codec
+from .explainers import WorkerExplainers
 from .inputs import ARROW_STREAM, InputPlan, Inputs, silence_feature_name_warnings
 from .pii import PiiPolicy
 
@@ -61,7 +63,8 @@ class Worker:
                  models: dict[int, LoadedModel], traffic: list[dict[str, int]],
                  shadow: int | None, token_hash: str, log_sink: Any,
                  max_body: int = DEFAULT_MAX_BODY, internal_token: str | None = None,
-                 pii: PiiPolicy | None = None) -> None:
+                 pii: PiiPolicy | None = None,
+                 explain_backgrounds: dict[int, dict[str, Any] | None] | None = None) -> None:
         self.deployment = deployment
         self.revision = revision
         self.replica = replica
@@ -76,6 +79,8 @@ class Worker:
         self.pii = pii
         self.max_body = max_body
         self.plans = {v: InputPlan(m) for v, m in models.items()}
+        #: per-row explainers, built at the first ``"explain": true`` request of a version
+        self.explainers = WorkerExplainers(models, self.plans, explain_backgrounds or {})
         self.pending_logs: list[tuple[Any, ...]] = []
         self.served = 0
         self.draining = False
@@ -151,6 +156,7 @@ class Worker:
         body: Any = None
         if arrow:  # binary columns: no text to parse (params in the query string)
             proba = request.query.get("proba", "").lower() in ("1", "true", "yes")
+            explain = request.query.get("explain", "").lower() in ("1", "true", "yes")
         else:
             try:
                 body = orjson.loads(raw)
@@ -158,6 +164,10 @@ class Worker:
                 return refuse(400, "bad_json", f"body is not valid JSON: {exc}")
             params = body.get("params") if isinstance(body, dict) else None
             proba = isinstance(params, dict) and bool(params.get("proba"))
+            explain = params.get("explain", False) if isinstance(params, dict) else False
+            if not isinstance(explain, bool):
+                return refuse(400, "bad_request", "params.explain must be true or false, "
+                              f"got {explain!r}")
         model = self.models[version]
         plan = self.plans[version]
         try:
@@ -178,6 +188,14 @@ class Worker:
         except Exception as exc:  # the rows passed the signature, the model refused them
             return refuse(422, "model_error", f"model version {version} could not predict "
                           f"these rows: {type(exc).__name__}: {exc}")
+        if explain:
+            explain_started = time.perf_counter()
+            try:
+                out["explanations"] = self.explainers.explain(version, inputs)
+            except Exception as exc:
+                return refuse(422, "explain_error", f"model version {version} could not "
+                              f"explain these rows: {type(exc).__name__}: {exc}")
+            out["explain_ms"] = (time.perf_counter() - explain_started) * 1000
         latency = (time.perf_counter() - started) * 1000
         self.served += 1
         logged = {"predictions": predictions, "probabilities": out["probabilities"]} \
@@ -275,9 +293,12 @@ def build_worker(name: str, revision: int, replica: int) -> tuple[Worker, int]:
         versions.add(desired["shadow"])
     models = {v: b.registry.load_version(deployment.model, v) for v in sorted(versions)}
     max_body = int(os.environ.get("MLOPS_JLAB_MAX_BODY", DEFAULT_MAX_BODY))
+    backgrounds = {v: b.explanations.latest_background(deployment.model, v)
+                   for v in sorted(versions)}
     worker = Worker(name, revision, replica, models, desired["traffic"], desired.get("shadow"),
                     serving.token_hash_of(name), serving.log_predictions, max_body,
-                    serving.internal_token(name), serving.pii_policy(name, desired))
+                    serving.internal_token(name), serving.pii_policy(name, desired),
+                    explain_backgrounds=backgrounds)
     return worker, deployment.port
 
 

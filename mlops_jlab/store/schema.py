@@ -190,6 +190,17 @@ validation_reports = Table(
     Index("ix_validation_reports_version_created", "version_id", "created_at"),
 )
 
+model_explanations = Table(
+    "model_explanations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("version_id", String(32), ForeignKey("model_versions.id"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(256), nullable=False),
+    Column("payload", JSON, nullable=False),  # the record of mlops_jlab.explain.records
+    Index("ix_model_explanations_version_created", "version_id", "created_at"),
+)
+
 # ---------------------------------------------------------------- serving
 deployments = Table(
     "deployments",
