@@ -257,7 +257,9 @@ class TrainMagics(Magics):
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext mlops_jlab`` registers the magics."""
+    from .automl import AutoMLMagics
     from .deploy import DeployMagics
 
     ipython.register_magics(TrainMagics)
     ipython.register_magics(DeployMagics)
+    ipython.register_magics(AutoMLMagics)
