@@ -32,7 +32,10 @@ from .client.api import (
     start_run,
 )
 from .client.automation import run_notebook, run_pipeline, sweep
+from .client.automl import automl
 from .client.batch import batch_predict
+from .client.explain import explain, get_explanation, list_explanations
+from .client.federated import federated
 from .client.governance import (
     approve,
     audit,
@@ -164,6 +167,7 @@ __all__ = [
     "approve",
     "archive_model_version",
     "audit",
+    "automl",
     "backend",
     "batch_predict",
     "cancel_promotion",
@@ -182,9 +186,12 @@ __all__ = [
     "drift_report",
     "end_run",
     "evaluate_alerts",
+    "explain",
     "export_audit",
+    "federated",
     "get_deployment",
     "get_experiment",
+    "get_explanation",
     "get_model_version",
     "get_promotion",
     "get_registered_model",
@@ -195,6 +202,7 @@ __all__ = [
     "issue_token",
     "lineage",
     "list_experiments",
+    "list_explanations",
     "list_model_versions",
     "list_models",
     "load_model",

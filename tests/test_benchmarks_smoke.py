@@ -41,3 +41,44 @@ def test_automation_benchmark_runs_quick():
     assert facts["overhead"]["papermill_s"] > 0 and facts["overhead"]["tracked_s"] > 0
     assert facts["sweep"]["combinations"] == 2 and facts["sweep"]["sweep_2_s"] > 0
     assert "tracking overhead" in out.stdout
+
+
+def test_automl_benchmark_runs_quick():
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "automl.py"), "--quick"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    facts = json.loads((ROOT / "benchmarks" / "results" / "automl-quick.json").read_text())
+    assert set(facts["results"]) == {"breast_cancer", "diabetes"}
+    for entry in facts["results"].values():
+        (split,) = entry["splits"]
+        assert split["flaml"] is None  # --quick never builds the FLAML venv
+        assert split["ours"]["trials"] >= 1 and split["ours"]["elapsed_s"] > 0
+        assert split["ours"]["test_score"] > split["forest"]["test_score"] - 0.2
+    assert "| breast_cancer (accuracy, 1 split) |" in out.stdout
+
+
+def test_federated_benchmark_runs_quick():
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "federated.py"),
+                          "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    facts = json.loads((ROOT / "benchmarks" / "results" / "federated-quick.json").read_text())
+    assert {(r["dataset"], r["model"], r["dp"]) for r in facts["rows"]} == {
+        (d, m, dp) for d in ("breast_cancer", "wine") for m in ("logistic", "sgd", "mlp")
+        for dp in (False, True)}
+    for row in facts["rows"]:
+        assert 0 < row["federated"] <= 1 and 0 < row["centralized"] <= 1
+        assert abs(row["gap"] - (row["centralized"] - row["federated"])) < 2e-4
+    assert "| federated acc |" in out.stdout
+
+
+def test_explain_benchmark_runs_quick():
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "explain.py"), "--quick"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    facts = json.loads((ROOT / "benchmarks" / "results" / "explain-quick.json").read_text())
+    assert [r["model"] for r in facts["results"]] == ["rf", "lr"]
+    for result in facts["results"]:
+        assert result["explain_200_rows_s"] > 0 and result["first_explain_request_ms"] > 0
+        assert len(result["latency"]) == 4
+        assert all(s["n"] == facts["requests"] for s in result["latency"].values())
+    assert "| model | rows/request | explain |" in out.stdout
