@@ -51,6 +51,12 @@ module.exports = {
       name: 'schedules',
       testMatch: /schedules\.spec\.ts$/,
       dependencies: ['experience']
+    },
+    // Explanations, AutoML and federated runs: seeds its own model and runs.
+    {
+      name: 'insights',
+      testMatch: /insights\.spec\.ts$/,
+      dependencies: ['schedules']
     }
   ],
   reporter: [['list'], ['html', { open: 'never' }]],

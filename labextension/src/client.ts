@@ -882,6 +882,67 @@ export interface ModelCard {
   intended_use?: string | null;
 }
 
+/** The drop of the score when one feature is shuffled (permutation importance). */
+export interface FeatureImportance {
+  feature: string;
+  mean: number;
+  std: number;
+}
+
+/** The average prediction along one feature's grid (a partial dependence curve). */
+export interface PartialDependence {
+  feature: string;
+  kind: 'numeric' | 'categorical' | string;
+  grid: (number | string)[];
+  average: number[];
+}
+
+/** Per-row contributions of each feature to what `target` names. */
+export interface LocalExplanation {
+  features: string[];
+  base_value: number;
+  rows: {
+    index: number | string;
+    prediction: number;
+    values: unknown[];
+    contributions: number[];
+  }[];
+}
+
+/**
+ * An explanation stored on a model version, as listed
+ * (`GET models/{name}/versions/{v}/explanations`): no figures, local values or
+ * partial dependence.
+ */
+export interface ExplanationSummary {
+  id: string;
+  model: string;
+  version: number;
+  created_at: EpochMs;
+  created_by: string;
+  task: 'classification' | 'regression' | string;
+  /** What permutation importance measured the drop of (e.g. `accuracy`). */
+  scoring: string;
+  /** Rows of data explained. */
+  rows: number;
+  data_fingerprint: string;
+  /** `shap.TreeExplainer`, `shap.LinearExplainer`, `occlusion`, … */
+  local_method: string;
+  /** What the per-row values explain (`probability of class 'malignant'`). */
+  target: string;
+  /** Descending by mean. */
+  importance: FeatureImportance[];
+  background?: { features: string[]; values: unknown[] } | null;
+}
+
+/** An explanation in full (`GET …/explanations/{id|latest}`). */
+export interface Explanation extends ExplanationSummary {
+  partial_dependence: PartialDependence[];
+  local: LocalExplanation | null;
+  /** Plotly figures as stored: `importance`, `partial_dependence`, `local`. */
+  figures: Record<string, { data?: unknown[]; layout?: Record<string, any> }>;
+}
+
 /**
  * The query parameters of an audit filter (`actor`, `action`, `target_type`,
  * `target`, `since`, `until`), trimmed; empty values are left out.
@@ -1431,6 +1492,31 @@ export class MlopsClient {
       this.url('models', name, 'versions', String(version), 'validations')
     );
     return answer.validations ?? [];
+  }
+
+  /** `GET models/{name}/versions/{v}/explanations` (newest first, no figures) */
+  async listExplanations(
+    name: string,
+    version: number | string
+  ): Promise<ExplanationSummary[]> {
+    const answer = await this._get<{ explanations: ExplanationSummary[] }>(
+      this.url('models', name, 'versions', String(version), 'explanations')
+    );
+    return answer.explanations ?? [];
+  }
+
+  /**
+   * `GET models/{name}/versions/{v}/explanations/{id}`; `id` may be `latest`. A
+   * version without explanations answers 404 `not_found`.
+   */
+  getExplanation(
+    name: string,
+    version: number | string,
+    id = 'latest'
+  ): Promise<Explanation> {
+    return this._get<Explanation>(
+      this.url('models', name, 'versions', String(version), 'explanations', id)
+    );
   }
 
   /** `GET deployments` */

@@ -156,6 +156,24 @@ export function formatMetric(value: number | null | undefined): string {
 }
 
 /**
+ * A param value for a narrow column: a long decimal number (an optimizer's draw such
+ * as `0.049081153028267474`) as a metric is shown; anything else as logged.
+ */
+export function formatParam(value: string | null | undefined): string {
+  if (value === null || value === undefined) {
+    return '—';
+  }
+  const text = value.trim();
+  if (/^[-+]?\d*\.\d{7,}(e[-+]?\d+)?$/i.test(text)) {
+    const n = Number(text);
+    if (Number.isFinite(n)) {
+      return formatMetric(n);
+    }
+  }
+  return value;
+}
+
+/**
  * Human-readable byte size: `512 B`, `1.2 KiB`, `3.4 MiB`.
  */
 export function formatBytes(size: number | null | undefined): string {

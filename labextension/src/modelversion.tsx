@@ -1,7 +1,7 @@
 /**
  * The model version view, shown in a main-area tab (one per version): header with
  * aliases and archive button, description, signature, metrics, files, validation
- * reports and the lineage graph.
+ * reports, explanations, the model card and the lineage graph.
  */
 import { ReactWidget } from '@jupyterlab/apputils';
 import { CommandRegistry } from '@lumino/commands';
@@ -44,6 +44,8 @@ import {
   canRequestPromotion,
   pendingPromotionOf
 } from './governance';
+import { ExplanationsView } from './explanations';
+import { ExplanationsModel } from './explanationsmodel';
 import { GovernanceModel } from './governancemodel';
 import { messageOf } from './model';
 import { ModelCardView } from './modelcard';
@@ -67,8 +69,17 @@ export class ModelVersionWidget extends ReactWidget {
     this._governance = options.governance ?? null;
     // Role, promotion requests and decisions show here too.
     this._governance?.changed.connect(() => this.update(), this);
-    // The model card's document takes the theme's colors.
-    options.themeChanged?.connect(() => this.update(), this);
+    this._explanations = new ExplanationsModel({
+      client: this._client,
+      name: options.name,
+      version: options.version
+    });
+    this._explanations.changed.connect(() => this.update(), this);
+    // The model card's document and the explanation charts take the theme's colors.
+    options.themeChanged?.connect(() => {
+      this._themeVersion++;
+      this.update();
+    }, this);
     this.addClass('mlops-ModelVersion');
     this.title.label = `${this.modelName} ${formatVersion(this.version)}`;
     void this.refresh();
@@ -81,11 +92,12 @@ export class ModelVersionWidget extends ReactWidget {
     return this._detail;
   }
 
-  /** Reload the version, its validation reports and its lineage. */
+  /** Reload the version, its validation reports, explanations and lineage. */
   async refresh(): Promise<void> {
     const { modelName: name, version } = this;
     try {
       void this._governance?.refreshPromotions();
+      void this._explanations.refresh();
       const [detail, validations, lineage, card] = await Promise.all([
         this._client.getVersion(name, version),
         this._client
@@ -144,6 +156,7 @@ export class ModelVersionWidget extends ReactWidget {
 
   dispose(): void {
     this._timer.stop();
+    this._explanations.dispose();
     super.dispose();
   }
 
@@ -271,6 +284,8 @@ export class ModelVersionWidget extends ReactWidget {
         onSetAlias={alias => this.setAlias(alias)}
         onRemoveAlias={alias => void this.removeAlias(alias)}
         governance={this._governance}
+        explanations={this._explanations}
+        themeVersion={this._themeVersion}
         card={{
           html: this._cardHtml,
           error: this._cardError,
@@ -307,6 +322,8 @@ export class ModelVersionWidget extends ReactWidget {
   private _actionError: string | null = null;
   private _timer: PollTimer;
   private _governance: GovernanceModel | null;
+  private _explanations: ExplanationsModel;
+  private _themeVersion = 0;
   private _cardHtml: string | null = null;
   private _cardError: string | null = null;
   private _intendedUse: string | null = null;
@@ -360,6 +377,8 @@ function ModelVersionView(props: {
    */
   openNotebook: (path: string | null, runId: string | null) => void;
   governance: GovernanceModel | null;
+  explanations: ExplanationsModel;
+  themeVersion: number;
   card: CardState;
 }): JSX.Element {
   const d = props.detail;
@@ -591,6 +610,17 @@ function ModelVersionView(props: {
             </EmptyInline>
           )
         )}
+      </Section>
+
+      <Section
+        title="Explanations"
+        count={props.explanations.summaries?.length || undefined}
+        className="mlops-ExplanationsSection"
+      >
+        <ExplanationsView
+          model={props.explanations}
+          themeVersion={props.themeVersion}
+        />
       </Section>
 
       <Section title="Model card" className="mlops-ModelCardSection">

@@ -1,37 +1,51 @@
 /**
- * The run tab's blocks for the parents of other runs (sweeps, pipelines): the
- * sweep's chart (the plotly figure it stored as `sweep/summary.json`, redrawn in the
- * theme) and the child runs table (the params that differ between them, their
- * metrics, each row opening its run).
+ * The run tab's blocks for the parents of other runs (sweeps, pipelines, AutoML,
+ * federated learning): their stored charts (`sweep/summary.json`, `charts/*.json`,
+ * redrawn in the theme) and the child runs table (the tags that name a trial or
+ * round, the params that differ between them, their metrics, each row opening its
+ * run).
  */
 import * as React from 'react';
 
 import { Run } from './client';
-import { Plot } from './chart';
 import { onEnter, StatusDot } from './common';
-import { formatDuration, formatMetric, runDuration } from './format';
+import { FigureCard } from './figurecard';
 import {
-  ChildColumns,
-  childColumns,
-  StoredFigure,
-  themedFigure
-} from './runfamily';
+  formatDuration,
+  formatMetric,
+  formatParam,
+  runDuration
+} from './format';
+import { ChildColumns, childColumns, ChildTagColumn } from './runfamily';
+import { StoredFigure } from './storedfigure';
 
-/** The sweep's stored chart. */
-export function SweepChart(props: {
-  figure: StoredFigure;
-  /** The artifact's sha256: redraw only when the stored figure changed. */
+/** A run's stored chart, loaded. */
+export interface LoadedFigure {
+  path: string;
   sha: string;
+  figure: StoredFigure;
+  fallbackTitle: string;
+  sweep: boolean;
+}
+
+/** A run's stored charts: the sweep's full width, the others two by two. */
+export function RunCharts(props: {
+  figures: LoadedFigure[];
   themeVersion: number;
 }): JSX.Element {
   return (
-    <div className="mlops-SweepChart">
-      <Plot
-        label="sweep"
-        dataKey={props.sha}
-        themeVersion={props.themeVersion}
-        figure={colors => themedFigure(props.figure, colors)}
-      />
+    <div className="mlops-RunCharts">
+      {props.figures.map(f => (
+        <FigureCard
+          key={f.path}
+          figure={f.figure}
+          dataKey={f.sha}
+          themeVersion={props.themeVersion}
+          fallbackTitle={f.fallbackTitle}
+          source={f.path}
+          className={f.sweep ? 'mlops-SweepChart' : 'mlops-RunChart'}
+        />
+      ))}
     </div>
   );
 }
@@ -41,9 +55,12 @@ export function ChildRunsTable(props: {
   runs: Run[];
   /** The best child of a sweep (starred). */
   bestId: string | null;
+  /** Tags shown first (an AutoML trial's number and state, a round's number). */
+  tagColumns?: ChildTagColumn[];
   openRun: (runId: string) => void;
 }): JSX.Element {
   const columns: ChildColumns = childColumns(props.runs);
+  const tagColumns = props.tagColumns ?? [];
   const now = Date.now();
   return (
     <div className="mlops-TableScroll mlops-ChildRunsScroll">
@@ -52,6 +69,15 @@ export function ChildRunsTable(props: {
           <tr>
             <th className="mlops-col-status" aria-label="Status" />
             <th>Name</th>
+            {tagColumns.map(c => (
+              <th
+                key={`t-${c.tag}`}
+                className="mlops-col-tag"
+                title={`tag ${c.tag}`}
+              >
+                {c.label}
+              </th>
+            ))}
             {columns.params.map(k => (
               <th
                 key={`p-${k}`}
@@ -93,18 +119,30 @@ export function ChildRunsTable(props: {
                 <td className="mlops-ChildRunName">
                   <span className="mlops-Link">{child.name || child.id}</span>
                   {best && (
-                    <span className="mlops-BestChild" title="best of the sweep">
+                    <span
+                      className="mlops-BestChild"
+                      title="the best of these runs"
+                    >
                       ★ best
                     </span>
                   )}
                 </td>
+                {tagColumns.map(c => (
+                  <td
+                    key={`t-${c.tag}`}
+                    className="mlops-col-tag"
+                    data-tag={c.tag}
+                  >
+                    {child.tags?.[c.tag] ?? '—'}
+                  </td>
+                ))}
                 {columns.params.map(k => (
                   <td
                     key={`p-${k}`}
                     className="mlops-col-param"
                     title={child.params?.[k] ?? ''}
                   >
-                    {child.params?.[k] ?? '—'}
+                    {formatParam(child.params?.[k])}
                   </td>
                 ))}
                 {columns.metrics.map(k => {

@@ -30,19 +30,21 @@ import {
 } from './format';
 import { StatusDot } from './common';
 import { sameData } from './query';
-import { ChildRunsTable, SweepChart } from './runchildren';
+import { ChildRunsTable, LoadedFigure, RunCharts } from './runchildren';
 import {
   bestChildId,
   CHILDREN_LIMIT,
+  childFamily,
   childRunsFilter,
+  childSummary,
   errorReport,
-  isFigure,
+  figureArtifacts,
   isNotebookArtifact,
+  presentTagColumns,
   runnerOf,
-  sortChildren,
-  StoredFigure,
-  sweepSummaryArtifact
+  sortChildren
 } from './runfamily';
+import { isFigure, StoredFigure } from './storedfigure';
 
 export class RunDetailWidget extends ReactWidget {
   constructor(options: RunDetailWidget.IOptions) {
@@ -68,7 +70,7 @@ export class RunDetailWidget extends ReactWidget {
     return this._detail;
   }
 
-  /** Reload the run (its metric histories, child runs and sweep chart). */
+  /** Reload the run (its metric histories, child runs and stored charts). */
   async refresh(): Promise<void> {
     try {
       const [detail, children] = await Promise.all([
@@ -89,7 +91,7 @@ export class RunDetailWidget extends ReactWidget {
               )
           )
         ),
-        this._loadSweepFigure(detail)
+        this._loadFigures(detail)
       ]);
       if (this.isDisposed) {
         return;
@@ -119,7 +121,10 @@ export class RunDetailWidget extends ReactWidget {
     this._schedule();
   }
 
-  /** The runs started under this one (a sweep's trials, a pipeline's steps). */
+  /**
+   * The runs started under this one (a sweep's runs, a pipeline's steps, AutoML
+   * trials, federated rounds).
+   */
   private async _loadChildren(): Promise<Run[]> {
     try {
       const page = await this._client.runs({
@@ -133,30 +138,59 @@ export class RunDetailWidget extends ReactWidget {
     }
   }
 
-  /** Load the sweep's chart when it changed; returns whether it did. */
-  private async _loadSweepFigure(detail: RunDetail): Promise<boolean> {
-    const artifact = sweepSummaryArtifact(detail);
-    if (!artifact) {
-      const had = this._figure !== null;
-      this._figure = null;
-      return had;
+  /**
+   * Load the run's stored charts whose sha256 changed (each stored version is read
+   * once, even when it cannot be parsed); returns whether any changed.
+   */
+  private async _loadFigures(detail: RunDetail): Promise<boolean> {
+    const wanted = figureArtifacts(detail);
+    const paths = new Set(wanted.map(w => w.artifact.path));
+    let changed = false;
+    for (const path of Array.from(this._figures.keys())) {
+      if (!paths.has(path)) {
+        this._figures.delete(path);
+        changed = true;
+      }
     }
-    if (this._figure?.sha === artifact.sha256) {
-      return false;
+    const stale = wanted.filter(
+      w => this._figures.get(w.artifact.path)?.sha !== w.artifact.sha256
+    );
+    const loaded = await Promise.all(
+      stale.map(w =>
+        this._client
+          .runArtifactJson<unknown>(this.runId, w.artifact.path)
+          .then(stored => (isFigure(stored) ? stored : null))
+          .catch(() => null)
+      )
+    );
+    stale.forEach((w, i) => {
+      this._figures.set(w.artifact.path, {
+        sha: w.artifact.sha256,
+        figure: loaded[i]
+      });
+    });
+    return changed || stale.length > 0;
+  }
+
+  /** The stored charts that could be read, in the order the tab draws them. */
+  private _loadedFigures(): LoadedFigure[] {
+    if (!this._detail) {
+      return [];
     }
-    // Tried once per stored version: a figure that cannot be read is not asked again.
-    let figure: StoredFigure | null = null;
-    try {
-      const stored = await this._client.runArtifactJson<unknown>(
-        this.runId,
-        artifact.path
-      );
-      figure = isFigure(stored) ? stored : null;
-    } catch {
-      figure = null;
+    const figures: LoadedFigure[] = [];
+    for (const w of figureArtifacts(this._detail)) {
+      const loaded = this._figures.get(w.artifact.path);
+      if (loaded?.figure && loaded.sha === w.artifact.sha256) {
+        figures.push({
+          path: w.artifact.path,
+          sha: loaded.sha,
+          figure: loaded.figure,
+          fallbackTitle: w.fallbackTitle,
+          sweep: w.sweep
+        });
+      }
     }
-    this._figure = { sha: artifact.sha256, figure };
-    return true;
+    return figures;
   }
 
   dispose(): void {
@@ -186,11 +220,7 @@ export class RunDetailWidget extends ReactWidget {
         error={this._error}
         themeVersion={this._themeVersion}
         childRuns={this._children}
-        figure={
-          this._figure?.figure
-            ? { sha: this._figure.sha, figure: this._figure.figure }
-            : null
-        }
+        figures={this._loadedFigures()}
         openNotebook={path =>
           void this._commands.execute('docmanager:open', { path })
         }
@@ -217,7 +247,11 @@ export class RunDetailWidget extends ReactWidget {
   private _detail: RunDetail | null = null;
   private _histories: MetricHistory[] = [];
   private _children: Run[] = [];
-  private _figure: { sha: string; figure: StoredFigure | null } | null = null;
+  /** The stored charts by path, each read once per sha256 (null: unreadable). */
+  private _figures = new Map<
+    string,
+    { sha: string; figure: StoredFigure | null }
+  >();
   private _error: string | null = null;
   private _themeVersion = 0;
   private _timer: PollTimer;
@@ -238,7 +272,7 @@ function RunDetailView(props: {
   detail: RunDetail;
   histories: MetricHistory[];
   childRuns: Run[];
-  figure: { sha: string; figure: StoredFigure } | null;
+  figures: LoadedFigure[];
   error: string | null;
   themeVersion: number;
   openNotebook: (path: string) => void;
@@ -256,6 +290,7 @@ function RunDetailView(props: {
   const series = props.histories.filter(h => h.history.length > 1);
   const singles = props.histories.filter(h => h.history.length === 1);
   const runner = runnerOf(d);
+  const family = childFamily(runner);
   const children = props.childRuns;
   return (
     <div className="mlops-RunDetailBody">
@@ -333,11 +368,14 @@ function RunDetailView(props: {
         </Section>
       )}
 
-      {props.figure && (
-        <Section title="Sweep" className="mlops-SweepSection">
-          <SweepChart
-            figure={props.figure.figure}
-            sha={props.figure.sha}
+      {props.figures.length > 0 && (
+        <Section
+          title={runner === 'sweep' ? 'Sweep' : 'Charts'}
+          count={props.figures.length > 1 ? props.figures.length : undefined}
+          className="mlops-RunChartsSection"
+        >
+          <RunCharts
+            figures={props.figures}
             themeVersion={props.themeVersion}
           />
         </Section>
@@ -345,18 +383,14 @@ function RunDetailView(props: {
 
       {children.length > 0 && (
         <Section
-          title={
-            runner === 'pipeline'
-              ? 'Pipeline steps'
-              : runner === 'sweep'
-                ? 'Sweep runs'
-                : 'Child runs'
-          }
+          title={family.title}
           count={children.length}
           className="mlops-ChildRunsSection"
         >
           <div className="mlops-ChildRunsToolbar">
-            <span className="mlops-Muted">{childSummary(children)}</span>
+            <span className="mlops-Muted">
+              {childSummary(children, family.noun)}
+            </span>
             <span className="mlops-Spacer" />
             {children.length >= 2 && (
               <button
@@ -373,6 +407,7 @@ function RunDetailView(props: {
           <ChildRunsTable
             runs={children}
             bestId={bestChildId(d)}
+            tagColumns={presentTagColumns(family, children)}
             openRun={props.openRun}
           />
         </Section>
@@ -553,14 +588,4 @@ function RunError({ error }: { error: string }): JSX.Element {
       {report.detail && <pre className="mlops-Traceback">{report.detail}</pre>}
     </div>
   );
-}
-
-/** `5 runs: 4 finished, 1 failed`. */
-function childSummary(children: Run[]): string {
-  const counts = new Map<string, number>();
-  for (const child of children) {
-    counts.set(child.status, (counts.get(child.status) ?? 0) + 1);
-  }
-  const parts = Array.from(counts.entries()).map(([k, n]) => `${n} ${k}`);
-  return `${children.length} run${children.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
 }

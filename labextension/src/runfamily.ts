@@ -1,18 +1,26 @@
 /**
- * Pure helpers of the run tab's notebook runs, sweeps and pipelines: the child runs
- * query and table columns, the sweep chart (the stored plotly figure, recoloured for
- * the theme), a failed run's error report, and the labels of notebook artifacts.
+ * Pure helpers of the run tab's notebook runs, sweeps, pipelines, AutoML and
+ * federated runs: the child runs query, label and table columns, the stored charts
+ * to draw (a sweep's summary, every `charts/*.json`), a failed run's error report,
+ * and the labels of notebook artifacts.
  * No DOM, no JupyterLab: unit-tested in Node.
  */
 import type { Run, RunArtifact } from './client';
 import { compareNames, diffRows } from './compare';
 import { shortId, stripAnsi } from './format';
+import { titleFromPath } from './storedfigure';
 
-/** The tag that names what ran a run: `papermill`, `sweep`, `pipeline`. */
+/**
+ * The tag that names what ran a run: `papermill`, `sweep`, `pipeline`, `automl`,
+ * `federated`.
+ */
 export const RUNNER_TAG = 'mlops.runner';
 
 /** The sweep chart a sweep stores on its parent run (a plotly figure as JSON). */
 export const SWEEP_SUMMARY = 'sweep/summary.json';
+
+/** Where a run stores the plotly figures its tab draws (`charts/rounds.json`). */
+export const CHARTS_DIR = 'charts/';
 
 /** How many child runs the run tab loads. */
 export const CHILDREN_LIMIT = 500;
@@ -35,6 +43,108 @@ export function sweepSummaryArtifact(
     return null;
   }
   return (run.artifacts ?? []).find(a => a.path === SWEEP_SUMMARY) ?? null;
+}
+
+/** A stored figure of a run that its tab draws, and the heading it falls back to. */
+export interface FigureArtifact {
+  artifact: RunArtifact;
+  /** The card's title when the figure has none. */
+  fallbackTitle: string;
+  /** The sweep's summary chart (drawn full width, first). */
+  sweep: boolean;
+}
+
+/**
+ * The stored figures a run's tab draws: a sweep's summary chart first, then every
+ * `charts/*.json` (directly in `charts/`) in path order.
+ */
+export function figureArtifacts(
+  run: Pick<Run, 'tags'> & { artifacts?: RunArtifact[] | null }
+): FigureArtifact[] {
+  const sweep = sweepSummaryArtifact(run);
+  const charts = (run.artifacts ?? [])
+    .filter(a => {
+      const rest = a.path.startsWith(CHARTS_DIR)
+        ? a.path.slice(CHARTS_DIR.length)
+        : '';
+      return /^[^/]+\.json$/i.test(rest);
+    })
+    .sort((a, b) => compareNames(a.path, b.path));
+  return [
+    ...(sweep
+      ? [{ artifact: sweep, fallbackTitle: 'Sweep', sweep: true }]
+      : []),
+    ...charts.map(artifact => ({
+      artifact,
+      fallbackTitle: titleFromPath(artifact.path),
+      sweep: false
+    }))
+  ];
+}
+
+/** A tag of the children shown as a column of the child runs table. */
+export interface ChildTagColumn {
+  tag: string;
+  label: string;
+}
+
+/** How the run tab names the children of a kind of parent run. */
+export interface ChildFamily {
+  /** The title of the child runs section. */
+  title: string;
+  /** What one child is (`trial`, `round`), for the summary line. */
+  noun: string;
+  /** Tags of the children worth a column (a trial's state, a round's number). */
+  tagColumns: ChildTagColumn[];
+}
+
+const FAMILIES: Record<string, ChildFamily> = {
+  sweep: { title: 'Sweep runs', noun: 'run', tagColumns: [] },
+  pipeline: { title: 'Pipeline steps', noun: 'step', tagColumns: [] },
+  automl: {
+    title: 'AutoML trials',
+    noun: 'trial',
+    tagColumns: [
+      { tag: 'mlops.automl_trial', label: 'trial' },
+      { tag: 'mlops.trial_state', label: 'state' }
+    ]
+  },
+  // A round's number is a param of its run already.
+  federated: { title: 'Federated rounds', noun: 'round', tagColumns: [] }
+};
+
+/** The naming of a run's children, by what ran the parent (`mlops.runner`). */
+export function childFamily(runner: string | null): ChildFamily {
+  return (
+    (runner ? FAMILIES[runner] : undefined) ?? {
+      title: 'Child runs',
+      noun: 'run',
+      tagColumns: []
+    }
+  );
+}
+
+/** The family's tag columns that at least one child has. */
+export function presentTagColumns(
+  family: ChildFamily,
+  children: Pick<Run, 'tags'>[]
+): ChildTagColumn[] {
+  return family.tagColumns.filter(c =>
+    children.some(child => child.tags?.[c.tag] !== undefined)
+  );
+}
+
+/** `5 trials: 4 finished, 1 failed`. */
+export function childSummary(
+  children: Pick<Run, 'status'>[],
+  noun = 'run'
+): string {
+  const counts = new Map<string, number>();
+  for (const child of children) {
+    counts.set(child.status, (counts.get(child.status) ?? 0) + 1);
+  }
+  const parts = Array.from(counts.entries()).map(([k, n]) => `${n} ${k}`);
+  return `${children.length} ${noun}${children.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
 }
 
 /** The columns of the child runs table. */
@@ -80,94 +190,18 @@ export function sortChildren(children: Run[]): Run[] {
   );
 }
 
-/** The best child of a sweep, named by its `mlops.sweep_best_run` tag. */
+/** The tags naming the best child of a sweep or an AutoML search. */
+const BEST_CHILD_TAGS = ['mlops.sweep_best_run', 'mlops.automl_best_run'];
+
+/** The best child of a sweep or AutoML search (starred in the child runs table). */
 export function bestChildId(run: Pick<Run, 'tags'>): string | null {
-  return run.tags?.['mlops.sweep_best_run'] ?? null;
-}
-
-/** The theme colours a stored figure is redrawn with (see chart.tsx `Colors`). */
-export interface FigureColors {
-  text: string;
-  muted: string;
-  grid: string;
-  font: string;
-}
-
-/** A plotly figure as stored (`fig.to_json()`). */
-export interface StoredFigure {
-  data?: unknown[];
-  layout?: Record<string, any>;
-}
-
-/**
- * A stored plotly figure redrawn in the theme: its own template dropped (plotly's
- * white one reads badly on the dark theme), transparent backgrounds, the theme's
- * font and grid colours on every axis; traces unchanged. A copy: the stored figure
- * is not touched.
- */
-export function themedFigure(
-  figure: StoredFigure,
-  colors: FigureColors
-): { data: any[]; layout: Record<string, any> } {
-  const copy = JSON.parse(JSON.stringify(figure ?? {})) as StoredFigure;
-  const data = Array.isArray(copy.data) ? (copy.data as any[]) : [];
-  const layout: Record<string, any> = { ...(copy.layout ?? {}) };
-  delete layout.template;
-  delete layout.width;
-  layout.autosize = true;
-  layout.paper_bgcolor = 'rgba(0,0,0,0)';
-  layout.plot_bgcolor = 'rgba(0,0,0,0)';
-  layout.font = {
-    ...(layout.font ?? {}),
-    color: colors.muted,
-    family: colors.font
-  };
-  if (layout.title && typeof layout.title === 'object') {
-    layout.title = {
-      ...layout.title,
-      font: { ...(layout.title.font ?? {}), color: colors.text }
-    };
-  }
-  if (typeof layout.height !== 'number') {
-    layout.height = 360;
-  }
-  for (const key of Object.keys(layout)) {
-    if (
-      /^[xy]axis\d*$/.test(key) &&
-      layout[key] &&
-      typeof layout[key] === 'object'
-    ) {
-      layout[key] = {
-        ...layout[key],
-        gridcolor: colors.grid,
-        zerolinecolor: colors.grid,
-        linecolor: colors.grid
-      };
+  for (const tag of BEST_CHILD_TAGS) {
+    const id = run.tags?.[tag];
+    if (id) {
+      return id;
     }
   }
-  if (Array.isArray(layout.annotations)) {
-    layout.annotations = layout.annotations.map((a: any) => ({
-      ...a,
-      font: { ...(a?.font ?? {}), color: colors.muted }
-    }));
-  }
-  for (const trace of data) {
-    if (trace && typeof trace === 'object' && trace.type === 'parcoords') {
-      trace.labelfont = { ...(trace.labelfont ?? {}), color: colors.text };
-      trace.tickfont = { ...(trace.tickfont ?? {}), color: colors.muted };
-      trace.rangefont = { ...(trace.rangefont ?? {}), color: colors.muted };
-    }
-  }
-  return { data, layout };
-}
-
-/** Whether a stored figure has something to draw. */
-export function isFigure(value: unknown): value is StoredFigure {
-  return (
-    !!value &&
-    typeof value === 'object' &&
-    Array.isArray((value as StoredFigure).data)
-  );
+  return null;
 }
 
 /**

@@ -5,3 +5,4 @@ import './compare.css';
 import './runs.css';
 import './sparkline.css';
 import './schedules.css';
+import './explain.css';

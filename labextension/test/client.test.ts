@@ -609,3 +609,45 @@ test('alert routes: missing lists are empty; 400 names the field; 422 stays read
       err.message === 'alert a1 is already resolved'
   );
 });
+
+test('explanations: listed and fetched under the model version, path-encoded', async () => {
+  const { client, calls } = fakeClient(url =>
+    url.endsWith('/explanations')
+      ? json({ explanations: [{ id: 'e1' }] })
+      : json({ id: 'e1', figures: {} })
+  );
+  const list = await client.listExplanations('my model', 'production');
+  assert.deepEqual(list, [{ id: 'e1' }]);
+  assert.equal(
+    new URL(calls[0].url).pathname,
+    '/lab-base/mlops/api/models/my%20model/versions/production/explanations'
+  );
+  const latest = await client.getExplanation('my model', 2);
+  assert.equal(latest.id, 'e1');
+  assert.equal(
+    new URL(calls[1].url).pathname,
+    '/lab-base/mlops/api/models/my%20model/versions/2/explanations/latest'
+  );
+  await client.getExplanation('m', 2, 'abc');
+  assert.match(calls[2].url, /\/models\/m\/versions\/2\/explanations\/abc$/);
+  assert.ok(calls.every(c => c.init.method === 'GET'));
+});
+
+test('explanations: none stored is a 404 not_found, not an unavailable server', async () => {
+  const { client } = fakeClient(() =>
+    json(
+      { error: 'not_found', message: 'model iris-clf v3 has no explanation' },
+      404
+    )
+  );
+  await assert.rejects(
+    client.getExplanation('iris-clf', 3),
+    (error: unknown) =>
+      error instanceof MlopsApiError &&
+      error.error === 'not_found' &&
+      !error.isUnavailable &&
+      error.message === 'model iris-clf v3 has no explanation'
+  );
+  const { client: empty } = fakeClient(() => json({}));
+  assert.deepEqual(await empty.listExplanations('m', 1), []);
+});

@@ -5,6 +5,7 @@ import {
   formatBytes,
   formatDuration,
   formatMetric,
+  formatParam,
   formatRelative,
   formatRunCount,
   formatShortTime,
@@ -108,4 +109,16 @@ test('formatRunCount: the total, and how many are loaded while pages remain', ()
   assert.equal(formatRunCount(50, 10000, true), '10,000 runs (50 loaded)');
   assert.equal(formatRunCount(10000, 10000, false), '10,000 runs');
   assert.equal(formatRunCount(3, null, false), '3 runs');
+});
+
+test('formatParam shortens long decimals only', () => {
+  assert.equal(formatParam('0.049081153028267474'), '0.04908');
+  assert.equal(formatParam('333.42352189066065'), '333.4');
+  assert.equal(formatParam('4.099042482280e-06'), '4.099e-6');
+  assert.equal(formatParam('1.0'), '1.0');
+  assert.equal(formatParam('0.1234'), '0.1234');
+  assert.equal(formatParam('1234567'), '1234567');
+  assert.equal(formatParam('balanced'), 'balanced');
+  assert.equal(formatParam('1.2.3456789'), '1.2.3456789');
+  assert.equal(formatParam(undefined), '—');
 });

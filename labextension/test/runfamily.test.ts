@@ -6,14 +6,16 @@ import {
   bestChildId,
   childColumns,
   childRunsFilter,
+  childFamily,
+  childSummary,
   errorReport,
-  isFigure,
+  figureArtifacts,
   isNotebookArtifact,
+  presentTagColumns,
   runnerOf,
   snapshotLabel,
   sortChildren,
-  sweepSummaryArtifact,
-  themedFigure
+  sweepSummaryArtifact
 } from '../src/runfamily';
 
 function run(
@@ -39,13 +41,6 @@ function run(
     source: null
   };
 }
-
-const COLORS = {
-  text: '#111',
-  muted: '#666',
-  grid: '#ddd',
-  font: 'Inter'
-};
 
 test('the children of a run are found with a filter on parent_run_id', () => {
   assert.equal(
@@ -109,43 +104,6 @@ test('a sweep parent run: its runner, chart artifact and best child', () => {
   assert.equal(runnerOf({ tags: {} }), null);
 });
 
-test('themedFigure drops the stored template and recolours the axes', () => {
-  const stored = {
-    data: [
-      { type: 'scatter', x: [1, 2], y: [3, 4], line: { color: '#4c72b0' } },
-      { type: 'parcoords', dimensions: [] }
-    ],
-    layout: {
-      template: { layout: { paper_bgcolor: 'white' } },
-      title: { text: '<b>acc across the sweep</b>' },
-      xaxis: { title: { text: 'alpha' }, type: 'log' },
-      yaxis2: { title: { text: 'acc' } },
-      width: 900,
-      height: 400,
-      annotations: [{ text: 'no metric' }]
-    }
-  };
-  const { data, layout } = themedFigure(stored, COLORS);
-  assert.equal(layout.template, undefined);
-  assert.equal(layout.width, undefined);
-  assert.equal(layout.height, 400);
-  assert.equal(layout.paper_bgcolor, 'rgba(0,0,0,0)');
-  assert.equal(layout.font.color, '#666');
-  assert.equal(layout.title.font.color, '#111');
-  assert.equal(layout.xaxis.gridcolor, '#ddd');
-  assert.equal(layout.xaxis.type, 'log');
-  assert.equal(layout.yaxis2.gridcolor, '#ddd');
-  assert.equal(layout.annotations[0].font.color, '#666');
-  assert.equal(data[0].line.color, '#4c72b0', 'traces keep their colours');
-  assert.equal(data[1].labelfont.color, '#111');
-  // The stored figure is untouched.
-  assert.ok(stored.layout.template);
-  assert.equal((stored.layout.xaxis as any).gridcolor, undefined);
-  assert.equal(isFigure(stored), true);
-  assert.equal(isFigure({ layout: {} }), false);
-  assert.equal(isFigure(null), false);
-});
-
 test('errorReport: the first line is the headline, the rest the detail', () => {
   const error =
     'cell 3 (In [3]) raised ValueError: alpha must be positive\n\n' +
@@ -176,4 +134,106 @@ test('notebook artifacts: which ones, and their tab labels', () => {
     'train.ipynb @ abc12345'
   );
   assert.equal(snapshotLabel('abc1', null, null), 'Notebook @ abc1');
+});
+
+test('figureArtifacts: the sweep summary first, then every charts/*.json by path', () => {
+  const artifact = (path: string, sha = path) => ({
+    path,
+    sha256: sha,
+    size: 1
+  });
+  const sweep = {
+    tags: { 'mlops.runner': 'sweep' },
+    artifacts: [
+      artifact('charts/b.json'),
+      artifact('sweep/summary.json'),
+      artifact('charts/a.json')
+    ]
+  };
+  assert.deepEqual(
+    figureArtifacts(sweep).map(f => [
+      f.artifact.path,
+      f.fallbackTitle,
+      f.sweep
+    ]),
+    [
+      ['sweep/summary.json', 'Sweep', true],
+      ['charts/a.json', 'A', false],
+      ['charts/b.json', 'B', false]
+    ]
+  );
+  const automl = {
+    tags: { 'mlops.runner': 'automl' },
+    artifacts: [
+      artifact('charts/param_importance.json'),
+      artifact('charts/optimization_history.json'),
+      artifact('charts/data/table.json'),
+      artifact('charts/notes.txt'),
+      artifact('sweep/summary.json'),
+      artifact('model/charts/x.json')
+    ]
+  };
+  assert.deepEqual(
+    figureArtifacts(automl).map(f => [f.artifact.path, f.fallbackTitle]),
+    [
+      ['charts/optimization_history.json', 'Optimization history'],
+      ['charts/param_importance.json', 'Param importance']
+    ],
+    'only JSON directly in charts/; a summary only for sweeps'
+  );
+  assert.deepEqual(figureArtifacts({ tags: {} }), []);
+});
+
+test('childFamily names the children of AutoML and federated runs', () => {
+  assert.equal(childFamily('automl').title, 'AutoML trials');
+  assert.equal(childFamily('automl').noun, 'trial');
+  assert.equal(childFamily('federated').noun, 'round');
+  assert.equal(childFamily('pipeline').title, 'Pipeline steps');
+  assert.equal(childFamily('sweep').title, 'Sweep runs');
+  assert.deepEqual(childFamily(null), {
+    title: 'Child runs',
+    noun: 'run',
+    tagColumns: []
+  });
+  assert.equal(childFamily('papermill').title, 'Child runs');
+  // The tag columns only when a child has the tag.
+  const trials = [
+    { tags: { 'mlops.automl_trial': '0', 'mlops.trial_state': 'COMPLETE' } },
+    { tags: { 'mlops.automl_trial': '1', 'mlops.trial_state': 'PRUNED' } }
+  ];
+  assert.deepEqual(
+    presentTagColumns(childFamily('automl'), trials).map(c => c.label),
+    ['trial', 'state']
+  );
+  assert.deepEqual(
+    presentTagColumns(childFamily('automl'), [{ tags: {} }]),
+    []
+  );
+  assert.deepEqual(
+    presentTagColumns(childFamily('federated'), [
+      { tags: { 'mlops.federated_round': '1' } }
+    ]),
+    [],
+    "a round's number is a param already"
+  );
+  // The best trial of an AutoML search is starred like a sweep's best run.
+  assert.equal(bestChildId({ tags: { 'mlops.automl_best_run': 'r7' } }), 'r7');
+  assert.equal(bestChildId({ tags: { 'mlops.automl_best_run': '' } }), null);
+});
+
+test('childSummary counts the children by status, in the family noun', () => {
+  const children = [
+    { status: 'finished' },
+    { status: 'finished' },
+    { status: 'failed' }
+  ];
+  assert.equal(childSummary(children), '3 runs: 2 finished, 1 failed');
+  assert.equal(
+    childSummary(children, 'trial'),
+    '3 trials: 2 finished, 1 failed'
+  );
+  assert.equal(
+    childSummary([{ status: 'running' }], 'round'),
+    '1 round: 1 running'
+  );
 });
