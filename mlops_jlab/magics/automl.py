@@ -19,9 +19,10 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..errors import MlopsError
+from .arguments import parse_line
 
 
 def cell_value(shell: Any, cell: str) -> Any:
@@ -67,12 +68,7 @@ class AutoMLMagics(Magics):
     @cell_magic
     def mlops_automl(self, line: str, cell: str) -> None:
         """AutoML on the DataFrame the cell evaluates to; see ``%%mlops_automl?``."""
-        try:
-            args = parse_argstring(self.mlops_automl, line)
-        except UsageError:
-            raise
-        except SystemExit as exc:  # argparse exits on -h or junk
-            raise UsageError(f"%%mlops_automl: bad arguments {line!r}") from exc
+        args = parse_line(self.mlops_automl, line, "%%mlops_automl")
         if not args.out.isidentifier():
             raise UsageError(f"--out {args.out!r} is not a variable name")
         if not cell.strip():

@@ -6,12 +6,13 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..client import serving as api
 from ..errors import MlopsError
 from ..serving.service import default_name
 from ..widgets.deploy_status import DeployStatus
+from .arguments import parse_line
 
 
 def _canary(text: str | None) -> tuple[int, int] | None:
@@ -55,10 +56,7 @@ class DeployMagics(Magics):
     @line_magic
     def mlops_deploy(self, line: str) -> Any:
         """Deploy a registered model version as a REST endpoint; see ``%mlops_deploy?``."""
-        try:
-            args = parse_argstring(self.mlops_deploy, line)
-        except SystemExit as exc:
-            raise UsageError(f"%mlops_deploy: bad arguments {line!r}") from exc
+        args = parse_line(self.mlops_deploy, line, "%mlops_deploy")
         try:
             if args.stop or args.rollback:
                 name = args.name or (default_name(api.parse_model_ref(args.model, None)[0],

@@ -16,7 +16,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..client import api
 from ..client import registry as api_registry
@@ -25,6 +25,7 @@ from ..models.evaluation import evaluate
 from ..registry.names import model_name as check_model_name
 from ..tracking import environment as env
 from ..widgets.run_card import RunCard
+from .arguments import parse_line
 from .capture import Fit, capture_cell, is_estimator
 
 MAX_PARAM_TEXT = 250
@@ -103,12 +104,7 @@ class TrainMagics(Magics):
     @cell_magic
     def mlops_train(self, line: str, cell: str) -> Any:
         """Run the cell inside a tracked run; see ``%%mlops_train?``."""
-        try:
-            args = parse_argstring(self.mlops_train, line)
-        except UsageError:
-            raise
-        except SystemExit as exc:  # argparse exits on -h or junk
-            raise UsageError(f"%%mlops_train: bad arguments {line!r}") from exc
+        args = parse_line(self.mlops_train, line, "%%mlops_train")
         ns = self.shell.user_ns
         tags = self._tags(args.tag)
         assigned = _assigned_names(cell)
