@@ -5,18 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
 from ..errors import NotFound
-
-
-def _q(part: object) -> str:
-    text = str(part)
-    if not text:
-        from ..errors import InvalidInput
-
-        raise InvalidInput("names, versions and ids in the API must be non-empty")
-    return quote(text, safe="")
+from .http import _q  # http.py imports this module lazily: no import cycle
 
 
 class HttpExplanations:
