@@ -12,7 +12,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from ..widgets.compare_figures import metric_dimension, param_dimension
-from ..widgets.theme import ERROR_RED, axis, color, figure_layout, fmt
+from ..widgets.theme import BEST_GOLD, ERROR_RED, axis, color, figure_layout, fmt
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -112,7 +112,7 @@ def _one_param(fig: go.Figure, key: str, xs: list[Any], ys: list[float | None],
         fig.add_trace(go.Scatter(
             x=[best_x if numeric else str(best_x)], y=[best[f"metrics.{metric}"]],
             mode="markers", name="best",
-            marker={"symbol": "star", "size": 18, "color": "#f2b701",
+            marker={"symbol": "star", "size": 18, "color": BEST_GOLD,
                     "line": {"width": 1, "color": "#7a5c00"}}))
     fig.update_layout(xaxis=axis(escape(key)), yaxis=axis(escape(metric)), showlegend=False)
 
@@ -149,7 +149,7 @@ def _heatmap(fig: go.Figure, keys: list[str], frame: Any, values: list[float | N
         fig.add_trace(go.Scatter(
             x=[str(best[f"params.{keys[1]}"])], y=[str(best[f"params.{keys[0]}"])],
             mode="markers", name="best", hoverinfo="skip",
-            marker={"symbol": "star-open", "size": 26, "color": "#f2b701",
+            marker={"symbol": "star-open", "size": 26, "color": BEST_GOLD,
                     "line": {"width": 3}}))
     fig.update_layout(xaxis=axis(escape(keys[1]), type="category"),
                       yaxis=axis(escape(keys[0]), type="category"), showlegend=False)

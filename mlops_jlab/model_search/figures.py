@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from ..widgets.theme import axis, color, figure_layout, fmt
+from ..widgets.theme import BEST_GOLD, axis, color, figure_layout, fmt
 from .space import FAMILIES
 from .trials import COMPLETE, FAILED, PRUNED, TrialRecord
 
@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from .metrics import Metric
-
-BEST_GOLD = "#f2b701"
 
 
 def _family_color(families: Sequence[str], family: str) -> str:

@@ -19,6 +19,7 @@ GRID_COLOR = "rgba(128, 128, 128, 0.25)"
 OK_GREEN = "#2e7d32"
 ERROR_RED = "#c62828"
 BUSY_BLUE = "#1565c0"
+BEST_GOLD = "#f2b701"  # the star on the best point of a sweep or search
 DIFF_BACKGROUND = "rgba(255, 193, 7, 0.18)"  # amber, translucent: light and dark themes
 BORDER = "var(--jp-border-color2, #ddd)"
 MUTED = "var(--jp-ui-font-color2, #777)"
