@@ -250,9 +250,30 @@ def _users_token(args: argparse.Namespace) -> int:
 def _audit_verify(args: argparse.Namespace) -> int:
     from .client.governance import verify_audit
 
-    result = verify_audit()
+    result = verify_audit(args.anchors)
     print(result)
     return 0 if result.ok else 1
+
+
+def _audit_anchor(args: argparse.Namespace) -> int:
+    from .client.governance import anchor_audit
+
+    result = anchor_audit(args.to, webhook=args.webhook)
+    if result is None:
+        print("the audit chain is empty: nothing to anchor")
+        return 0
+    print(result)
+    return 1 if result.webhook is not None and not result.webhook.get("ok") else 0
+
+
+def _audit_rotate_key(args: argparse.Namespace) -> int:
+    from .client.governance import rotate_audit_key
+
+    done = rotate_audit_key()
+    print(f"rotated the audit key: new key {done['key_id']} (was {done['previous_key_id']}),"
+          f" recorded as event #{done['seq']}; the old keys stay in {done['key_file']} to "
+          "verify older events")
+    return 0
 
 
 def _audit_export(args: argparse.Namespace) -> int:
@@ -295,11 +316,29 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "mode; admins, or yourself)")
     tokens.add_argument("user")
     tokens.set_defaults(func=_users_token)
-    audit = commands.add_parser("audit", help="the hash-chained audit trail")
+    audit = commands.add_parser("audit", help="the MAC-chained audit trail (docs/audit.md)")
     audit_commands = audit.add_subparsers(dest="action", required=True)
-    audit_commands.add_parser("verify", help="recompute the chain; exit 1 and say where "
-                                             "when an event was edited, deleted or "
-                                             "reordered").set_defaults(func=_audit_verify)
+    verifying = audit_commands.add_parser(
+        "verify", help="recompute the chain with the audit key and check the anchors; "
+                       "exit 1 and say where when an event was edited, deleted, reordered "
+                       "or rewritten, the chain was cut, or an anchor was forged or deleted")
+    verifying.add_argument("--anchors", metavar="LOCATION", default=None,
+                           help="folder or fsspec URL of the anchors to check (default: "
+                                "$MLOPS_JLAB_HOME/audit-anchors when it exists)")
+    verifying.set_defaults(func=_audit_verify)
+    anchoring = audit_commands.add_parser(
+        "anchor", help="write a signed anchor of the chain head (a new file; never "
+                       "overwrites one)")
+    anchoring.add_argument("--to", metavar="LOCATION", default=None,
+                           help="folder or fsspec URL (default "
+                                "$MLOPS_JLAB_HOME/audit-anchors)")
+    anchoring.add_argument("--webhook", metavar="URL", default=None,
+                           help="also POST the anchor to this URL (exit 1 if that fails)")
+    anchoring.set_defaults(func=_audit_anchor)
+    audit_commands.add_parser(
+        "rotate-key", help="switch to a fresh audit key (admins); the old keys stay in "
+                           "the key file to verify older events").set_defaults(
+        func=_audit_rotate_key)
     exporting = audit_commands.add_parser("export", help="write events to CSV or JSON")
     exporting.add_argument("-o", "--output", required=True)
     exporting.add_argument("--format", choices=["csv", "json"], default=None)

@@ -187,3 +187,10 @@ class RequestInProgress(Conflict):
     """The first request with this ``Idempotency-Key`` is still running: retry shortly."""
 
     code = "request_in_progress"
+
+
+class AuditKeyError(ConfigurationError):
+    """The audit key file is unusable: readable by others, malformed, or missing where
+    it must exist (rotation). The message names the file and the fix."""
+
+    code = "audit_key"

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from ..config import Settings
 from ..explain import ExplanationService
-from ..governance import AccessControl
+from ..governance import AccessControl, AuditLog
 from ..governance.approvals import PromotionService
 from ..governance.card import ModelCards
 from ..monitoring.alerts import AlertService
@@ -163,7 +163,8 @@ class LocalBackend(ServicesBackend):
         self.user = settings.user
         self.db = Database(settings.db_url)
         artifacts = open_artifact_store(settings.artifacts)
-        self.access = AccessControl(self.db, default_role=settings.default_role)
+        audit = AuditLog(self.db, key=settings.audit_key_file, anchors=settings.audit_anchors)
+        self.access = AccessControl(self.db, audit, default_role=settings.default_role)
         self.tracking = TrackingService(self.db, artifacts, self.access)
         self.registry = RegistryService(self.db, artifacts, self.tracking)
         self.explanations = ExplanationService(self.db, self.registry)

@@ -13,8 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InvalidInput
-from ..governance import AuditFilter, Permissions, User, Verification
+from ..errors import ConfigurationError, InvalidInput
+from ..governance import AuditFilter, AuditLog, Permissions, User, Verification
+from ..governance.anchors import AnchorResult
 from ..governance.approvals import Promotion
 from ..governance.card import ModelCard
 from ..governance.policy import Policy
@@ -142,10 +143,50 @@ def audit(*, actor: str | None = None, action: str | None = None,
     return frame
 
 
-def verify_audit() -> Verification:
-    """Recompute the hash chain; ``.ok`` is False and ``.problems`` names each edited,
-    deleted, reordered or truncated event."""
-    return backend().access.audit.verify()  # type: ignore[attr-defined,no-any-return]
+def verify_audit(anchors: str | None = None) -> Verification:
+    """Recompute the MAC chain with the audit key, and check the anchors at ``anchors``
+    (a folder or fsspec URL; default ``$MLOPS_JLAB_HOME/audit-anchors`` when it exists);
+    ``.ok`` is False and ``.problems`` names each edited, deleted, reordered, truncated,
+    rewritten or downgraded event and each forged or missing anchor.
+
+    In team mode the server verifies (with its own key and anchors); ``anchors`` then
+    raises :class:`ConfigurationError`."""
+    audit = backend().access.audit  # type: ignore[attr-defined]
+    if isinstance(audit, AuditLog):
+        return audit.verify(anchors)
+    if anchors is not None:
+        raise ConfigurationError("checking anchors takes the audit key: run the "
+                                 "verification where the store is (local mode), or let "
+                                 "the server check its configured anchors")
+    return audit.verify()  # type: ignore[no-any-return]
+
+
+def _local_audit(what: str) -> AuditLog:
+    audit = backend().access.audit  # type: ignore[attr-defined]
+    if not isinstance(audit, AuditLog):
+        raise ConfigurationError(f"{what} takes the store and its audit key file: run it "
+                                 "on the server's host (local mode), not over "
+                                 "MLOPS_JLAB_URI")
+    return audit
+
+
+def anchor_audit(location: str | None = None, *, webhook: str | None = None
+                 ) -> AnchorResult | None:
+    """Write a signed anchor of the audit chain's head to ``location`` (a folder or
+    fsspec URL; default ``$MLOPS_JLAB_HOME/audit-anchors``), and POST it to ``webhook``
+    if given; None when the chain is empty. Local mode only."""
+    b = backend()
+    return _local_audit("anchoring the audit chain").anchor(b.user, location,
+                                                            webhook=webhook)
+
+
+def rotate_audit_key() -> dict[str, Any]:
+    """Switch the audit chain to a fresh key (admins; local mode only): records
+    ``audit.key_rotate`` MACed with the old key, and keeps the old keys in the key file
+    so older events still verify. ``{"seq", "previous_key_id", "key_id", "key_file"}``."""
+    _local_audit("rotating the audit key")
+    b = backend()
+    return b.access.rotate_audit_key(b.user)  # type: ignore[attr-defined,no-any-return]
 
 
 def export_audit(path: str, *, format: str | None = None, **filters: Any) -> str:

@@ -61,7 +61,9 @@ class HttpAudit:
     def verify(self) -> Verification:
         body = self.http.json("GET", "/audit/verify")
         return Verification(body["ok"], body["events"], body["head"],
-                            [ChainProblem(**p) for p in body["problems"]])
+                            [ChainProblem(**p) for p in body["problems"]],
+                            legacy=body.get("legacy", 0), key_ids=body.get("key_ids", []),
+                            anchors=body.get("anchors"))
 
 
 class HttpAccess:
