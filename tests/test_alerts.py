@@ -65,6 +65,10 @@ def deployed(mlops_home, cancer):
     ({"kind": "drift_share", "threshold": 0.5, "webhook": "ftp://example.com/x"}, "webhook"),
     ({"kind": "drift_share", "threshold": 0.5, "webhook": "http://127.0.0.1:9/x"}, "webhook"),
     ({"kind": "drift_share", "threshold": 0.5, "webhook": "http://10.1.2.3/x"}, "webhook"),
+    ({"kind": "drift_share", "threshold": 0.5, "webhook": "http://[64:ff9b::7f00:1]/x"},
+     "webhook"),  # NAT64 to loopback
+    ({"kind": "drift_share", "threshold": 0.5, "webhook": "http://[::127.0.0.1]/x"},
+     "webhook"),  # IPv4-compatible loopback
 ])
 def test_rules_are_checked(rule, field, monkeypatch):
     monkeypatch.delenv("MLOPS_JLAB_ALLOW_PRIVATE_WEBHOOKS", raising=False)

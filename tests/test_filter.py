@@ -3,7 +3,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlops_jlab.errors import FilterError, OrderByError
-from mlops_jlab.tracking.filter import BoolOp, Comparison, Not, parse, parse_order_by
+from mlops_jlab.tracking.filter import (
+    MAX_DEPTH,
+    BoolOp,
+    Comparison,
+    Not,
+    parse,
+    parse_order_by,
+)
 
 
 def test_parses_comparisons_and_precedence():
@@ -60,6 +67,25 @@ def test_errors_point_at_the_position(text, position, fragment):
     assert info.value.position == position
     assert fragment in info.value.message
     assert str(info.value).splitlines()[-1] == " " * position + "^"
+
+
+@pytest.mark.parametrize("text", [
+    "(" * 400 + "metrics.a > 1" + ")" * 400,
+    "not " * 300 + "metrics.a > 1",
+    "(not " * 200 + "metrics.a > 1" + ")" * 200,
+])
+def test_deep_nesting_is_a_filter_error_naming_the_limit_and_position(text):
+    with pytest.raises(FilterError) as info:
+        parse(text)
+    assert f"more than {MAX_DEPTH} deep" in info.value.message
+    assert info.value.position is not None and 0 < info.value.position < len(text)
+    assert f"position {info.value.position}" in info.value.message
+
+
+def test_nesting_up_to_the_limit_parses():
+    text = "(" * (MAX_DEPTH - 1) + "not metrics.a > 1" + ")" * (MAX_DEPTH - 1)
+    node = parse(text)
+    assert isinstance(node, Not) and node.operand.field.key == "a"
 
 
 def test_order_by():

@@ -92,6 +92,19 @@ def test_drift_of_logged_traffic_against_the_training_data(deployed):
     assert not mlops.drift_report(X, X.sample(300, random_state=2)).summary["dataset_drift"]
 
 
+@pytest.mark.both_backends
+def test_only_a_stored_report_joins_the_history_and_the_audit_trail(deployed):
+    b = deployed[0]
+    for _ in range(2):  # over REST: GETs, which record nothing
+        mlops.drift_report("cancer-mon", window="1h", store=False)
+    assert len(mlops.drift_history("cancer-mon")) == 0
+    assert len(mlops.audit(action="drift.record")) == 0
+    mlops.drift_report("cancer-mon", window="1h")  # over REST: a POST
+    assert len(mlops.drift_history("cancer-mon")) == 1
+    (event,) = mlops.audit(action="drift.record").to_dict(orient="records")
+    assert event["actor"] == b.user and event["target"] == "cancer-mon"
+
+
 def test_drift_errors_name_the_problem(deployed, cancer):
     b, _model, X, y = deployed
     with pytest.raises(NotFound):
@@ -165,8 +178,19 @@ async def test_rest_drift_history_feedback_and_performance(jp_fetch, mlops_home,
 
     report = await call("monitoring", "rest-mon", "drift", params={"window": "1h"})
     assert report["summary"]["current_rows"] == 300 and len(report["columns"]) == 30
+    again = await call("monitoring", "rest-mon", "drift", params={"window": "1h"})
+    assert again["summary"] == report["summary"]
+    # GETs have no side effects: nothing recorded, nothing audited
+    assert (await call("monitoring", "rest-mon", "drift", "history"))["history"] == []
+    assert len(mlops.audit(action="drift.record")) == 0
+    posted = await jp_fetch("mlops", "api", "monitoring", "rest-mon", "drift", method="POST",
+                            body=b"", params={"window": "1h"})
+    assert posted.code == 201
+    assert json.loads(posted.body)["summary"] == report["summary"]  # same answer shape
     history = await call("monitoring", "rest-mon", "drift", "history")
-    assert len(history["history"]) == 1
+    assert len(history["history"]) == 1 and history["history"][0]["rows"] == 300
+    (event,) = mlops.audit(action="drift.record").to_dict(orient="records")
+    assert event["target"] == "rest-mon"
     column = report["columns"][0]["column"]
     custom = await call("monitoring", "rest-mon", "drift", params={
         "window": "1h", "store": "false", "drift_share": "0.2",
@@ -187,6 +211,10 @@ async def test_rest_drift_history_feedback_and_performance(jp_fetch, mlops_home,
                       (("monitoring", "rest-mon", "drift"),
                        {"params": {"tests": json.dumps({"nope": "ks"})}}),
                       (("monitoring", "rest-mon", "drift"), {"params": {"drift_share": "2"}}),
+                      # a GET that asks to record is told to POST
+                      (("monitoring", "rest-mon", "drift"), {"params": {"store": "true"}}),
+                      (("monitoring", "rest-mon", "drift"),
+                       {"method": "POST", "body": b"", "params": {"window": "x"}}),
                       (("monitoring", "nope", "drift"), {}),
                       (("deployments", "rest-mon", "feedback"),
                        {"method": "POST", "body": json.dumps({"request_ids": "a"})})):
@@ -194,6 +222,7 @@ async def test_rest_drift_history_feedback_and_performance(jp_fetch, mlops_home,
             await jp_fetch("mlops", "api", *parts, **kw)
         assert info.value.code in (400, 404)
         assert "message" in json.loads(info.value.response.body)
+    assert len((await call("monitoring", "rest-mon", "drift", "history"))["history"]) == 1
 
 
 def test_roc_auc_when_the_requests_asked_for_probabilities(deployed):

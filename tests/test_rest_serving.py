@@ -49,6 +49,11 @@ async def test_deploy_predict_update_events_and_stop(jp_fetch, mlops_home):
     code, body = await fails(jp_fetch, "cancer-rest", "predict", method="POST",
                              body={"inputs": [{"nope": 1}]})
     assert code == 422 and body["problems"]
+    columns = list(X.columns)  # a column named twice: 422 naming it, not a worker 500
+    code, body = await fails(jp_fetch, "cancer-rest", "predict", method="POST", body={
+        "dataframe_split": {"columns": [*columns, columns[0]],
+                            "data": [[*X.iloc[0].tolist(), 1.0]]}})
+    assert code == 422 and body["problems"] == [f"duplicate column {columns[0]!r}"]
     _, listed = await call(jp_fetch)
     (item,) = listed["deployments"]
     assert item["name"] == "cancer-rest" and "token" not in item

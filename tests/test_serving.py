@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -135,6 +136,73 @@ def test_worker_serves_checks_inputs_and_logs(serving, controller, cancer):
     logged = serving.predictions("cancer-web")
     assert {p["version"] for p in logged} == {1} and logged[0]["latency_ms"] > 0
     assert len(logged[-1]["inputs"]) == 3
+
+
+def _trickle(sock, data, every=0.2, deadline=60.0):
+    """Send ``data`` one byte every ``every`` seconds, reading whatever comes back, until
+    the server closes the connection; what it answered (AssertionError if it never
+    closes within ``deadline``)."""
+    sock.settimeout(every)
+    answer, sent = b"", 0
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            chunk = None
+        except ConnectionResetError:
+            return answer
+        if chunk == b"":
+            return answer  # closed by the worker
+        if chunk:
+            answer += chunk
+            continue
+        if not data:
+            continue  # an idle client
+        try:
+            sock.sendall(data[sent % len(data):][:1])
+        except (BrokenPipeError, ConnectionResetError):
+            return answer
+        sent += 1
+    raise AssertionError(f"the worker kept a slow connection open (answered {answer!r})")
+
+
+def test_a_slow_body_gets_408_and_slow_headers_a_closed_connection(serving, cancer,
+                                                                  mlops_home, monkeypatch):
+    """Slowloris: a real worker drops clients that trickle their headers or body."""
+    monkeypatch.setenv("MLOPS_JLAB_BODY_TIMEOUT", "1")
+    monkeypatch.setenv("MLOPS_JLAB_HEADER_TIMEOUT", "1")
+    X, y = cancer
+    _version(X, y)
+    ctl = DeploymentController(serving, log_dir=str(mlops_home / "logs"), interval=0.2)
+    ctl.start()  # after the settings: its workers get this environment
+    try:
+        deployment, token = serving.deploy("cancer", 1, "alice", name="cancer-slow")
+        _ready(ctl, "cancer-slow")
+        port = deployment.port
+        body = json.dumps({"inputs": X.head(1).to_dict(orient="records")}).encode()
+        head = (f"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as slow_body:
+            slow_body.sendall(head + body[:5])
+            answer = _trickle(slow_body, body[5:])
+        status_line, _, rest = answer.partition(b"\r\n")
+        assert status_line.startswith(b"HTTP/1.1 408"), answer
+        assert json.loads(rest.partition(b"\r\n\r\n")[2])["error"] == "request_timeout"
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as slow_head:
+            slow_head.sendall(head[:20])
+            assert b"HTTP/1.1 200" not in _trickle(slow_head, b"X-Slow: y\r\n" * 1000)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as idle:
+            assert _trickle(idle, b"") == b""  # connected, never sent a byte
+        # the worker still serves everyone else
+        status, answer_body = _post(deployment.url, json.loads(body), token)
+        assert status == 200 and len(answer_body["predictions"]) == 1
+        # the refused request is logged, as every refused one (the error rate)
+        _wait(lambda: any(p["status"] == 408 for p in serving.predictions("cancer-slow")),
+              timeout=30)
+    finally:
+        ctl.stop()
 
 
 def test_canary_split_and_shadow(serving, controller, cancer):

@@ -90,6 +90,39 @@ def test_malformed_bodies_are_value_errors(body):
         body_rows(body)
 
 
+@pytest.mark.parametrize("columns, named", [
+    (["a", None], "None"),
+    ([1, "1"], "1"),
+    (["a", {"b": 1}], "{'b': 1}"),
+    (["a", ["b"]], "['b']"),
+    (["a", True], "True"),
+])
+def test_column_names_that_are_not_strings_are_refused_by_name(columns, named):
+    body = {"dataframe_split": {"columns": columns, "data": [[1.0] * len(columns)]}}
+    with pytest.raises(ValueError, match="must hold column names") as info:
+        body_rows(body)
+    assert named in str(info.value)
+
+
+@pytest.mark.parametrize("signed", [True, False])
+@pytest.mark.parametrize("body, twice", [
+    ({"dataframe_split": {"columns": ["a", "b", "n", "a"], "data": [[1.0, 2.0, 1, 3.0]]}},
+     ["a"]),
+    ({"dataframe_split": {"columns": ["b", "a", "b", "n", "a", "a"],
+                          "data": [[1.0, 2.0, 1.0, 1, 2.0, 2.0]]}}, ["b", "a"]),
+    ({"dataframe_split": {"columns": ["a", "a"], "data": [[1.0, 2.0], [3.0, 4.0]]}}, ["a"]),
+])
+def test_duplicate_column_names_are_a_schema_mismatch_naming_them(numeric, signed, body,
+                                                                   twice):
+    loaded, _ = numeric
+    if not signed:  # without a signature the duplicates must not reach the model either
+        loaded = LoadedModel(loaded.model, {})
+    with pytest.raises(SchemaMismatch) as info:
+        InputPlan(loaded).prepare(body)
+    assert info.value.problems == [f"duplicate column {c!r}" for c in twice]
+    assert "duplicate column names" in info.value.message
+
+
 def test_models_that_need_column_names_get_a_frame():
     X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0] * 5, "b": [1.0, 0.0, 1.0, 0.0] * 5})
     y = [0, 1] * 10

@@ -92,6 +92,28 @@ def test_proba_on_a_regressor_is_refused_and_predictions_are_logged_column_split
     assert row["outputs"].tolist() == ok[2]["predictions"] and row["version"] == 1
 
 
+def test_duplicate_column_names_are_a_json_422_naming_them():
+    import pyarrow as pa
+
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 2.0]})
+    model = LinearRegression().fit(X, [0.0, 1.0, 2.0, 3.5])
+    twins = pa.table([pa.array([1.0]), pa.array([2.0]), pa.array([3.0])],
+                     names=["a", "b", "a"])
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, twins.schema) as writer:
+        writer.write_table(twins)
+    answers = _post_raw_all(_worker(model, X, []), [
+        ("/v1/predict", json.dumps({"dataframe_split": {
+            "columns": ["a", "b", "a"], "data": [[1.0, 2.0, 3.0]]}}).encode(),
+         "application/json"),
+        ("/v1/predict", sink.getvalue().to_pybytes(), "application/vnd.apache.arrow.stream"),
+    ])
+    for status, content_type, body in answers:
+        assert (status, content_type) == (422, "application/json")
+        assert body["error"] == "schema_mismatch"
+        assert body["problems"] == ["duplicate column 'a'"]
+
+
 def test_arrow_bodies_answer_like_json_ones():
     X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0] * 3, "b": [1.0, 0.0, 1.0, 2.0] * 3})
     model = LogisticRegression().fit(X, [0, 1, 1, 0] * 3)

@@ -516,7 +516,7 @@ export interface DriftContext {
   rows?: number | null;
 }
 
-/** `GET monitoring/{name}/drift`. */
+/** `GET` (or `POST`) `monitoring/{name}/drift`. */
 export interface DriftReport {
   summary: DriftSummary;
   columns: ColumnDrift[];
@@ -534,7 +534,7 @@ export interface DriftQuery {
   rows?: number;
   start?: EpochMs;
   end?: EpochMs;
-  /** Record the report in the drift history (the server's default: true). */
+  /** Record the report in the drift history (a POST; default: compute only). */
   store?: boolean;
 }
 
@@ -1600,21 +1600,23 @@ export class MlopsClient {
 
   /**
    * `GET monitoring/{name}/drift`: drift of the deployment's logged inputs against
-   * the training data of the version it serves, recorded in the history unless
-   * `store` is false. A version without a training dataset rejects with a 422
-   * `invalid` whose message says how to log one.
+   * the training data of the version it serves (computed, not recorded); with
+   * `store: true`, `POST monitoring/{name}/drift` computes it and records it in the
+   * history. A version without a training dataset rejects with a 422 `invalid` whose
+   * message says how to log one.
    */
   drift(name: string, query: DriftQuery = {}): Promise<DriftReport> {
-    return this._get<DriftReport>(
+    const url =
       this.url('monitoring', name, 'drift') +
-        buildQuery({
-          window: query.window,
-          rows: query.rows,
-          start: query.start,
-          end: query.end,
-          store: query.store === false ? 'false' : undefined
-        })
-    );
+      buildQuery({
+        window: query.window,
+        rows: query.rows,
+        start: query.start,
+        end: query.end
+      });
+    return query.store === true
+      ? this._request<DriftReport>('POST', url)
+      : this._get<DriftReport>(url);
   }
 
   /** `GET monitoring/{name}/drift/history?limit=` (newest first) */

@@ -457,13 +457,10 @@ test('monitoring routes: drift, history, performance and feedback URLs and bodie
   assert.deepEqual(
     calls.map(c => [c.init.method, c.url, c.init.body ?? null]),
     [
-      [
-        'GET',
-        `${api}/monitoring/churn%20prod/drift?window=15m&store=false`,
-        null
-      ],
+      ['GET', `${api}/monitoring/churn%20prod/drift?window=15m`, null],
       ['GET', `${api}/monitoring/d/drift`, null],
-      ['GET', `${api}/monitoring/d/drift?rows=500`, null],
+      // recording is a write: a POST, never a GET with side effects
+      ['POST', `${api}/monitoring/d/drift?rows=500`, null],
       ['GET', `${api}/monitoring/churn%20prod/drift/history?limit=50`, null],
       ['GET', `${api}/monitoring/d/drift/history`, null],
       ['GET', `${api}/monitoring/d/performance?window=7d&bucket=6h`, null],

@@ -37,7 +37,8 @@ def drift_report(target: Any, current: pd.DataFrame | Iterable[pd.DataFrame] | N
     if isinstance(target, str):
         if current is None:
             return monitoring.drift(target, window=window, rows=rows, tests=tests,
-                                    drift_share=drift_share, store=store)
+                                    drift_share=drift_share, store=store,
+                                    user=backend().user)
         try:
             dep = backend().serving.get(target)
             model, ref = dep.model, dep.main_version

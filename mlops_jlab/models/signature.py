@@ -74,6 +74,18 @@ def column_kind(dtype: str) -> str:
     return "text"  # object, str, string, category
 
 
+def check_unique_columns(frame: pd.DataFrame) -> None:
+    """Raise :class:`~mlops_jlab.errors.SchemaMismatch` naming every column name that
+    occurs more than once in ``frame`` (a column cannot be told apart from its twin)."""
+    from ..errors import SchemaMismatch
+
+    twice = frame.columns[frame.columns.duplicated()].unique()
+    if len(twice):
+        problems = [f"duplicate column {c!r}" for c in twice]
+        raise SchemaMismatch("input has duplicate column names: " + "; ".join(problems),
+                             problems=problems)
+
+
 # (expected kind, given kind) pairs converted without loss
 _SAFE = {("float", "int"), ("float", "bool"), ("int", "bool"), ("text", "text")}
 
@@ -101,6 +113,7 @@ def enforce_signature(signature: Signature, data: Any) -> pd.DataFrame:
                 f"shape {arr.shape}", problems=[f"shape {arr.shape}"])
         frame = pd.DataFrame(arr, columns=[c["name"] for c in signature.inputs])
         frame = frame.infer_objects()
+    check_unique_columns(frame)
     expected = [c["name"] for c in signature.inputs]
     problems = [f"missing column {c!r}" for c in expected if c not in frame.columns]
     problems += [f"unexpected column {c!r}" for c in frame.columns if c not in expected]

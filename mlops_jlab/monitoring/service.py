@@ -173,9 +173,13 @@ class MonitoringService:
     def drift(self, deployment: str, *, window: str | None = None, start: int | None = None,
               end: int | None = None, rows: int | None = None,
               tests: Mapping[str, Any] | None = None, drift_share: float = 0.5,
-              store: bool = True) -> DriftReport:
+              store: bool = True, user: str | None = None) -> DriftReport:
         """Drift of a deployment's logged inputs against the training data of the
-        version it serves; stored in the drift history unless ``store=False``."""
+        version it serves; stored in the drift history unless ``store=False``.
+
+        A report stored for a ``user`` takes the monitor permission on the model and is
+        audited (``drift.record``); without a user it is the platform's own (the monitor
+        loop's alert rules)."""
         dep = self.serving.get(deployment)
         mv = self.registry.get_version(dep.model, dep.main_version)
         version = int(mv.version)
@@ -196,15 +200,23 @@ class MonitoringService:
         report.context = {"deployment": deployment, "model": dep.model, "version": version,
                           "window": window, "start": start, "end": end, "rows": rows}
         if store:
-            self._store(deployment, version, start, end, report)
+            self._store(deployment, version, start, end, report, dep.model, user)
         return report
 
     def _store(self, deployment: str, version: int, start: int | None, end: int | None,
-               report: DriftReport) -> None:
+               report: DriftReport, model: str, user: str | None) -> None:
         summary = report.summary
+        at = now_ms()
         with self.db.write() as conn:
+            if user is not None:
+                self.serving.access.require(conn, user, "monitor", ("model", model))
+                self.serving.audit.append(
+                    conn, user, "drift.record", "deployment", deployment, None,
+                    {"version": version, "window_start": start, "window_end": end,
+                     "rows": int(report.current_rows), "share": float(summary["share"])},
+                    time=at)
             conn.execute(insert(s.drift_reports).values(
-                deployment=deployment, version=version, computed_at=now_ms(),
+                deployment=deployment, version=version, computed_at=at,
                 window_start=start, window_end=end, rows=int(report.current_rows),
                 share=float(summary["share"]), dataset_drift=int(bool(summary["dataset_drift"])),
                 report={"summary": summary, "columns": [

@@ -2,6 +2,7 @@
 
 A webhook URL must be http(s) with a host name; every address it resolves to must be a
 public one. Loopback, private, link-local, multicast, reserved and unspecified addresses
+(also when an IPv6 address embeds one: IPv4-mapped or -compatible, NAT64, 6to4, Teredo)
 are refused unless ``MLOPS_JLAB_ALLOW_PRIVATE_WEBHOOKS=1`` (or the server trait
 ``c.MlopsJlab.allow_private_webhooks``) says otherwise. The check runs when a rule is
 saved and again before each delivery (the name may resolve elsewhere by then), and the
@@ -29,6 +30,40 @@ def private_allowed() -> bool:
                                                                                "yes")
 
 
+# IPv6 ranges whose last 32 bits are an IPv4 address that a translator, a tunnel or the
+# host itself may reach: IPv4-compatible (::/96, deprecated), IPv4-mapped, SIIT
+# IPv4-translated and the well-known NAT64 prefix
+_LAST_32_BITS = [ipaddress.IPv6Network(n) for n in (
+    "::/96", "::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96")]
+# local-use NAT64 (RFC 8215): the operator's own translator, to whatever it is set up for
+_NEVER_PUBLIC = [ipaddress.IPv6Network("64:ff9b:1::/48")]
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries: the last 32 bits of the IPv4-compatible,
+    IPv4-mapped, IPv4-translated and NAT64 (``64:ff9b::/96``) forms, the 6to4 gateway
+    (``2002::/16``) and the Teredo server and client (``2001::/32``)."""
+    out = [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+           for net in _LAST_32_BITS if ip in net]
+    if ip.sixtofour is not None:
+        out.append(ip.sixtofour)
+    if ip.teredo is not None:
+        out.extend(ip.teredo)
+    return out
+
+
+def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether a webhook may go to ``ip``: a global unicast address that embeds no
+    loopback, private, link-local, multicast, reserved or unspecified IPv4 address."""
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in net for net in _NEVER_PUBLIC):
+            return False
+        return all(v4.is_global and not v4.is_multicast for v4 in embedded_ipv4(ip))
+    return True
+
+
 def check_url(url: str, allow_private: bool | None = None) -> tuple[urllib.parse.SplitResult,
                                                                    str]:
     """The parsed URL and the address to connect to; InvalidInput says what is wrong."""
@@ -54,10 +89,7 @@ def check_url(url: str, allow_private: bool | None = None) -> tuple[urllib.parse
     addresses = sorted({str(info[4][0]) for info in infos})
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
-        mapped = getattr(ip, "ipv4_mapped", None) or getattr(ip, "sixtofour", None)
-        public = ip.is_global and not ip.is_multicast and (
-            mapped is None or (mapped.is_global and not mapped.is_multicast))
-        if not allow and not public:
+        if not allow and not is_public(ip):
             raise InvalidInput(
                 f"webhook {parts.hostname} resolves to {ip}, a loopback, private or "
                 "reserved address; set MLOPS_JLAB_ALLOW_PRIVATE_WEBHOOKS=1 to allow it",

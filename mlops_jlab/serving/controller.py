@@ -243,8 +243,8 @@ class DeploymentController:
         if zygote is not None:
             try:  # forked from a preloaded process: no imports on the way to ready
                 process = zygote.spawn("mlops_jlab.serving.worker",
-                                       [*args, "--fd", str(CHILD_FD)], self.env, log_path,
-                                       sock)
+                                       [*args, "--fd", str(CHILD_FD), "--parent-pid",
+                                        str(zygote.process.pid)], self.env, log_path, sock)
             except (OSError, RuntimeError):
                 log.warning("mlops_jlab: worker zygote unavailable; starting %s directly",
                             name, exc_info=True)
@@ -253,7 +253,8 @@ class DeploymentController:
             with open(log_path, "ab") as out:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "mlops_jlab.serving.worker", *args,
-                     "--fd", str(fd)], env=self.env, stdout=out, stderr=out,
+                     "--fd", str(fd), "--parent-pid", str(os.getpid())],
+                    env=self.env, stdout=out, stderr=out,
                     start_new_session=True, pass_fds=(fd,))
         return Replica(name, revision, index, process, ready_file=ready_file)
 

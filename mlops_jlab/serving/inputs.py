@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..models.loaded import LoadedModel
-from ..models.signature import column_kind, enforce_signature
+from ..models.signature import check_unique_columns, column_kind, enforce_signature
 
 _NUMBER_KINDS = ("float", "int")
 
@@ -74,11 +74,15 @@ def body_rows(body: Any) -> tuple[list[str] | None, list[Any]]:
                 not isinstance(split.get("data"), list) or not split["data"]:
             raise ValueError("'dataframe_split' needs 'columns' (list) and 'data' "
                              "(non-empty list of rows)")
+        names = [c for c in split["columns"] if not isinstance(c, str)]
+        if names:
+            raise ValueError("'dataframe_split.columns' must hold column names (strings), "
+                             f"not {', '.join(repr(n) for n in names[:5])}")
         width = len(split["columns"])
         if any(not isinstance(r, list) or len(r) != width for r in split["data"]):
             raise ValueError("every row of 'dataframe_split.data' must have one value per "
                              "column")
-        return [str(c) for c in split["columns"]], split["data"]
+        return list(split["columns"]), split["data"]
     raise ValueError("expected 'inputs', 'dataframe_split' or 'dataframe_records'")
 
 
@@ -192,6 +196,7 @@ class InputPlan:
     def _checked_frame(self, frame: pd.DataFrame) -> Inputs:
         from ..errors import SchemaMismatch
 
+        check_unique_columns(frame)  # SchemaMismatch naming them, as every other problem
         sig = self.model.signature
         inputs = enforce_signature(sig, frame) if sig else frame
         problems = non_finite_problems(inputs)

@@ -12,6 +12,12 @@ deployment's port with ``SO_REUSEPORT`` so replicas share it, and serves:
   ``?proba=true`` / ``?explain=true``) carries big batches without text to parse.
 - ``GET /v1/health`` and ``GET /v1/metadata``.
 
+Slow clients are bounded: the request line and headers must arrive within
+``MLOPS_JLAB_HEADER_TIMEOUT`` seconds of the connection (or of the previous answer on a
+kept-alive one), else the connection is closed; a body within ``MLOPS_JLAB_BODY_TIMEOUT``
+seconds of its headers, else the answer is 408 and the connection is closed (30 s each by
+default).
+
 Canary and shadow are decided here, per request. Predictions are logged through a
 buffer flushed by a background task, never on the request path.
 """
@@ -34,7 +40,7 @@ import numpy as np
 import orjson
 from aiohttp import web
 
-from ..errors import SchemaMismatch
+from ..errors import ConfigurationError, SchemaMismatch
 from ..models.loaded import LoadedModel
 from ..store import codec
 from .explainers import WorkerExplainers
@@ -42,9 +48,25 @@ from .inputs import ARROW_STREAM, InputPlan, Inputs, silence_feature_name_warnin
 from .pii import PiiPolicy
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
+DEFAULT_BODY_TIMEOUT = 30.0
+DEFAULT_HEADER_TIMEOUT = 30.0
 FLUSH_SECONDS = 0.5
 DRAIN_SECONDS = 1.0
 FLUSHER = web.AppKey("flusher", asyncio.Task)
+
+
+def env_seconds(name: str, default: float) -> float:
+    """A positive number of seconds from the environment variable ``name``."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise ConfigurationError(f"{name} must be a positive number of seconds, not {raw!r}")
+    return value
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
@@ -64,7 +86,8 @@ class Worker:
                  shadow: int | None, token_hash: str, log_sink: Any,
                  max_body: int = DEFAULT_MAX_BODY, internal_token: str | None = None,
                  pii: PiiPolicy | None = None,
-                 explain_backgrounds: dict[int, dict[str, Any] | None] | None = None) -> None:
+                 explain_backgrounds: dict[int, dict[str, Any] | None] | None = None,
+                 body_timeout: float = DEFAULT_BODY_TIMEOUT) -> None:
         self.deployment = deployment
         self.revision = revision
         self.replica = replica
@@ -78,6 +101,8 @@ class Worker:
         #: gets the real values)
         self.pii = pii
         self.max_body = max_body
+        #: seconds a request body may take to arrive (slow bodies hold a connection)
+        self.body_timeout = body_timeout
         self.plans = {v: InputPlan(m) for v, m in models.items()}
         #: per-row explainers, built at the first ``"explain": true`` request of a version
         self.explainers = WorkerExplainers(models, self.plans, explain_backgrounds or {})
@@ -151,7 +176,13 @@ class Worker:
                                       time.time(), status))
             return _error(status, code, message, **extra)
 
-        raw = await request.read()
+        try:
+            raw = await asyncio.wait_for(request.read(), self.body_timeout)
+        except asyncio.TimeoutError:
+            timed_out = refuse(408, "request_timeout", "the request body did not arrive "
+                               f"within {self.body_timeout:g} s")
+            timed_out.force_close()  # the rest of the body may still be on its way
+            return timed_out
         arrow = request.content_type == ARROW_STREAM
         body: Any = None
         if arrow:  # binary columns: no text to parse (params in the query string)
@@ -298,7 +329,8 @@ def build_worker(name: str, revision: int, replica: int) -> tuple[Worker, int]:
     worker = Worker(name, revision, replica, models, desired["traffic"], desired.get("shadow"),
                     serving.token_hash_of(name), serving.log_predictions, max_body,
                     serving.internal_token(name), serving.pii_policy(name, desired),
-                    explain_backgrounds=backgrounds)
+                    explain_backgrounds=backgrounds,
+                    body_timeout=env_seconds("MLOPS_JLAB_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT))
     return worker, deployment.port
 
 
@@ -330,7 +362,8 @@ def build_bundle_worker(bundle: str, replica: int) -> Worker:
         key = spec.get("pii_key")
         pii = PiiPolicy(desired["pii"], bytes.fromhex(key) if key else None)
     return Worker(spec["name"], spec["revision"], replica, models, desired["traffic"],
-                  desired.get("shadow"), spec["token_sha256"], log_sink, max_body, pii=pii)
+                  desired.get("shadow"), spec["token_sha256"], log_sink, max_body, pii=pii,
+                  body_timeout=env_seconds("MLOPS_JLAB_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT))
 
 
 def prepare_process() -> None:
@@ -353,7 +386,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fd", type=int, help="accept on this inherited listening socket")
     parser.add_argument("--ready-file", help="write this process's pid here once serving")
     parser.add_argument("--host", default=os.environ.get("MLOPS_JLAB_SERVE_HOST", "127.0.0.1"))
+    parser.add_argument("--parent-pid", type=int,
+                        help="exit once this is no longer the parent process (default: the "
+                             "parent at start)")
     args = parser.parse_args(argv)
+    # the parent as of now, before loading models: a controller that dies while they
+    # load is noticed once serving starts
+    parent = args.parent_pid if args.parent_pid is not None else os.getppid()
     prepare_process()
     if args.bundle:
         worker, port = build_bundle_worker(args.bundle, args.replica), args.port or 8080
@@ -367,8 +406,14 @@ def main(argv: list[str] | None = None) -> None:
     else:
         sock = reuse_port_socket(port, args.host)
 
+    # aiohttp closes a connection whose next request has not fully arrived when its
+    # keep-alive timer ends (the timer runs from the connection's start and from each
+    # answer; bytes trickling in do not extend it): it bounds slow headers
+    header_timeout = env_seconds("MLOPS_JLAB_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT)
+
     async def serve() -> None:
-        runner = web.AppRunner(worker.app(), access_log=None)
+        runner = web.AppRunner(worker.app(), access_log=None,
+                               keepalive_timeout=header_timeout)
         await runner.setup()
         site = web.SockSite(runner, sock)
         await site.start()
@@ -379,7 +424,6 @@ def main(argv: list[str] | None = None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        parent = os.getppid()
 
         async def watch_parent() -> None:
             # a controller's worker never outlives it: no orphan keeps serving old state

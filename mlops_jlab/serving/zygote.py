@@ -6,9 +6,15 @@ and talks to it over a Unix ``SOCK_SEQPACKET`` pair: a ``spawn`` message carries
 worker's arguments, environment and log file, with the deployment's listening socket
 passed along as a file descriptor (``SCM_RIGHTS``). The zygote forks; the child becomes
 the worker (its own session, its log on stdout/stderr, the given environment). The zygote
-reaps its children and reports every exit code back. It exits when the controller's end
-of the pair closes (the controller process ended); its workers notice that their parent
-changed and shut down, as workers started directly do when their controller dies.
+reaps its children and reports every exit code back.
+
+Nothing outlives the controller's process, however it ends (a clean stop, SIGTERM
+without the extension's stop hooks, SIGKILL): the zygote exits when the controller's
+end of the pair closes, when its parent process changes (a watchdog, checked every
+:data:`WATCH_SECONDS`) or, on Linux, at once by ``PR_SET_PDEATHSIG`` when it was started
+from the main thread; it sends SIGTERM to the workers it forked when it exits, and each
+worker also gets ``PR_SET_PDEATHSIG`` (SIGTERM) and watches its parent, so a worker
+still loading its models when the zygote dies ends too.
 """
 
 from __future__ import annotations
@@ -34,11 +40,32 @@ PRELOAD = (
 )
 MESSAGE = 1 << 20
 CHILD_FD = 3  # where a child finds the listening socket
+WATCH_SECONDS = 0.5  # how often the zygote checks that its parent is still there
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> bool:
+    """Ask Linux to send ``sig`` to this process when the thread that started it ends
+    (``prctl(PR_SET_PDEATHSIG)``); False where that is not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 # ---------------------------------------------------------------- the zygote process
-def main(control_fd: int) -> None:
-    """Preload, say ready, then fork workers on request until the controller goes."""
+def main(control_fd: int, parent: int | None = None, deathsig: bool = False) -> None:
+    """Preload, say ready, then fork workers on request until the controller goes
+    (its end of the pair closes, or ``parent`` is no longer this process's parent)."""
+    if deathsig:
+        die_with_parent()
+    if parent is not None and os.getppid() != parent:
+        return  # the controller's process ended before this one got here
     control = socket.socket(fileno=control_fd)
     if sys.path and sys.path[0] == "":  # ``-c``: pin the start folder, as ``-m`` does
         sys.path[0] = os.getcwd()
@@ -50,24 +77,35 @@ def main(control_fd: int) -> None:
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the controller decides when we end
+    signal.signal(signal.SIGTERM, _exit_on_signal)  # ... or SIGTERM: end the workers too
     control.send(json.dumps({"op": "ready", "pid": os.getpid()}).encode())
     selector = selectors.DefaultSelector()
     selector.register(control, selectors.EVENT_READ)
     selector.register(wake_r, selectors.EVENT_READ)
-    while True:
-        for key, _ in selector.select():
-            if key.fileobj is control:
-                data, fds, _flags, _addr = socket.recv_fds(control, MESSAGE, 4)
-                if not data:
-                    return  # the controller's process ended
-                _fork(json.loads(data), fds, control, (wake_r, wake_w))
-            else:
-                with contextlib.suppress(BlockingIOError):
-                    os.read(wake_r, 512)
-        _reap(control)
+    children: set[int] = set()
+    try:
+        while parent is None or os.getppid() == parent:
+            for key, _ in selector.select(WATCH_SECONDS):
+                if key.fileobj is control:
+                    data, fds, _flags, _addr = socket.recv_fds(control, MESSAGE, 4)
+                    if not data:
+                        return  # the controller's process ended
+                    children.add(_fork(json.loads(data), fds, control, (wake_r, wake_w)))
+                else:
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(wake_r, 512)
+            _reap(control, children)
+    finally:
+        for pid in children:  # no worker outlives the zygote
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
 
 
-def _reap(control: socket.socket) -> None:
+def _exit_on_signal(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)  # through ``main``'s ``finally``: workers get SIGTERM
+
+
+def _reap(control: socket.socket, children: set[int]) -> None:
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -75,20 +113,26 @@ def _reap(control: socket.socket) -> None:
             return
         if pid == 0:
             return
+        children.discard(pid)
         code = os.waitstatus_to_exitcode(status)
         with contextlib.suppress(OSError):
             control.send(json.dumps({"op": "exited", "pid": pid, "code": code}).encode())
 
 
 def _fork(request: dict[str, Any], fds: list[int], control: socket.socket,
-          wake: tuple[int, int]) -> None:
+          wake: tuple[int, int]) -> int:
+    zygote = os.getpid()
     pid = os.fork()
     if pid == 0:  # the worker
         code = 1
         try:
+            die_with_parent()  # forked by the zygote's only thread: ends with the zygote
+            if os.getppid() != zygote:
+                os._exit(1)  # the zygote ended already
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             control.close()
             for fd in wake:
                 os.close(fd)
@@ -124,6 +168,7 @@ def _fork(request: dict[str, Any], fds: list[int], control: socket.socket,
     for fd in fds:
         os.close(fd)
     control.send(json.dumps({"op": "spawned", "id": request["id"], "pid": pid}).encode())
+    return pid
 
 
 # ---------------------------------------------------------------- the controller's side
@@ -185,9 +230,13 @@ class Zygote:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._control = parent
         env = dict(os.environ)
+        # PR_SET_PDEATHSIG fires when the starting *thread* ends: only the main thread
+        # lives as long as the process (else the parent-pid watchdog and EOF suffice)
+        deathsig = threading.current_thread() is threading.main_thread()
         self.process = subprocess.Popen(
             [sys.executable, "-c", "import sys; from mlops_jlab.serving.zygote import main; "
-             "main(int(sys.argv[1]))", str(child.fileno())],
+             "main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == '1')",
+             str(child.fileno()), str(os.getpid()), "1" if deathsig else "0"],
             pass_fds=(child.fileno(),), env=env, start_new_session=True,
             stdin=subprocess.DEVNULL)
         child.close()
@@ -254,13 +303,18 @@ class Zygote:
             self._changed.wait_for(lambda: pid in self._exits or self._dead, timeout)
             return self._exits.get(pid)
 
-    def close(self) -> None:
-        """End the zygote (its workers then end too)."""
+    def close(self, timeout: float = 5.0) -> None:
+        """End the zygote (it sends SIGTERM to its workers as it goes); SIGKILL if it
+        has not ended after ``timeout`` seconds."""
         with contextlib.suppress(OSError):
             self._control.shutdown(socket.SHUT_RDWR)
         self._control.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(5)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout)
 
 
 _shared: Zygote | None = None
@@ -279,6 +333,15 @@ def shared_zygote() -> Zygote | None:
             except OSError:
                 _shared = None
         return _shared
+
+
+def close_shared_zygote() -> None:
+    """End this process's zygote, if one runs (a server shutting down)."""
+    global _shared
+    with _shared_lock:
+        zygote, _shared = _shared, None
+    if zygote is not None:
+        zygote.close()
 
 
 if __name__ == "__main__":

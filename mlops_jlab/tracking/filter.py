@@ -42,6 +42,9 @@ ATTRIBUTES = {"name", "status", "user", "start_time", "end_time", "run_id", "exp
 COMPARISONS = {"=", "!=", "<", "<=", ">", ">="}
 KEY_STOP = set("()=<>!,'\"")
 KEYWORDS = {"and", "or", "not", "in", "like", "ilike", "is", "null"}
+MAX_DEPTH = 64
+"""How deeply parentheses and ``not`` may nest; deeper filters are refused with a
+:class:`FilterError` (the parser recurses once per level)."""
 
 Literal = float | int | str | None
 
@@ -207,6 +210,7 @@ class _Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
 
     @property
     def tok(self) -> Token:
@@ -260,14 +264,19 @@ class _Parser:
         return operands[0] if len(operands) == 1 else BoolOp("and", tuple(operands))
 
     def parse_not(self) -> Node:
-        if self.is_kw("not"):
-            self.advance()
-            return Not(self.parse_not())
-        if self.tok.kind == "lparen":
-            self.advance()
-            node = self.parse_or()
-            self.expect("rparen", "')'")
-            return node
+        if self.is_kw("not") or self.tok.kind == "lparen":
+            if self.depth >= MAX_DEPTH:
+                raise self.error(f"the filter nests parentheses and 'not' more than "
+                                 f"{MAX_DEPTH} deep")
+            self.depth += 1
+            try:
+                if self.advance().kind == "lparen":
+                    node = self.parse_or()
+                    self.expect("rparen", "')'")
+                    return node
+                return Not(self.parse_not())
+            finally:
+                self.depth -= 1
         return self.parse_comparison()
 
     def parse_field(self) -> Field:
