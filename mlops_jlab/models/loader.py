@@ -18,6 +18,9 @@ from .loaded import LoadedModel
 from .trust import split_untrusted
 
 PICKLE_SERIALIZERS = ("pickle", "joblib")
+"""Serializers that can run code when loaded: a version saved with one is unsafe."""
+SAFE_SERIALIZERS = ("skops",)
+"""Serializers whose loading the trusted-type check governs."""
 
 
 def _verified(read: Callable[[str], bytes], path: str, sha: str) -> bytes:

@@ -28,8 +28,14 @@ from ..errors import (
 from ..governance.access import AccessControl
 from ..governance.policy import read_policy
 from ..models.folder import MANIFEST
+from ..models.isolation import IsolatedModels
 from ..models.loaded import LoadedModel
-from ..models.loader import check_model_paths, load_verified
+from ..models.loader import (
+    PICKLE_SERIALIZERS,
+    SAFE_SERIALIZERS,
+    check_model_paths,
+    load_verified,
+)
 from ..store import ArtifactStore, Database
 from ..store import schema as s
 from ..tracking.service import TrackingService, new_id, now_ms
@@ -70,6 +76,10 @@ class RegistryService:
         self.access = access or tracking.access
         self.audit = self.access.audit
         self._last_sweep = 0
+        #: set by a server: its own model work (validation gates) runs there, in a child
+        #: process without secrets, with the server's trusted types (see
+        #: :mod:`..models.isolation`); None: in this process (local mode)
+        self.isolated: IsolatedModels | None = None
 
     # ---------------------------------------------------------------- models
     def create_model(self, name: str, user: str, description: str = "",
@@ -196,7 +206,9 @@ class RegistryService:
                 s.model_versions.c.status == "pending").values(
                 status="ready", files=files, manifest=manifest,
                 metrics=self.tracking.latest_metrics(run_id),
-                unsafe_serializer=1 if manifest.get("unsafe_serializer") else 0,
+                # decided here from the serializer the loader will use, never taken
+                # from the manifest's own claim
+                unsafe_serializer=0 if manifest.get("serializer") in SAFE_SERIALIZERS else 1,
                 ready_at=now_ms()))
             self.audit.append(conn, user, "version.register", "model", f"{name}/{version}",
                               None, {"run_id": run_id, "model_path": model_path,
@@ -224,7 +236,8 @@ class RegistryService:
         raise Conflict(f"could not reserve a version number for {name!r}")
 
     def _verify(self, files: Mapping[str, str]) -> dict[str, Any]:
-        """Re-hash every stored file and check it against the manifest."""
+        """Re-hash every stored file and check it against the manifest (which must name
+        a serializer the loader knows)."""
         check_model_paths(files)
         for path, sha in files.items():
             if not self.artifacts.exists(sha):
@@ -236,6 +249,9 @@ class RegistryService:
             if files.get(path) != sha:
                 raise UntrustedModel(
                     f"model file {path!r} does not match the hash in its manifest")
+        serializer = manifest.get("serializer")
+        if serializer not in (*SAFE_SERIALIZERS, *PICKLE_SERIALIZERS):
+            raise UntrustedModel(f"the manifest names an unknown serializer {serializer!r}")
         return dict(manifest)
 
     def _fail(self, version_id: str, error: str) -> None:
@@ -485,11 +501,16 @@ class RegistryService:
         from ..tracking.datasets import as_frame, fingerprint
 
         version = self.get_version(name, ref)
-        model = self.load_version(name, version.version, trusted_types=trusted_types)
         frame = as_frame(X)
         if y is not None and len(y) != len(frame):
             raise InvalidInput(f"X has {len(frame)} rows but y has {len(y)}")
         rules = self.get_rules(name) or DEFAULT_RULES
+        if self.isolated is not None:
+            results = self._run_rules_isolated(name, version, rules, frame, y)
+            data = {"rows": len(frame), "fingerprint": fingerprint(frame),
+                    **(dict(data_source) if data_source else {})}
+            return self.record_validation(name, version.version, results, data, user)
+        model = self.load_version(name, version.version, trusted_types=trusted_types)
 
         def production() -> LoadedModel | None:
             try:
@@ -504,6 +525,34 @@ class RegistryService:
         data = {"rows": len(frame), "fingerprint": fingerprint(frame),
                 **(dict(data_source) if data_source else {})}
         return self.record_validation(name, version.version, results, data, user)
+
+    def _run_rules_isolated(self, name: str, version: ModelVersion,
+                            rules: list[dict[str, Any]], frame: Any, y: Any
+                            ) -> list[dict[str, Any]]:
+        assert self.isolated is not None
+        if version.status != "ready":
+            raise RuleViolation(f"{version.name} v{version.version} is {version.status}")
+        production: dict[str, str] | None = None
+        try:
+            current = self.get_version(name, "production")
+        except NotFound:
+            current = None
+        if current is not None and current.version != version.version and \
+                current.status == "ready":
+            production = dict(current.files or {})
+        return self.isolated.run_rules(rules, dict(version.files or {}), production,
+                                       frame, y)
+
+    def preflight(self, name: str, versions: Iterable[int]) -> None:
+        """Load each version in the isolated process (when this registry has one), as a
+        serving worker will: :class:`UntrustedModel` naming the first that cannot."""
+        if self.isolated is None:
+            return
+        wanted = {str(v): self.get_version(name, v) for v in sorted(set(versions))}
+        failures = self.isolated.preflight({k: dict(v.files or {}) for k, v in wanted.items()})
+        for key, error in sorted(failures.items()):
+            if error:
+                raise UntrustedModel(f"{name} v{key} cannot be loaded for serving: {error}")
 
     def validate_with_dataset(self, name: str, ref: int | str, dataset: str,
                               target: str, user: str,

@@ -22,7 +22,14 @@ import numpy as np
 from sqlalchemy import Connection, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
+from ..errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    UntrustedModel,
+)
 from ..registry import RegistryService
 from ..store import Database
 from ..store import schema as s
@@ -194,6 +201,7 @@ class ServingService:
             except NotFound:
                 pii = None
         desired = self._desired(model, traffic, shadow, replicas, pii)
+        self._preflight(name, model, environment, desired, user)
         token = secrets.token_urlsafe(24)
         created = now_ms()
         try:
@@ -229,6 +237,26 @@ class ServingService:
             raise Conflict(f"deployment {name!r} was created concurrently; retry") from None
         self._changed(name)
         return self.get(name), token_out
+
+    def _preflight(self, name: str, model: str, environment: str,
+                   desired: Mapping[str, Any], user: str) -> None:
+        """Before a deployment is accepted: the caller may deploy (checked first, so
+        nothing is loaded for anyone else), and every version it would serve loads in
+        an isolated process (when the registry has one, as a server's does). A version
+        that cannot load is refused (422), and an existing deployment records why."""
+        with self.db.write() as conn:
+            self._guard(conn, user, model, environment)
+        versions = {int(t["version"]) for t in desired["traffic"]}
+        if desired.get("shadow"):
+            versions.add(int(desired["shadow"]))
+        try:
+            self.registry.preflight(model, versions)
+        except UntrustedModel as exc:
+            with self.db.write() as conn:
+                if conn.execute(select(s.deployments.c.name).where(
+                        s.deployments.c.name == name)).first() is not None:
+                    self._event(conn, name, "preflight_failed", exc.message, {})
+            raise
 
     def _ready_version(self, model: str, ref: int | str) -> Any:
         version = self.registry.get_version(model, ref)
@@ -302,6 +330,7 @@ class ServingService:
             production = self.registry.get_version(current.model, "production").version
             if all(t["version"] != production for t in new_desired["traffic"]):
                 raise RuleViolation("a production deployment must keep serving @production")
+        self._preflight(name, current.model, current.environment, new_desired, user)
         with self.db.write() as conn:
             row = self._row(conn, name)
             self._guard(conn, user, row.model, row.environment)
@@ -391,10 +420,14 @@ class ServingService:
                 s.deployment_revisions.c.revision == row.revision)).scalar()
         return Deployment.from_row(row, desired)
 
-    def list(self, include_stopped: bool = True) -> builtins.list[Deployment]:
-        """Every deployment."""
+    def list(self, include_stopped: bool = True, *, user: str | None = None
+             ) -> builtins.list[Deployment]:
+        """Every deployment (``user``: only those whose model that user may read)."""
         with self.db.read() as conn:
+            hidden = self.access.hidden(conn, user, "model")
             q = select(s.deployments)
+            if hidden:
+                q = q.where(s.deployments.c.model.not_in(hidden))
             if not include_stopped:
                 q = q.where(s.deployments.c.status == "active")
             rows = conn.execute(q.order_by(s.deployments.c.name)).all()
