@@ -10,7 +10,9 @@ from tornado import web
 from tornado.httpclient import HTTPClientError
 
 import mlops_jlab as mlops
-from mlops_jlab.server.routes import ROUTES
+from mlops_jlab.server.routes import ROUTES as _ROUTES
+
+ROUTES = [(pattern, handler) for pattern, handler, _ in _ROUTES]
 
 SAMPLE_RUN = "0" * 32
 
@@ -167,6 +169,8 @@ async def test_experiment_keys_list_what_filters_and_columns_can_name(jp_fetch):
 @pytest.mark.parametrize("params,error,fragment", [
     ({"filter": "metrics.acc >"}, "bad_filter", "position 13"),
     ({"filter": "nope.x = 1"}, "bad_filter", "unknown field"),
+    ({"filter": "(" * 400 + "metrics.acc > 0" + ")" * 400}, "bad_filter", "deep"),
+    ({"filter": "not " * 300 + "metrics.acc > 0"}, "bad_filter", "deep"),
     ({"order_by": "metrics.acc sideways"}, "bad_order_by", "order_by"),
     ({"limit": "ten"}, "bad_request", "limit must be an integer"),
     ({"limit": "0"}, "bad_request", "between 1 and 1000"),

@@ -8,6 +8,7 @@ typed error from ``mlops_jlab.errors``, the REST API answers 4xx JSON (never 500
 from __future__ import annotations
 
 import http.server
+import ipaddress
 import json
 import re
 import threading
@@ -22,7 +23,7 @@ import mlops_jlab as mlops
 from mlops_jlab.errors import InvalidInput, UntrustedModel
 from mlops_jlab.monitoring import webhooks
 from mlops_jlab.server.guard import DEFAULT_MAX_BODY_BYTES
-from mlops_jlab.server.routes import ROUTES
+from mlops_jlab.server.routes import ROUTES as _ROUTES
 from mlops_jlab.store import schema as s
 from mlops_jlab.store.paths import is_inside
 
@@ -53,6 +54,7 @@ def concrete(pattern: str) -> str:
     return re.sub(r"\(\?P<(\w+)>([^)]*)\)", _sample, path).lstrip("/")
 
 
+ROUTES = [(pattern, handler) for pattern, handler, _ in _ROUTES]
 ROUTE_VERBS = [(pattern, verb) for pattern, handler in ROUTES for verb in verbs_of(handler)]
 WRITE_ROUTES = [(p, v) for p, v in ROUTE_VERBS if v in WRITES]
 
@@ -481,7 +483,20 @@ INTERNAL_URLS = ["http://127.0.0.1/", "http://[::1]/", "http://[::ffff:127.0.0.1
                  "http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/",
                  "http://10.0.0.1/", "http://192.168.1.1/", "http://172.16.0.1/",
                  "http://100.64.0.1/", "http://[fc00::1]/", "http://224.0.0.1/",
-                 "https://127.0.0.1:443/", "http://[0:0:0:0:0:ffff:7f00:1]/"]
+                 "https://127.0.0.1:443/", "http://[0:0:0:0:0:ffff:7f00:1]/",
+                 # IPv6 forms that embed an internal IPv4 address
+                 "http://[64:ff9b::7f00:1]/", "http://[64:ff9b::a9fe:a9fe]/",  # NAT64
+                 "http://[64:ff9b::10.0.0.1]/", "http://[64:ff9b:1::808:808]/",  # local NAT64
+                 "http://[64:ff9b:1:7f00:1::]/",
+                 "http://[::127.0.0.1]/", "http://[::a9fe:a9fe]/",  # IPv4-compatible
+                 "http://[::ffff:127.0.0.1]/", "http://[::ffff:10.0.0.1]/",  # IPv4-mapped
+                 "http://[::ffff:0:127.0.0.1]/",  # IPv4-translated (SIIT)
+                 "http://[2002:7f00:0001::]/", "http://[2002:a9fe:a9fe::1]/",  # 6to4
+                 "http://[2002:c0a8:0101::1]/", "http://[2002:e000:1::]/",
+                 "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",  # Teredo, client 127.0.0.1
+                 "http://[2001:0:7f00:1::1]/"]  # Teredo, server 127.0.0.1
+# IPv6 forms of public IPv4 addresses (8.8.8.8) stay usable
+EMBEDDING_PUBLIC_URLS = ["http://[64:ff9b::808:808]/", "http://[2002:808:808::1]/"]
 MALFORMED_URLS = ["http://example.com:99999/", "http://example.com:abc/", "file:///etc/passwd",
                   "gopher://127.0.0.1/", "http://user:pw@example.com/", "//127.0.0.1/",
                   "http:///x", "javascript:alert(1)", "http://[::1/"]
@@ -494,6 +509,23 @@ def test_webhooks_to_internal_addresses_are_refused(monkeypatch):
             webhooks.check_url(url)
         outcome = webhooks.deliver(url, {"alert": "x"})
         assert outcome["ok"] is False and "error" in outcome, url
+
+
+def test_ipv6_forms_of_public_addresses_pass_and_internal_ones_pass_only_when_allowed(
+        monkeypatch):
+    monkeypatch.delenv("MLOPS_JLAB_ALLOW_PRIVATE_WEBHOOKS", raising=False)
+    for url in EMBEDDING_PUBLIC_URLS:
+        parts, address = webhooks.check_url(url)
+        assert f"[{address}]" == parts.netloc
+    for url in ["http://[64:ff9b::7f00:1]/", "http://[::127.0.0.1]/",
+                "http://[2002:7f00:0001::]/"]:
+        with pytest.raises(InvalidInput, match="MLOPS_JLAB_ALLOW_PRIVATE_WEBHOOKS"):
+            webhooks.check_url(url)
+        monkeypatch.setenv("MLOPS_JLAB_ALLOW_PRIVATE_WEBHOOKS", "1")
+        literal = url.split("[")[1].split("]")[0]
+        assert ipaddress.ip_address(webhooks.check_url(url)[1]) == \
+            ipaddress.ip_address(literal)
+        monkeypatch.delenv("MLOPS_JLAB_ALLOW_PRIVATE_WEBHOOKS")
 
 
 def test_webhook_redirects_are_not_followed(monkeypatch):

@@ -23,6 +23,7 @@ from ..registry.names import model_name
 from ..store import schema as s
 from .access import AccessControl
 from .policy import Policy, check_policy, read_policy
+from .roles import same_user
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ class PromotionService:
     """Promotion requests, decisions and model policies."""
 
     def __init__(self, registry: Any, access: AccessControl | None = None,
-                 on_promoted: Callable[[str, int | None, int, str], None] | None = None
+                 on_promoted: Callable[[str, int | None, int, str], object] | None = None
                  ) -> None:
         self.registry = registry
         self.db = registry.db
@@ -145,7 +146,7 @@ class PromotionService:
             self.registry._model_row(conn, name)
             role = self.access.require(conn, user, "register")
             owner = self.access._permissions(conn, "model", name).owner
-            if role != "admin" and user != owner:
+            if role != "admin" and not same_user(user, owner):
                 raise PermissionDenied(f"only the owner of {name!r} ({owner}) or an admin "
                                        "can change its promotion policy", needed="admin")
             before = read_policy(conn, name)
@@ -218,7 +219,7 @@ class PromotionService:
         with self.db.write() as conn:
             req = self._row(conn, request_id)
             role = self.access.require(conn, user, "read")
-            if user != req.requester and role != "admin":
+            if not same_user(user, req.requester) and role != "admin":
                 raise PermissionDenied(f"only {req.requester} (who asked) or an admin can "
                                        "cancel this request", needed="admin")
             self._require_pending(req)
@@ -231,7 +232,7 @@ class PromotionService:
             req = self._row(conn, request_id)
             self.access.require(conn, user, "approve", ("model", req.model))
             self._require_pending(req)
-            if user == req.requester and not req.allow_self_approval:
+            if same_user(user, req.requester) and not req.allow_self_approval:
                 raise PermissionDenied(
                     f"{user} requested this promotion and cannot {decision} it: another "
                     f"approver must (the policy of {req.model} does not allow self-approval)"
@@ -247,7 +248,7 @@ class PromotionService:
             self.audit.append(conn, user, f"promotion.{decision}", "model",
                               f"{req.model}/{req.version}", None,
                               {"request": req.id, "comment": text,
-                               "self_approval": user == req.requester}, time=now)
+                               "self_approval": same_user(user, req.requester)}, time=now)
             if decision == "reject":
                 self._close(conn, req, "rejected", user, now)
             else:
@@ -292,8 +293,9 @@ class PromotionService:
         return row
 
     def list(self, model: str | None = None, status: str | None = None,
-             limit: int = 100) -> list[Promotion]:
-        """Requests newest first (pending ones are what approvers look at)."""
+             limit: int = 100, *, user: str | None = None) -> list[Promotion]:
+        """Requests newest first (pending ones are what approvers look at); ``user``:
+        only those of models they may read."""
         if status is not None and status not in STATUSES:
             raise InvalidInput(f"status must be one of {', '.join(STATUSES)}",
                                field="status")
@@ -306,6 +308,9 @@ class PromotionService:
         if status:
             query = query.where(pr.status == status)
         with self.db.read() as conn:
+            hidden = self.registry.access.hidden(conn, user, "model")
+            if hidden:
+                query = query.where(pr.model.not_in(hidden))
             rows = conn.execute(query.order_by(pr.created_at.desc()).limit(limit)).all()
             decisions = self._decisions(conn, [r.id for r in rows])
         return [self._promotion(r, decisions.get(r.id, [])) for r in rows]

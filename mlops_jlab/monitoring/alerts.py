@@ -34,7 +34,7 @@ import numpy as np
 from sqlalchemy import func, insert, select, update
 
 from ..errors import InvalidInput, NotFound, RuleViolation
-from ..governance.roles import MONITOR
+from ..governance.roles import MONITOR, is_system
 from ..store import schema as s
 from ..store.paths import artifact_path
 from .service import MonitoringService, now_ms, parse_duration
@@ -169,11 +169,16 @@ class AlertService:
 
     # ---------------------------------------------------------------- alerts
     def alerts(self, deployment: str | None = None, status: str | None = None,
-               limit: int = 200) -> builtins.list[dict[str, Any]]:
+               limit: int = 200, *, user: str | None = None) -> builtins.list[dict[str, Any]]:
         """Alerts, newest first, by deployment and status (``open`` = firing or
-        acknowledged)."""
+        acknowledged); ``user``: only those of deployments whose model they may read."""
         a = s.alerts
         q = select(a)
+        with self.db.read() as conn:
+            hidden = self.monitoring.serving.access.hidden(conn, user, "model")
+        if hidden:
+            q = q.where(a.c.deployment.not_in(
+                select(s.deployments.c.name).where(s.deployments.c.model.in_(hidden))))
         if deployment:
             q = q.where(a.c.deployment == deployment)
         if status == "open":
@@ -220,7 +225,16 @@ class AlertService:
         """Evaluate the rules of one or every active deployment; the alerts that fired,
         changed or resolved."""
         if deployment is not None:
-            names = [self.monitoring.serving.get(deployment).name]
+            target = self.monitoring.serving.get(deployment)
+            names = [target.name]
+            if not is_system(user):  # a person asked: they must be able to deploy it
+                serving = self.monitoring.serving
+                with self.db.write() as conn:
+                    serving.access.require(
+                        conn, user, "deploy_production" if target.environment ==
+                        "production" else "deploy_staging", ("model", target.model))
+                    serving.audit.append(conn, user, "monitoring.evaluate", "deployment",
+                                         target.name, None, {"requested": True})
         else:
             names = [d.name for d in self.monitoring.serving.list()
                      if d.status == "active"]
@@ -365,9 +379,19 @@ class AlertService:
             self._merge_data(alert["id"], {"webhook": result})
         if run_actions and rule.get("action") and self.retrain is not None:
             self._merge_data(alert["id"], {"retrain": {"status": "queued"}})
-            future = self._actions.submit(self._run_retrain, alert, rule["action"], user)
+            # the action runs code its rule's owner configured: it acts as them (never
+            # as the monitor, nor as whoever happened to trigger the evaluation)
+            future = self._actions.submit(self._run_retrain, alert, rule["action"],
+                                          self._rule_owner(str(rule.get("id"))) or user)
             with self._lock:
                 self._pending = [f for f in self._pending if not f.done()] + [future]
+
+    def _rule_owner(self, rule_id: str) -> str | None:
+        """Who saved a rule (the person its action acts as)."""
+        with self.db.read() as conn:
+            owner = conn.execute(select(s.alert_rules.c.created_by).where(
+                s.alert_rules.c.id == rule_id)).scalar()
+        return None if owner is None else str(owner)
 
     def _run_retrain(self, alert: dict[str, Any], action: dict[str, Any], user: str) -> None:
         assert self.retrain is not None

@@ -20,6 +20,7 @@ from tornado import web
 from ..errors import InvalidInput, MlopsError
 from .guard import DEFAULT_MAX_BODY_BYTES, JSON, check_body_size, check_media_type, nul_in
 from .identity import acting_user
+from .route_access import route_access
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -36,11 +37,20 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
     #: body is already buffered by then, up to ``ServerApp.max_body_size`` (see
     #: :mod:`.guard` for what each limit bounds)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    #: False only for the catch-all 404 handler, which has no route in the access table
+    routed: bool = True
+
+    def initialize(self, route: str = "", **kwargs: Any) -> None:  # type: ignore[override]
+        """``route``: the path template this handler serves (see :mod:`.routes`)."""
+        self.route = route
+        super().initialize(**kwargs)
 
     async def prepare(self) -> None:  # type: ignore[override]
         """Jupyter's checks (host, identity, XSRF for cookie-authenticated writes, origin)
         first, so a caller without credentials learns nothing more than 403; then the
-        write's size (413) and media type (415), before any handler parses the body."""
+        write's size (413) and media type (415), from the headers alone; then the route's
+        declared access (:mod:`.route_access`: role, then the scoped resource), before
+        the body is parsed, a model loaded or anything computed."""
         await super().prepare()
         if self._finished:
             return
@@ -51,6 +61,28 @@ class MlopsHandler(ExtensionHandlerMixin, APIHandler):
                          len(request.body or b""), self.body_types)
         if nul_in(self.path_kwargs) or nul_in(request.query_arguments):
             raise InvalidInput("NUL characters are not allowed in paths or query arguments")
+        await self._check_access()
+
+    async def _check_access(self) -> None:
+        """Enforce this route-method's entry of the access table (403/404 JSON)."""
+        method = (self.request.method or "").lower()
+        implemented = getattr(type(self), method, None) is not getattr(
+            web.RequestHandler, method, None)
+        if not self.routed or not implemented:
+            return  # the fallback's 404, or tornado's 405
+        if self.current_user is None:
+            raise web.HTTPError(403)
+        rule = route_access(self.route, method)
+        access = getattr(self.mlops, "access", None)
+        if access is None:
+            raise web.HTTPError(403, "this server has no access control")
+        user, path = self.username, dict(self.path_kwargs)
+
+        def check() -> None:
+            with access.db.read() as conn:
+                rule.check(conn, access, user, path)
+
+        await self.call(check)
 
     @property
     def mlops(self) -> Any:

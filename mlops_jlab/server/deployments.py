@@ -47,7 +47,7 @@ class DeploymentsHandler(ServingHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        items = await self.call(self.serving.list)
+        items = await self.call(self.serving.list, user=self.username)
         overview = await self.call(self.mlops.monitoring.overview)
         out = []
         for d in items:

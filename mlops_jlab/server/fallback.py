@@ -14,6 +14,8 @@ class UnknownRouteHandler(MlopsHandler):
     """A path that no route matches, or whose arguments break the route's pattern (a run
     id that is not hexadecimal, say)."""
 
+    routed = False
+
     def _unknown(self) -> None:
         raise NotFound(f"no such API route: {self.request.method} {self.request.path}")
 

@@ -39,22 +39,39 @@ class MonitoringHandler(ReplayableWrites, MlopsHandler):
 
 
 class DriftHandler(MonitoringHandler):
-    """``GET ?window=1h | ?rows=N | ?start=&end=`` computes (and records) drift of the
-    deployment's logged inputs against its serving version's training data.
-    ``tests={"age": ["psi", 0.1]}`` (JSON) overrides tests per column and
+    """``GET ?window=1h | ?rows=N | ?start=&end=`` computes drift of the deployment's
+    logged inputs against its serving version's training data, without recording it;
+    ``POST`` with the same query computes it and records it in the drift history (201,
+    audited). ``tests={"age": ["psi", 0.1]}`` (JSON) overrides tests per column and
     ``drift_share=0.3`` the share of drifted columns that makes dataset drift."""
 
     @web.authenticated
     @authorized
     async def get(self, name: str) -> None:
+        store = self.get_query_argument("store", None)
+        if store is not None and store.lower() not in ("0", "false", "no"):
+            raise InvalidInput("GET only computes drift; POST the same query to record it "
+                               "in the history", field="store")
+        report = await self.call(self.monitoring.drift, name, store=False,
+                                 **self.drift_args())
+        self.reply(report.to_dict())
+
+    @web.authenticated
+    @authorized
+    @idempotent
+    async def post(self, name: str) -> None:
+        report = await self.call(self.monitoring.drift, name, store=True,
+                                 user=self.username, **self.drift_args())
+        self.reply(report.to_dict(), status=201)
+
+    def drift_args(self) -> dict[str, Any]:
+        """The window (``window``, ``rows`` or ``start``/``end``) and the options."""
         args = self.window_args()
         rows = self.get_query_argument("rows", None)
         if rows:
             args["rows"] = self.query_int("rows", 1000, 1, 100_000_000)
         args.update(self.drift_options())
-        store = self.get_query_argument("store", "true").lower() not in ("0", "false", "no")
-        report = await self.call(self.monitoring.drift, name, store=store, **args)
-        self.reply(report.to_dict())
+        return args
 
     def drift_options(self) -> dict[str, Any]:
         """``tests`` (a JSON object) and ``drift_share`` (0 < x <= 1) when given."""
@@ -164,7 +181,8 @@ class AlertsHandler(MonitoringHandler):
         limit = self.query_int("limit", 200, 1, 10_000)
         items = await self.call(self.mlops.alerts.alerts,
                                 self.get_query_argument("deployment", None) or None,
-                                self.get_query_argument("status", None) or None, limit)
+                                self.get_query_argument("status", None) or None, limit,
+                                user=self.username)
         self.reply({"alerts": items})
 
 

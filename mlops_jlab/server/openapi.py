@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .route_access import ROUTE_ACCESS
+
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -209,6 +211,16 @@ _DEP = _p("name", "deployment name")
 _PII = {"type": "object", "description": "input columns the prediction log stores hashed "
         "(keyed HMAC-SHA256, 16 hex), masked ('***') or not at all; {} clears",
         "additionalProperties": {"type": "string", "enum": ["hash", "mask", "drop"]}}
+_DRIFT_QUERY = [_DEP, _q("window", "duration back from now: 30m, 1h, 7d (default 1h)"),
+                _q("rows", "the newest N rows instead", {"type": "integer"}),
+                _q("start", "ms since the epoch", {"type": "integer"}),
+                _q("end", "ms since the epoch", {"type": "integer"}),
+                _q("tests", 'JSON object overriding the test per column: '
+                   '{"age": ["psi", 0.1], "city": "jensenshannon"}'),
+                _q("drift_share", "share of drifted columns that makes dataset drift (0.5)",
+                   {"type": "number"})]
+_DRIFT_REPORT = {"type": "object", "description": "summary, columns (test, statistic, "
+                 "threshold, drifted, psi, notes, distribution), context"}
 
 PATHS.update({
     "/mlops/api/deployments": {
@@ -283,23 +295,17 @@ PATHS.update({
                      **_errors(400, 403, 404)}}},
     "/mlops/api/monitoring/{name}/drift": {
         "get": {"summary": "Drift of the deployment's logged inputs against the training "
-                           "data of the version it serves (recorded in the history)",
+                           "data of the version it serves (not recorded: POST records it)",
                 "tags": ["monitoring"],
-                "parameters": [_DEP, _q("window", "duration back from now: 30m, 1h, 7d "
-                                        "(default 1h)"),
-                               _q("rows", "the newest N rows instead",
-                                  {"type": "integer"}),
-                               _q("start", "ms since the epoch", {"type": "integer"}),
-                               _q("end", "ms since the epoch", {"type": "integer"}),
-                               _q("store", "false: do not record it", {"type": "boolean"}),
-                               _q("tests", 'JSON object overriding the test per column: '
-                                  '{"age": ["psi", 0.1], "city": "jensenshannon"}'),
-                               _q("drift_share", "share of drifted columns that makes "
-                                  "dataset drift (0.5)", {"type": "number"})],
-                "responses": {"200": _json({"type": "object", "description": "summary, "
-                                            "columns (test, statistic, threshold, drifted, "
-                                            "psi, notes, distribution), context"}),
-                              **_errors(400, 403, 404, 422)}}},
+                "parameters": [*_DRIFT_QUERY,
+                               _q("store", "only false is accepted: a GET never records",
+                                  {"type": "boolean"})],
+                "responses": {"200": _json(_DRIFT_REPORT), **_errors(400, 403, 404, 422)}},
+        "post": {"summary": "Compute the drift (same query and answer as GET) and record it "
+                            "in the drift history (audited as drift.record)",
+                 "tags": ["monitoring"], "parameters": _DRIFT_QUERY,
+                 "responses": {"201": _json(_DRIFT_REPORT, "Created"),
+                               **_errors(400, 403, 404, 422)}}},
     "/mlops/api/monitoring/{name}/drift/history": {
         "get": {"summary": "Recorded drift reports, newest first", "tags": ["monitoring"],
                 "parameters": [_DEP, _q("limit", "1-10000 (100)", {"type": "integer"})],
@@ -413,10 +419,11 @@ PATHS["/mlops/api/runs/{run_id}/notebook"] = {"get": {
             "content": {"application/json": {"schema": _ERROR}}}}}}
 PATHS["/mlops/api/models/{name}/versions/{ref}/validations"]["post"].update({
     "summary": "Validate on a registered dataset (JSON body) or on rows sent as an Arrow "
-               "IPC stream (the model runs on the server)",
+               "IPC stream (the model runs on the server, in an isolated process without "
+               "secrets; the types it trusts are the server's configuration, never the "
+               "request's)",
     "parameters": [_NAME, _REFP,
-                   _q("target", "Arrow body: the label column (required with Arrow)"),
-                   _q("trusted_types", "Arrow body: comma-separated types to trust")],
+                   _q("target", "Arrow body: the label column (required with Arrow)")],
     "requestBody": {"required": True, "content": {
         "application/json": {"schema": {
             "type": "object", "required": ["dataset", "target"], "properties": {
@@ -592,10 +599,14 @@ PATHS.update({
             "text/csv": {"schema": {"type": "string"}},
             "application/json": {"schema": {"type": "array"}}}}, **_errors(400, 403)}}},
     "/mlops/api/audit/verify": {"get": {
-        "summary": "Recompute the audit hash chain", "tags": ["governance"],
+        "summary": "Recompute the audit MAC chain and check the server's anchors",
+        "tags": ["governance"],
         "responses": {"200": _json({"type": "object", "properties": {
             "ok": {"type": "boolean"}, "events": {"type": "integer"}, "head": _OBJ,
-            "problems": {"type": "array", "items": _OBJ}}}), **_errors(403)}}},
+            "problems": {"type": "array", "items": _OBJ},
+            "legacy": {"type": "integer"},
+            "key_ids": {"type": "array", "items": {"type": "string"}},
+            "anchors": {"type": ["object", "null"]}}}), **_errors(403)}}},
 })
 
 _RUN_PROPS: dict[str, Any] = {
@@ -871,6 +882,10 @@ for _path, _verbs in PATHS.items():
     for _verb, _op in _verbs.items():
         if _verb in ("post", "put", "patch", "delete") and not _path.endswith("/predict"):
             _op.setdefault("parameters", []).append(_IDEMPOTENCY_KEY)
+        # who may call it: the entry of the one access table the handlers enforce
+        _entry = ROUTE_ACCESS.get(_path, {}).get(_verb)
+        if _entry is not None:
+            _op["x-mlops-access"] = _entry.to_dict()
 
 
 def openapi_document(version: str) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .deployments import (
     DeploymentHandler,
     DeploymentsHandler,
@@ -70,69 +72,93 @@ from .schedules import (
 )
 
 API = "/mlops/api"
-_ID = r"(?P<run_id>[0-9a-fA-F]{1,64})"
-_MODEL = r"(?P<name>[^/]+)"
-_REF = r"(?P<ref>[^/]+)"
 
-ROUTES = [
-    (rf"{API}/version", VersionHandler),
-    (rf"{API}/openapi\.json", OpenApiHandler),
-    (rf"{API}/experiments", ExperimentsHandler),
-    (rf"{API}/experiments/(?P<ref>[^/]+)", ExperimentHandler),
-    (rf"{API}/experiments/(?P<ref>[^/]+)/keys", ExperimentKeysHandler),
-    (rf"{API}/runs", RunsHandler),
-    (rf"{API}/runs/{_ID}", RunHandler),
-    (rf"{API}/runs/{_ID}/end", RunEndHandler),
-    (rf"{API}/runs/{_ID}/params", RunParamsHandler),
-    (rf"{API}/runs/{_ID}/tags", RunTagsHandler),
-    (rf"{API}/runs/{_ID}/steps", RunStepsHandler),
-    (rf"{API}/runs/{_ID}/datasets", RunDatasetsHandler),
-    (rf"{API}/runs/{_ID}/metrics/(?P<key>.+)", MetricHistoryHandler),
-    (rf"{API}/metrics", MetricsHandler),
-    (rf"{API}/runs/{_ID}/artifacts/(?P<path>.+)", ArtifactHandler),
-    (rf"{API}/runs/{_ID}/notebook", RunNotebookHandler),
-    (rf"{API}/models", ModelsHandler),
-    (rf"{API}/models/{_MODEL}", ModelHandler),
-    (rf"{API}/models/{_MODEL}/rules", RulesHandler),
-    (rf"{API}/models/{_MODEL}/versions", VersionsHandler),
-    (rf"{API}/models/{_MODEL}/versions/{_REF}", ModelVersionHandler),
-    (rf"{API}/models/{_MODEL}/versions/{_REF}/lineage", LineageHandler),
-    (rf"{API}/models/{_MODEL}/versions/{_REF}/validations", ValidationsHandler),
-    (rf"{API}/models/{_MODEL}/versions/{_REF}/explanations", ExplanationsHandler),
-    (rf"{API}/models/{_MODEL}/versions/{_REF}/explanations/(?P<explanation>[^/]+)",
+#: the regular expression of each path parameter (any other: one path segment)
+PARAMETERS = {
+    "run_id": r"[0-9a-fA-F]{1,64}",
+    "alert_id": r"[0-9a-f]{1,32}",
+    "request_id": r"[0-9a-f]{1,32}",
+    "decision": r"approve|reject|cancel",
+    "kind": r"models|experiments",
+    "key": r".+",
+    "path": r".+",
+}
+
+#: path template (as in the OpenAPI document and :data:`.route_access.ROUTE_ACCESS`)
+#: -> handler
+HANDLERS: list[tuple[str, type]] = [
+    (f"{API}/version", VersionHandler),
+    (f"{API}/openapi.json", OpenApiHandler),
+    (f"{API}/experiments", ExperimentsHandler),
+    (f"{API}/experiments/{{ref}}", ExperimentHandler),
+    (f"{API}/experiments/{{ref}}/keys", ExperimentKeysHandler),
+    (f"{API}/runs", RunsHandler),
+    (f"{API}/runs/{{run_id}}", RunHandler),
+    (f"{API}/runs/{{run_id}}/end", RunEndHandler),
+    (f"{API}/runs/{{run_id}}/params", RunParamsHandler),
+    (f"{API}/runs/{{run_id}}/tags", RunTagsHandler),
+    (f"{API}/runs/{{run_id}}/steps", RunStepsHandler),
+    (f"{API}/runs/{{run_id}}/datasets", RunDatasetsHandler),
+    (f"{API}/runs/{{run_id}}/metrics/{{key}}", MetricHistoryHandler),
+    (f"{API}/metrics", MetricsHandler),
+    (f"{API}/runs/{{run_id}}/artifacts/{{path}}", ArtifactHandler),
+    (f"{API}/runs/{{run_id}}/notebook", RunNotebookHandler),
+    (f"{API}/models", ModelsHandler),
+    (f"{API}/models/{{name}}", ModelHandler),
+    (f"{API}/models/{{name}}/rules", RulesHandler),
+    (f"{API}/models/{{name}}/versions", VersionsHandler),
+    (f"{API}/models/{{name}}/versions/{{ref}}", ModelVersionHandler),
+    (f"{API}/models/{{name}}/versions/{{ref}}/lineage", LineageHandler),
+    (f"{API}/models/{{name}}/versions/{{ref}}/validations", ValidationsHandler),
+    (f"{API}/models/{{name}}/versions/{{ref}}/explanations", ExplanationsHandler),
+    (f"{API}/models/{{name}}/versions/{{ref}}/explanations/{{explanation}}",
      ExplanationHandler),
-    (rf"{API}/models/{_MODEL}/aliases/(?P<alias>[^/]+)", AliasHandler),
-    (rf"{API}/deployments", DeploymentsHandler),
-    (rf"{API}/deployments/(?P<name>[^/]+)", DeploymentHandler),
-    (rf"{API}/deployments/(?P<name>[^/]+)/events", EventsHandler),
-    (rf"{API}/deployments/(?P<name>[^/]+)/stats", StatsHandler),
-    (rf"{API}/deployments/(?P<name>[^/]+)/predict", PredictHandler),
-    (rf"{API}/deployments/(?P<name>[^/]+)/token", TokenHandler),
-    (rf"{API}/deployments/(?P<name>[^/]+)/feedback", FeedbackHandler),
-    (rf"{API}/monitoring/(?P<name>[^/]+)/drift", DriftHandler),
-    (rf"{API}/monitoring/(?P<name>[^/]+)/drift/history", DriftHistoryHandler),
-    (rf"{API}/monitoring/(?P<name>[^/]+)/performance", PerformanceHandler),
-    (rf"{API}/monitoring/(?P<name>[^/]+)/rules", AlertRulesHandler),
-    (rf"{API}/monitoring/(?P<name>[^/]+)/evaluate", EvaluateHandler),
-    (rf"{API}/alerts", AlertsHandler),
-    (rf"{API}/alerts/(?P<alert_id>[0-9a-f]{{1,32}})/acknowledge", AcknowledgeHandler),
-    (rf"{API}/me", MeHandler),
-    (rf"{API}/users", UsersHandler),
-    (rf"{API}/users/(?P<name>[^/]+)", UserHandler),
-    (rf"{API}/users/(?P<name>[^/]+)/token", UserTokenHandler),
-    (rf"{API}/promotions", PromotionsHandler),
-    (rf"{API}/promotions/(?P<request_id>[0-9a-f]{{1,32}})", PromotionHandler),
-    (rf"{API}/promotions/(?P<request_id>[0-9a-f]{{1,32}})/(?P<decision>approve|reject|cancel)",
-     PromotionDecisionHandler),
-    (rf"{API}/models/{_MODEL}/promotions", ModelPromotionsHandler),
-    (rf"{API}/models/{_MODEL}/policy", PolicyHandler),
-    (rf"{API}/(?P<kind>models|experiments)/(?P<ref>[^/]+)/permissions", PermissionsHandler),
-    (rf"{API}/models/{_MODEL}/versions/{_REF}/card", ModelCardHandler),
-    (rf"{API}/audit", AuditHandler),
-    (rf"{API}/audit/export", AuditExportHandler),
-    (rf"{API}/audit/verify", AuditVerifyHandler),
-    (rf"{API}/schedules", SchedulesHandler),
-    (rf"{API}/schedules/preview", SchedulePreviewHandler),
-    (rf"{API}/schedules/{_REF}", ScheduleHandler),
-    (rf"{API}/schedules/{_REF}/run", ScheduleRunHandler),
+    (f"{API}/models/{{name}}/aliases/{{alias}}", AliasHandler),
+    (f"{API}/deployments", DeploymentsHandler),
+    (f"{API}/deployments/{{name}}", DeploymentHandler),
+    (f"{API}/deployments/{{name}}/events", EventsHandler),
+    (f"{API}/deployments/{{name}}/stats", StatsHandler),
+    (f"{API}/deployments/{{name}}/predict", PredictHandler),
+    (f"{API}/deployments/{{name}}/token", TokenHandler),
+    (f"{API}/deployments/{{name}}/feedback", FeedbackHandler),
+    (f"{API}/monitoring/{{name}}/drift", DriftHandler),
+    (f"{API}/monitoring/{{name}}/drift/history", DriftHistoryHandler),
+    (f"{API}/monitoring/{{name}}/performance", PerformanceHandler),
+    (f"{API}/monitoring/{{name}}/rules", AlertRulesHandler),
+    (f"{API}/monitoring/{{name}}/evaluate", EvaluateHandler),
+    (f"{API}/alerts", AlertsHandler),
+    (f"{API}/alerts/{{alert_id}}/acknowledge", AcknowledgeHandler),
+    (f"{API}/me", MeHandler),
+    (f"{API}/users", UsersHandler),
+    (f"{API}/users/{{name}}", UserHandler),
+    (f"{API}/users/{{name}}/token", UserTokenHandler),
+    (f"{API}/promotions", PromotionsHandler),
+    (f"{API}/promotions/{{request_id}}", PromotionHandler),
+    (f"{API}/promotions/{{request_id}}/{{decision}}", PromotionDecisionHandler),
+    (f"{API}/models/{{name}}/promotions", ModelPromotionsHandler),
+    (f"{API}/models/{{name}}/policy", PolicyHandler),
+    (f"{API}/{{kind}}/{{ref}}/permissions", PermissionsHandler),
+    (f"{API}/models/{{name}}/versions/{{ref}}/card", ModelCardHandler),
+    (f"{API}/audit", AuditHandler),
+    (f"{API}/audit/export", AuditExportHandler),
+    (f"{API}/audit/verify", AuditVerifyHandler),
+    (f"{API}/schedules", SchedulesHandler),
+    (f"{API}/schedules/preview", SchedulePreviewHandler),
+    (f"{API}/schedules/{{ref}}", ScheduleHandler),
+    (f"{API}/schedules/{{ref}}/run", ScheduleRunHandler),
 ]
+
+
+def pattern(template: str) -> str:
+    """The tornado URL pattern of a path template (named groups for its parameters)."""
+    parts = re.split(r"\{(\w+)\}", template)
+    out = []
+    for i, part in enumerate(parts):
+        out.append(re.escape(part) if i % 2 == 0 else
+                   f"(?P<{part}>{PARAMETERS.get(part, '[^/]+')})")
+    return "".join(out).replace("\\/", "/")
+
+
+#: what the extension registers: (pattern, handler, {"route": template}); the base
+#: handler finds its route's entry of the access table through ``route``
+ROUTES = [(pattern(template), handler, {"route": template}) for template, handler in HANDLERS]
