@@ -8,6 +8,7 @@
 | remote server | ``MLOPS_JLAB_URI``, ``MLOPS_JLAB_TOKEN`` | unset: local mode |
 | acting user | ``MLOPS_JLAB_USER`` | the OS user |
 | role of new users | ``MLOPS_JLAB_DEFAULT_ROLE`` | ``viewer`` (the first user is admin) |
+| audit key file | ``MLOPS_JLAB_AUDIT_KEY_FILE`` | ``$MLOPS_JLAB_HOME/audit.key`` (0600) |
 
 Explicit arguments (e.g. the server's traits) win over env vars, which win over defaults.
 """
@@ -32,11 +33,36 @@ class Settings:
     token: str | None
     user: str
     default_role: str = "viewer"
+    user_explicit: bool = False
+    """Whether ``user`` was asked for (an argument or ``MLOPS_JLAB_USER``) rather than
+    taken from the OS: in team mode only the token decides who acts, so an explicit
+    other user is refused (see :class:`mlops_jlab.client.http.HttpBackend`)."""
+    audit_key_file: Path | None = None
+    """The HMAC key file of the audit chain (see :mod:`mlops_jlab.governance.audit_keys`);
+    :func:`resolve` always sets it."""
+
+    @property
+    def audit_anchors(self) -> str:
+        """Default location of audit anchors: ``$MLOPS_JLAB_HOME/audit-anchors``."""
+        return str(self.home / "audit-anchors")
 
     @property
     def remote(self) -> bool:
         """True when calls should go to a shared server over REST (team mode)."""
         return bool(self.uri and self.uri.startswith(("http://", "https://")))
+
+
+def _user_name(name: str) -> str:
+    """The acting user as mlops_jlab compares names: case-folded; surrounding whitespace,
+    control and bidi characters are refused (see :func:`.governance.roles.user_name`)."""
+    from .errors import InvalidInput
+    from .governance.roles import user_name
+
+    try:
+        return user_name(name)
+    except InvalidInput as exc:
+        raise InvalidInput(f"MLOPS_JLAB_USER (or the user setting): {exc.message}",
+                           field="user") from None
 
 
 def _os_user() -> str:
@@ -55,6 +81,7 @@ def resolve(
     token: str | None = None,
     user: str | None = None,
     default_role: str | None = None,
+    audit_key_file: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Resolve settings from explicit values, then ``environ`` (default ``os.environ``)."""
@@ -75,22 +102,37 @@ def resolve(
         artifacts=arts,
         uri=pick(uri, "MLOPS_JLAB_URI"),
         token=pick(token, "MLOPS_JLAB_TOKEN"),
-        user=pick(user, "MLOPS_JLAB_USER") or _os_user(),
+        user=_user_name(pick(user, "MLOPS_JLAB_USER") or _os_user()),
+        user_explicit=pick(user, "MLOPS_JLAB_USER") is not None,
         default_role=pick(default_role, "MLOPS_JLAB_DEFAULT_ROLE") or "viewer",
+        audit_key_file=Path(pick(audit_key_file, "MLOPS_JLAB_AUDIT_KEY_FILE")
+                            or home_path / "audit.key").expanduser(),
     )
 
 
 #: the environment variable of each setting a child process needs to reach the store
 STORE_VARS = {"home": "MLOPS_JLAB_HOME", "db_url": "MLOPS_JLAB_DB_URL",
               "artifacts": "MLOPS_JLAB_ARTIFACTS", "uri": "MLOPS_JLAB_URI",
-              "token": "MLOPS_JLAB_TOKEN"}
+              "token": "MLOPS_JLAB_TOKEN", "audit_key_file": "MLOPS_JLAB_AUDIT_KEY_FILE"}
+
+
+#: what a child of a team-mode (remote) process needs: the API and its token, no store
+REMOTE_VARS = ("home", "uri", "token")
+
+
+def store_attributes(settings: Settings) -> list[str]:
+    """The settings a child process needs to reach what ``settings`` reach: the store
+    itself in local mode; in team mode only the server's URL, the token and the home
+    (its cache), never a database or an artifact root."""
+    names = REMOTE_VARS if settings.remote else tuple(STORE_VARS)
+    return [a for a in names if getattr(settings, a) not in (None, "")]
 
 
 def store_env(settings: Settings, *, user: bool = False) -> dict[str, str]:
     """The ``MLOPS_JLAB_*`` variables that point a child process (a kernel, a scheduled
-    run) at ``settings``' store; with ``user``, acting as the same user."""
-    out = {var: str(getattr(settings, attr)) for attr, var in STORE_VARS.items()
-           if getattr(settings, attr) not in (None, "")}
-    if user:
+    run) at ``settings``' store; with ``user`` (local mode only: in team mode the token
+    decides), acting as the same user."""
+    out = {STORE_VARS[a]: str(getattr(settings, a)) for a in store_attributes(settings)}
+    if user and not settings.remote:
         out["MLOPS_JLAB_USER"] = settings.user
     return out

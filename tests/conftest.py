@@ -84,7 +84,8 @@ def mlops_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend_kind: st
     saved = {k: v for k, v in os.environ.items() if k.startswith("MLOPS_JLAB_")}
     monkeypatch.setenv("MLOPS_JLAB_HOME", str(home))
     monkeypatch.setenv("MLOPS_JLAB_USER", "alice")
-    for var in ("MLOPS_JLAB_URI", "MLOPS_JLAB_ARTIFACTS", "JPY_SESSION_NAME"):
+    for var in ("MLOPS_JLAB_URI", "MLOPS_JLAB_ARTIFACTS", "MLOPS_JLAB_AUDIT_KEY_FILE",
+                "JPY_SESSION_NAME"):
         monkeypatch.delenv(var, raising=False)
     external = os.environ.get("MLOPS_JLAB_TEST_DB_URL")
     if external:
@@ -127,7 +128,10 @@ def jp_server_config(mlops_home: Path, request: pytest.FixtureRequest):
     if request.node.get_closest_marker("team_identities"):
         server["identity_provider_class"] = "mlops_jlab.server.identity.MlopsIdentityProvider"
         server["authorizer_class"] = "mlops_jlab.server.identity.MlopsAuthorizer"
-    return {"ServerApp": server, "MlopsJlab": {"home": str(mlops_home)}}
+    # In-process servers share the test's environment, so they stay out of team mode
+    # (which takes the store's variables out of os.environ for the kernels it starts);
+    # team mode itself is tested against servers in their own processes.
+    return {"ServerApp": server, "MlopsJlab": {"home": str(mlops_home), "team_mode": False}}
 
 
 @pytest.fixture

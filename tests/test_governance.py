@@ -378,6 +378,7 @@ def test_four_eyes_in_team_mode_with_api_tokens(mlops_home, monkeypatch):
 
     def as_token(name: str) -> None:
         monkeypatch.setenv("MLOPS_JLAB_TOKEN", tokens[name])
+        monkeypatch.delenv("MLOPS_JLAB_USER", raising=False)  # in team mode the token decides
         mlops.configure()
         assert mlops.whoami()["user"] == name
 

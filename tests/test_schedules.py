@@ -4,6 +4,7 @@ fire times reported after an outage, pause/resume, recovery, the REST routes."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -232,3 +233,33 @@ def test_team_mode_schedules_through_the_server(mlops_home, team_server, noteboo
     assert mlops.schedule_history("team").empty
     mlops.delete_schedule("team")
     assert mlops.schedules().empty
+
+
+
+def test_run_now_before_the_runners_first_pass_is_recorded_as_it_really_ends(
+        service, runner, tmp_path, notebook):
+    """The first pass recovers firings an earlier process left running; a "run now"
+    this runner is executing is not one of them (it used to be recorded "interrupted"
+    while its notebook went on)."""
+    slow = write_notebook(tmp_path / "slow.ipynb", "alpha = 1",
+                          "import time, mlops_jlab as mlops\ntime.sleep(4)\n"
+                          "mlops.log_metric('alpha', alpha)")
+    service.create("alice", "slow", "0 * * * *", "notebook", str(slow), paused=True)
+    service.create("alice", "orphan", "0 * * * *", "notebook", str(notebook), paused=True)
+    orphan = service.start_manual("orphan", "alice")[1]  # a dead process's firing
+    _, future = runner.run_now("slow", "alice")
+    runner.start()  # its first pass recovers, while "slow" still runs here
+    for _ in range(300):  # the first pass runs in the runner's thread
+        (recovered,) = service.get("orphan")["history"]
+        if recovered["status"] != "running":
+            break
+        time.sleep(0.1)
+    assert recovered["id"] == orphan["id"] and recovered["status"] == "failed"
+    assert recovered["error"].startswith("interrupted")
+    assert not future.done()
+    (during,) = service.get("slow")["history"]
+    assert during["status"] == "running" and during["error"] is None
+    outcome = future.result(timeout=180)
+    assert outcome["status"] == "succeeded", outcome
+    (slow_firing,) = service.get("slow")["history"]
+    assert slow_firing["status"] == "succeeded" and slow_firing["error"] is None

@@ -32,11 +32,12 @@ _configured: tuple[Any, ...] | None = None
 
 def _store_settings(backend: Any) -> dict[str, str]:
     """The backend's settings as :func:`mlops_jlab.configure` takes them."""
-    from ..config import STORE_VARS
+    from ..config import store_attributes
 
     s = backend.settings
-    out = {k: str(getattr(s, k)) for k in STORE_VARS if getattr(s, k) not in (None, "")}
-    out["user"] = s.user
+    out = {k: str(getattr(s, k)) for k in store_attributes(s)}
+    if not s.remote:  # in team mode the token decides who acts
+        out["user"] = s.user
     return out
 
 

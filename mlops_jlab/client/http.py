@@ -35,7 +35,14 @@ import requests
 
 from .. import errors
 from ..config import Settings
-from ..errors import ConfigurationError, InvalidInput, MlopsError, NotFound, RuleViolation
+from ..errors import (
+    ConfigurationError,
+    InvalidInput,
+    MlopsError,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+)
 from ..models.loaded import LoadedModel
 from ..models.loader import load_verified
 from ..monitoring.report import DriftReport
@@ -423,9 +430,17 @@ class HttpRegistry:
 
     def validate(self, name: str, ref: int | str, X: Any, y: Any, user: str = "", *,
                  trusted_types: Iterable[str] = ()) -> ValidationReport:
-        """Send ``X`` and ``y`` (one Arrow stream); the server runs the stored model."""
+        """Send ``X`` and ``y`` (one Arrow stream); the server runs the stored model, in
+        an isolated process, trusting what its own configuration trusts: a client cannot
+        widen that (``trusted_types`` here is refused)."""
         from ..serving.inputs import ARROW_STREAM, arrow_stream
         from ..tracking.datasets import as_frame
+
+        if list(trusted_types):
+            raise InvalidInput(
+                "in team mode the server decides which types a model may contain "
+                "(its administrator sets c.MlopsJlab.trusted_types); validate without "
+                "trusted_types, or ask them to trust these", field="trusted_types")
 
         frame = as_frame(X).copy()
         frame.columns = [str(c) for c in frame.columns]
@@ -439,7 +454,7 @@ class HttpRegistry:
         return rec.validation_report(self.http.json(
             "POST", f"{self._model(name)}/versions/{_q(_ref(ref))}/validations",
             data=arrow_stream(frame), headers={"Content-Type": ARROW_STREAM},
-            params={"target": target, "trusted_types": ",".join(trusted_types)}))
+            params={"target": target}))
 
     def validate_with_dataset(self, name: str, ref: int | str, dataset: str, target: str,
                               user: str = "",
@@ -595,16 +610,17 @@ class HttpMonitoring:
     def drift(self, deployment: str, *, window: str | None = None, start: int | None = None,
               end: int | None = None, rows: int | None = None,
               tests: Mapping[str, Any] | None = None, drift_share: float = 0.5,
-              store: bool = True) -> DriftReport:
-        params: dict[str, Any] = {"store": str(bool(store)).lower(),
-                                  "drift_share": drift_share}
+              store: bool = True, user: str | None = None) -> DriftReport:
+        """GET computes; POST (``store``) also records it, as the server's user."""
+        params: dict[str, Any] = {"drift_share": drift_share}
         for key, value in (("window", window), ("start", start), ("end", end),
                            ("rows", rows)):
             if value is not None:
                 params[key] = value
         if tests:
             params["tests"] = _dumps(dict(tests)).decode()
-        return rec.drift_report(self.http.json("GET", f"/monitoring/{_q(deployment)}/drift",
+        return rec.drift_report(self.http.json("POST" if store else "GET",
+                                               f"/monitoring/{_q(deployment)}/drift",
                                                params=params))
 
     def drift_history(self, deployment: str, limit: int = 100) -> list[dict[str, Any]]:
@@ -696,6 +712,11 @@ class HttpBackend(ServicesBackend):
                 f"client API {API_VERSION}: install matching versions", url=settings.uri)
         self.server_version = str(facts.get("version"))
         self.user = str(facts.get("user") or settings.user)  # who the server says acts
+        if settings.user_explicit and settings.user.casefold() != self.user.casefold():
+            raise PermissionDenied(
+                f"in team mode you act as the user of your token ({self.user}); "
+                f"MLOPS_JLAB_USER and mlops.configure(user=...) ({settings.user!r}) act only "
+                "in single-user local mode")
         self.tracking = HttpTracking(self.http)
         self.registry = HttpRegistry(self.http, self.tracking,
                                      settings.home / "cache" / "artifacts")

@@ -22,17 +22,30 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from ..errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
 from ..store import codec
 from ..store import schema as s
 from ..store.db import Database
 from .audit import AuditLog
-from .roles import ACTIONS, ROLES, allows, capabilities, is_system, role_name, user_name
+from .roles import (
+    ACTIONS,
+    ROLES,
+    allows,
+    capabilities,
+    fold,
+    is_system,
+    role_name,
+    same_user,
+    user_name,
+)
 
 RESOURCE_TYPES = ("experiment", "model")
 TOKEN_PREFIX = "mlops_"
+DELEGATED_PREFIX = "mlops_d_"
+"""Delegated tokens (:meth:`AccessControl.delegate`) start so (a user's own token may
+too, by chance: both tables are asked)."""
 
 
 def _now() -> int:
@@ -89,11 +102,14 @@ class Permissions:
         return {"owner": self.owner, "readers": self.readers, "writers": self.writers}
 
     def may_write(self, user: str) -> bool:
-        return not self.writers or user == self.owner or user in self.writers
+        """Whether ``user`` may change the resource (names compare case-folded)."""
+        return not self.writers or same_user(user, self.owner) or \
+            fold(user) in {fold(w) for w in self.writers}
 
     def may_read(self, user: str) -> bool:
-        return (not self.readers or user == self.owner or user in self.writers
-                or user in self.readers)
+        """Whether ``user`` may read the resource (names compare case-folded)."""
+        return (not self.readers or same_user(user, self.owner)
+                or fold(user) in {fold(u) for u in (*self.writers, *self.readers)})
 
 
 class AccessControl:
@@ -111,25 +127,42 @@ class AccessControl:
         first user of an empty store), stored when ``provision`` (a write transaction)."""
         if is_system(user):
             return "admin"
-        row = conn.exec_driver_sql(_ROLE_OF.format(mark=_mark(conn)), (user,)).first()
+        row = self._user_row(conn, user)
         if row is None and provision and conn.dialect.name == "postgresql":
             # Two new users at once must not both find the store empty (and both
             # become admin): take the audit head's row lock, then look again.
             # (SQLite's write transactions are serialized already.)
             conn.exec_driver_sql("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE")
-            row = conn.exec_driver_sql(_ROLE_OF.format(mark=_mark(conn)), (user,)).first()
+            row = self._user_row(conn, user)
         if row is not None:
-            return str(row[0])
+            return row[1]
         first = not conn.execute(select(func.count()).select_from(s.users)).scalar()
         role = "admin" if first else self.default_role
         if provision:
-            user_name(user)
+            if user_name(user) != user:  # every entry point normalises: a bug if not
+                raise InvalidInput(f"user name {user!r} is not normalised (expected "
+                                   f"{user_name(user)!r})", field="user")
             now = _now()
             conn.execute(insert(s.users).values(name=user, role=role, created_at=now))
             self.audit.append(conn, user, "user.create", "user", user, None,
                               {"role": role, "reason": "first user of the store" if first
                                else "default role"}, time=now)
         return role
+
+    @staticmethod
+    def _user_row(conn: Connection, user: str) -> tuple[str, str] | None:
+        """``(stored name, role)`` of ``user``: the row of that exact name, else one
+        stored before names were normalised whose case-fold is the same (the
+        normalised spelling first). No migration: such rows keep their spelling."""
+        row = conn.exec_driver_sql(_ROLE_OF.format(mark=_mark(conn)), (user,)).first()
+        if row is not None:
+            return user, str(row[0])
+        key = fold(user)
+        legacy = sorted((str(r[0]), str(r[1])) for r in
+                        conn.exec_driver_sql("SELECT name, role FROM users")
+                        if fold(str(r[0])) == key)
+        legacy.sort(key=lambda r: r[0] != key)
+        return legacy[0] if legacy else None
 
     def require(self, conn: Connection, user: str, action: str,
                 resource: tuple[str, str] | None = None) -> str:
@@ -179,6 +212,13 @@ class AccessControl:
             role = self.role_of(conn, user, provision=not is_system(user))
         return {"user": user, "role": role, "can": capabilities(role)}
 
+    def rotate_audit_key(self, actor: str) -> dict[str, Any]:
+        """Switch the audit chain to a fresh key (admins only); the old keys stay in the
+        key file to verify older events. See :meth:`AuditLog.rotate_key`."""
+        with self.db.write() as conn:
+            self.require(conn, actor, "admin")
+            return self.audit.rotate_key(conn, actor)
+
     def users(self) -> list[User]:
         """Every known user, by name."""
         with self.db.read() as conn:
@@ -190,7 +230,9 @@ class AccessControl:
         user, role = user_name(user), role_name(role)
         with self.db.write() as conn:
             self.require(conn, actor, "admin")
-            row = conn.execute(select(s.users).where(s.users.c.name == user)).first()
+            stored = self._user_row(conn, user)  # a legacy spelling keeps its row
+            row = None if stored is None else conn.execute(
+                select(s.users).where(s.users.c.name == stored[0])).first()
             before = None if row is None else {"role": row.role}
             if row is not None and row.role == "admin" and role != "admin":
                 admins = conn.execute(select(func.count()).select_from(s.users)
@@ -203,7 +245,7 @@ class AccessControl:
                 conn.execute(insert(s.users).values(name=user, role=role, created_at=now,
                                                     granted_by=actor, granted_at=now))
             else:
-                conn.execute(update(s.users).where(s.users.c.name == user)
+                conn.execute(update(s.users).where(s.users.c.name == row.name)
                              .values(role=role, granted_by=actor, granted_at=now))
             self.audit.append(conn, actor, "role.grant", "user", user, before,
                               {"role": role}, time=now)
@@ -217,21 +259,57 @@ class AccessControl:
         user = user_name(user)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.db.write() as conn:
-            if actor != user:
+            if not same_user(actor, user):
                 self.require(conn, actor, "admin")
             self.role_of(conn, user, provision=True)
-            conn.execute(update(s.users).where(s.users.c.name == user)
+            stored, _ = self._user_row(conn, user) or (user, "")
+            conn.execute(update(s.users).where(s.users.c.name == stored)
                          .values(token_hash=token_digest(token)))
             self.audit.append(conn, actor, "token.issue", "user", user)
         return token
 
     def user_for_token(self, token: str) -> str | None:
-        """The user an API token belongs to, or None."""
+        """The user an API token (a user's own, or a delegated one still valid) belongs
+        to, or None."""
         if not token.startswith(TOKEN_PREFIX):
             return None
+        digest = token_digest(token)
         with self.db.read() as conn:
+            if token.startswith(DELEGATED_PREFIX):
+                d = s.delegated_tokens.c
+                delegated = conn.execute(select(d.user).where(
+                    d.token_hash == digest, d.expires_at > _now())).scalar()
+                if delegated is not None:
+                    return str(delegated)
             return conn.execute(select(s.users.c.name).where(
-                s.users.c.token_hash == token_digest(token))).scalar()
+                s.users.c.token_hash == digest)).scalar()
+
+    def delegate(self, user: str, purpose: str, ttl_seconds: float) -> str:
+        """A token that acts as ``user`` for ``ttl_seconds``, for code the server runs on
+        their behalf (a schedule firing, retraining, a kernel): it carries exactly that
+        user's role and permissions and nothing of the server's. Recorded in the audit
+        trail; :meth:`revoke_delegation` ends it early. Expired ones are swept here."""
+        user = user_name(user)
+        if not 1 <= ttl_seconds <= 7 * 24 * 3600:
+            raise InvalidInput("a delegated token lives 1 s to 7 days", field="ttl")
+        token = DELEGATED_PREFIX + secrets.token_urlsafe(32)
+        now = _now()
+        with self.db.write() as conn:
+            d = s.delegated_tokens
+            conn.execute(delete(d).where(d.c.expires_at <= now))
+            conn.execute(insert(d).values(token_hash=token_digest(token), user=user,
+                                          purpose=str(purpose)[:256], created_at=now,
+                                          expires_at=now + int(ttl_seconds * 1000)))
+            self.audit.append(conn, user, "token.delegate", "user", user, None,
+                              {"purpose": str(purpose)[:256],
+                               "ttl_seconds": int(ttl_seconds)}, time=now)
+        return token
+
+    def revoke_delegation(self, token: str) -> None:
+        """End a delegated token now (the work it was issued for is over)."""
+        with self.db.write() as conn:
+            conn.execute(delete(s.delegated_tokens).where(
+                s.delegated_tokens.c.token_hash == token_digest(token)))
 
     # ---------------------------------------------------------------- permissions
     def permissions(self, resource_type: str, resource: str) -> Permissions:
@@ -247,7 +325,7 @@ class AccessControl:
         with self.db.write() as conn:
             current = self._permissions(conn, resource_type, resource)
             role = self.require(conn, actor, "read")
-            if actor != current.owner and role != "admin":
+            if not same_user(actor, current.owner) and role != "admin":
                 raise PermissionDenied(f"only the owner {current.owner!r} or an admin can "
                                        f"change who may use {resource_type} {resource!r}")
             new = Permissions(
@@ -282,6 +360,17 @@ class AccessControl:
         if creator is None:
             raise NotFound(f"{resource_type} {resource!r} does not exist")
         return Permissions(resource_type, resource, creator)
+
+    def effective_permissions(self, conn: Connection, resource_type: str, resource: str
+                              ) -> Permissions:
+        """Owner, readers and writers as they apply (the creator owns a resource with no
+        entry); :class:`NotFound` for an unknown resource."""
+        return self._permissions(conn, resource_type, resource)
+
+    def permissions_or_none(self, conn: Connection, resource_type: str, resource: str
+                            ) -> Permissions | None:
+        """The stored permissions of a resource, or None when it is open (no entry)."""
+        return self._permissions_row(conn, resource_type, resource)
 
     def _permissions_row(self, conn: Connection, resource_type: str, resource: str
                          ) -> Permissions | None:

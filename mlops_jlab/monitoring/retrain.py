@@ -4,7 +4,9 @@ with papermill, register what it trains as a candidate version, validate it.
 - The notebook is the copy stored on the version's run when it trained (lineage), so
   the code that runs is the code that made the model.
 - It runs in its own process (``python -m papermill``) with the rule's parameters and
-  ``MLOPS_JLAB_RUN_TAGS`` marking its runs with the alert's id, against the same store.
+  ``MLOPS_JLAB_RUN_TAGS`` marking its runs with the alert's id, acting as the person who
+  saved the rule (never as a platform actor): in team mode through the REST API with a
+  token delegated to them and no store credentials (:mod:`..governance.delegation`).
 - The newest run it made with a model becomes a new version of the deployment's model
   (unless the notebook registered one itself), tagged as the alert's candidate.
 - The candidate is validated with the model's rules on the deployment's labelled live
@@ -19,12 +21,14 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, select
 
+from ..governance.delegation import Delegation
 from ..governance.roles import is_system
 from ..store import schema as s
 from ..store.paths import is_inside
@@ -39,10 +43,14 @@ class Retrainer:
 
     def __init__(self, monitoring: Any, home: str | os.PathLike[str],
                  env: dict[str, str] | None = None,
-                 root: str | os.PathLike[str] | None = None) -> None:
+                 root: str | os.PathLike[str] | None = None,
+                 delegation: Delegation | None = None) -> None:
         self.monitoring = monitoring
         self.home = Path(home)
         self.env = env
+        #: in team mode the notebook reaches the store only through the REST API with a
+        #: token acting as the rule's owner (see :mod:`..governance.delegation`)
+        self.delegation = delegation
         #: the folder a rule's ``notebook`` and ``cwd`` must stay in (the Jupyter root
         #: in the server; the working directory otherwise)
         self.root = Path(root) if root else Path.cwd()
@@ -79,12 +87,18 @@ class Retrainer:
         source = folder / "input.ipynb"
         source.write_bytes(self._notebook(action, run, f"{dep.model} v{version.version}"))
         output = folder / "output.ipynb"
-        env = dict(self.env if self.env is not None else os.environ)
+        if is_system(user):
+            raise RuntimeError("a retraining notebook runs as a person (the rule's owner), "
+                               f"never as the platform actor {user!r}")
+        base = dict(self.env if self.env is not None else os.environ)
+        release: Callable[[], None] = lambda: None  # noqa: E731
+        if self.delegation is not None:
+            env, release = self.delegation.environment(
+                user, f"retraining for alert {alert['id']}", NOTEBOOK_TIMEOUT + 600, base)
+        else:
+            env = {**base, "MLOPS_JLAB_USER": user}
         env["MLOPS_JLAB_RUN_TAGS"] = json.dumps({"mlops.retrain_alert": alert["id"]})
         env["JPY_SESSION_NAME"] = str(source)  # the new run stores the notebook it ran
-        # the notebook tracks as whoever asked for the retraining (the monitor: a
-        # platform actor, recorded as such in the audit trail)
-        env["MLOPS_JLAB_USER"] = "mlops:retrain" if is_system(user) else user
         workdir = (str(self.inside_root(action["cwd"], "cwd")) if action.get("cwd") else
                    os.path.dirname(run.source.get("notebook_abspath") or "") or str(folder))
         if not os.path.isdir(workdir):
@@ -92,8 +106,11 @@ class Retrainer:
         cmd = [sys.executable, "-m", "papermill", str(source), str(output),
                "-y", json.dumps(action.get("parameters") or {}), "--cwd", workdir,
                "--no-progress-bar"]
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True,
-                              timeout=NOTEBOOK_TIMEOUT)
+        try:
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                                  timeout=NOTEBOOK_TIMEOUT)
+        finally:
+            release()
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-6:]
             raise RuntimeError("the training notebook failed: " + " | ".join(tail))

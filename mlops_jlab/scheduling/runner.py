@@ -23,6 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from ..governance.delegation import Delegation
 from .service import ScheduleService
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,14 @@ class ScheduleRunner:
     def __init__(self, service: ScheduleService, store_env: Mapping[str, str],
                  interval: float = 30.0, leading: Callable[[], bool] = lambda: True,
                  parallel: int = 2, timeout: float = DEFAULT_TIMEOUT,
-                 log_dir: str | os.PathLike[str] | None = None) -> None:
+                 log_dir: str | os.PathLike[str] | None = None,
+                 delegation: Delegation | None = None) -> None:
         self.service = service
         #: MLOPS_JLAB_* variables that point the child processes at this store
         self.store_env = dict(store_env)
+        #: what a firing's process holds: in team mode a token acting as the schedule's
+        #: owner and no store credentials (see :mod:`..governance.delegation`)
+        self.delegation = delegation or Delegation(None, None, self.store_env)
         self.interval = interval
         self.leading = leading
         self.timeout = timeout
@@ -50,6 +55,8 @@ class ScheduleRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._children: set[subprocess.Popen[bytes]] = set()
+        #: ids of the firings this runner is executing (never "recovered" as interrupted)
+        self._running: set[str] = set()
         self._lock = threading.Lock()
 
     # ---------------------------------------------------------------- loop
@@ -69,7 +76,9 @@ class ScheduleRunner:
             if self.leading():
                 try:
                     if not recovered:
-                        count = self.service.recover()
+                        with self._lock:
+                            here = set(self._running)
+                        count = self.service.recover(here)
                         recovered = True
                         if count:
                             log.warning("mlops_jlab: %d scheduled run(s) were interrupted "
@@ -92,6 +101,8 @@ class ScheduleRunner:
     def launch(self, schedule: dict[str, Any], firing: dict[str, Any]
                ) -> Future[dict[str, Any]]:
         """Execute a claimed firing on the pool."""
+        with self._lock:
+            self._running.add(str(firing["id"]))
         return self._pool.submit(self._execute, schedule, firing)
 
     def stop(self) -> None:
@@ -129,6 +140,9 @@ class ScheduleRunner:
                                 outcome.get("error"))
         except Exception:
             log.exception("mlops_jlab: recording the end of firing %s failed", firing["id"])
+        finally:
+            with self._lock:
+                self._running.discard(str(firing["id"]))
         return outcome
 
     def _spawn(self, schedule: dict[str, Any], firing: dict[str, Any]) -> dict[str, Any]:
@@ -136,12 +150,20 @@ class ScheduleRunner:
         if not os.path.isfile(path):
             return {"status": "failed", "run_id": None,
                     "error": f"the {kind} {path} no longer exists"}
-        env = {**os.environ, **self.store_env,
-               "MLOPS_JLAB_USER": self.service.actor(schedule),
-               "MLOPS_JLAB_RUN_TAGS": json.dumps({"mlops.schedule": schedule["name"],
-                                                  "mlops.schedule_firing": firing["id"]})}
+        env, release = self.delegation.environment(
+            self.service.actor(schedule), f"schedule {schedule['name']} firing {firing['id']}",
+            self.timeout + 600)
+        env["MLOPS_JLAB_RUN_TAGS"] = json.dumps({"mlops.schedule": schedule["name"],
+                                                 "mlops.schedule_firing": firing["id"]})
         env.pop("MLOPS_JLAB_RUN_ID", None)
         env.pop("MLOPS_JLAB_PAPERMILL", None)
+        try:
+            return self._spawn_with(schedule, firing, kind, path, env)
+        finally:
+            release()
+
+    def _spawn_with(self, schedule: dict[str, Any], firing: dict[str, Any], kind: str,
+                    path: str, env: dict[str, str]) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="mlops-firing-") as tmp:
             result = os.path.join(tmp, "result.json")
             logfile = self._log_path(schedule, firing)

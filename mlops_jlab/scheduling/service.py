@@ -17,14 +17,14 @@ import builtins
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from ..errors import Conflict, InvalidInput, NotFound
+from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..governance.access import AccessControl
 from ..governance.roles import SCHEDULER
 from ..store import Database
@@ -125,6 +125,16 @@ class ScheduleService:
             raise NotFound(f"no schedule {ref!r}", schedule=ref)
         return row
 
+    def _owned(self, conn: Connection, ref: str, user: str) -> Any:
+        """The schedule, when ``user`` may change or fire it: its owner or an admin (a
+        firing acts as the owner, so nobody else may point it at other code)."""
+        role = self.access.require(conn, user, "schedule")
+        row = self._row(conn, ref)
+        if role != "admin" and row.created_by != user:
+            raise PermissionDenied(f"schedule {row.name!r} belongs to {row.created_by}: only "
+                                   "its owner or an admin may change, delete or run it")
+        return row
+
     def _firing(self, row: Any) -> dict[str, Any]:
         return {"id": row.id, "schedule_id": row.schedule_id,
                 "scheduled_for": row.scheduled_for, "started_at": row.started_at,
@@ -214,8 +224,7 @@ class ScheduleService:
             raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}; changeable: "
                                f"{', '.join(sorted(allowed))}")
         with self.db.write() as conn:
-            self.access.require(conn, user, "schedule")
-            row = self._row(conn, ref)
+            row = self._owned(conn, ref, user)
             values: dict[str, Any] = {}
             if "name" in changes and changes["name"] != row.name:
                 values["name"] = self._name(changes["name"])
@@ -264,8 +273,7 @@ class ScheduleService:
     def delete(self, ref: str, user: str) -> str:
         """Remove a schedule and its history; returns its id."""
         with self.db.write() as conn:
-            self.access.require(conn, user, "schedule")
-            row = self._row(conn, ref)
+            row = self._owned(conn, ref, user)
             conn.execute(delete(s.schedule_firings).where(
                 s.schedule_firings.c.schedule_id == row.id))
             conn.execute(delete(s.schedules).where(s.schedules.c.id == row.id))
@@ -312,8 +320,7 @@ class ScheduleService:
         time is unchanged. Conflict when the schedule is running already."""
         now = self.now_ms()
         with self.db.write() as conn:
-            self.access.require(conn, user, "schedule")
-            row = self._row(conn, ref)
+            row = self._owned(conn, ref, user)
             f = s.schedule_firings
             busy = conn.execute(select(func.count()).select_from(f).where(
                 f.c.schedule_id == row.id, f.c.status == "running")).scalar_one()
@@ -343,11 +350,15 @@ class ScheduleService:
             conn.execute(update(s.schedule_firings).where(
                 s.schedule_firings.c.id == firing_id).values(run_id=run_id))
 
-    def recover(self) -> int:
-        """Firings left ``running`` by a process that stopped: failed, saying so."""
+    def recover(self, running_here: Iterable[str] = ()) -> int:
+        """Firings left ``running`` by a process that stopped: failed, saying so. Those
+        in ``running_here`` (executing in the caller's process, e.g. a "run now" pressed
+        before the runner's first pass) are left to finish and record themselves."""
+        f = s.schedule_firings.c
+        keep = sorted(set(running_here))
         with self.db.write() as conn:
             done = conn.execute(update(s.schedule_firings).where(
-                s.schedule_firings.c.status == "running").values(
+                f.status == "running", f.id.not_in(keep)).values(
                 status="failed", ended_at=self.now_ms(),
                 error="interrupted: the scheduler stopped while this ran"))
             return int(done.rowcount or 0)

@@ -6,14 +6,17 @@ import os
 from dataclasses import dataclass
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Float, Unicode
+from traitlets import Bool, Float, List, Unicode, default
 
 from .. import config
 from .._version import __version__
 from ..explain import ExplanationService
-from ..governance import AccessControl
+from ..governance import AccessControl, AuditLog
+from ..governance.anchors import AUDITOR, AnchorLoop
 from ..governance.approvals import PromotionService
 from ..governance.card import ModelCards
+from ..governance.delegation import Delegation
+from ..models.isolation import IsolatedModels
 from ..monitoring.alerts import AlertService
 from ..monitoring.loop import MonitorLoop
 from ..monitoring.retrain import Retrainer
@@ -23,9 +26,11 @@ from ..scheduling import ScheduleService
 from ..scheduling.runner import ScheduleRunner
 from ..serving import ServingService
 from ..serving.controller import DeploymentController
+from ..serving.zygote import close_shared_zygote
 from ..store import Database
 from ..store.artifacts import open_artifact_store
 from ..tracking import TrackingService
+from . import remote
 from .fallback import FALLBACK
 from .idempotency import IdempotencyStore
 from .routes import ROUTES
@@ -50,9 +55,12 @@ class Services:
     schedules: ScheduleService | None = None
     scheduler: ScheduleRunner | None = None
     explanations: ExplanationService | None = None
+    audit_anchors: AnchorLoop | None = None
     owner: str = ""
     """The local user of this server: who acts when Jupyter's identity is the default
     shared-token one (single-user JupyterLab)."""
+    delegation: Delegation | None = None
+    """How processes started for a user get their environment (team or local mode)."""
 
 
 class MlopsJlab(ExtensionApp):
@@ -84,31 +92,105 @@ class MlopsJlab(ExtensionApp):
     schedule_interval = Float(30.0, config=True,
                               help="Seconds between checks for due schedules (in the server "
                                    "that runs the controller)")
+    trusted_types = List(Unicode(), default_value=[], config=True,
+                         help="Extra types (e.g. 'xgboost.sklearn.XGBClassifier') that model "
+                              "files loaded by this server may contain beyond the built-in "
+                              "safe list. Only this configuration widens trust: a request "
+                              "never can. The server loads models (validation gates, the "
+                              "preflight of a deployment) in an isolated process without "
+                              "secrets.")
+    isolate_models = Bool(True, config=True,
+                          help="Load models for validation and deployment preflight in a "
+                               "child process with a scrubbed environment (recommended)")
+    team_mode = Bool(None, allow_none=True, config=True,
+                     help="Team mode: several people use this server, each with their own "
+                          "identity. Code it runs for someone (schedule firings, retraining, "
+                          "kernels with MlopsKernelManager) then reaches the store only "
+                          "through this REST API with a short-lived token acting as that "
+                          "person, and holds no store credentials. Default: on when the "
+                          "identity provider tells people apart (MlopsIdentityProvider, "
+                          "JupyterHub), off with Jupyter's single shared token")
     allow_private_webhooks = Bool(False, config=True,
                                   help="Let alert webhooks reach loopback and private "
                                        "addresses (refused by default: SSRF)")
+    audit_key_file = Unicode("", config=True,
+                             help="HMAC key file of the audit chain, mode 0600, created on "
+                                  "first use (default $MLOPS_JLAB_AUDIT_KEY_FILE or "
+                                  "<home>/audit.key); see docs/audit.md")
+    audit_anchors = Unicode("", config=True,
+                            help="Folder or fsspec URL where signed anchors of the audit "
+                                 "chain's head are written (default <home>/audit-anchors)")
+    audit_anchor_interval = Float(3600.0, config=True,
+                                  help="Seconds between audit anchors, written only when "
+                                       "the chain moved (0: off)")
+    audit_anchor_webhook = Unicode("", config=True,
+                                   help="Also POST each scheduled audit anchor to this URL "
+                                        "(SSRF-checked like alert webhooks)")
+
+    remote_url = Unicode(config=True,
+                         help="Client mode: the base URL of the team's MLOps server (e.g. "
+                              "a JupyterHub service). This server then opens no store, runs "
+                              "no controller, scheduler or monitor, forwards the panel's "
+                              "/mlops/api calls there with remote_token, and its kernels get "
+                              "only MLOPS_JLAB_URI and MLOPS_JLAB_TOKEN. Default: "
+                              "$MLOPS_JLAB_URI when it is an http(s) URL; see "
+                              "docs/team-mode.md")
+    remote_token = Unicode(config=True,
+                           help="Client mode: the credential sent to the MLOps server, the "
+                                "user's own (default $MLOPS_JLAB_TOKEN, else "
+                                "$JUPYTERHUB_API_TOKEN: a hub single-user server's token)")
+
+    @default("remote_url")
+    def _default_remote_url(self) -> str:
+        return remote.default_remote_url()
+
+    @default("remote_token")
+    def _default_remote_token(self) -> str:
+        return remote.default_remote_token()
 
     def initialize_settings(self) -> None:
+        if self.remote_url:  # client mode (see .remote): no store in this process
+            remote.start_client_mode(self.settings, self.remote_url, self.remote_token,
+                                     self.log)
+            return
         settings = config.resolve(home=self.home or None, db_url=self.db_url or None,
-                                  artifacts=self.artifacts or None)
-        # Kernels this server starts inherit its environment: export the resolved store
-        # so %%mlops_train in a notebook writes where the panel reads, traits included.
-        os.environ.update(config.store_env(settings))
+                                  artifacts=self.artifacts or None,
+                                  audit_key_file=self.audit_key_file or None)
+        store_env = config.store_env(settings)
+        team = self._team()
+        if team:
+            # Nothing this server starts inherits the store: kernels, firings and
+            # retraining get this API's URL and (see .kernels, governance.delegation) a
+            # token acting as their user; workers get the store explicitly.
+            for var in (*config.STORE_VARS.values(), "MLOPS_JLAB_USER"):
+                os.environ.pop(var, None)
+        else:
+            # Kernels this server starts inherit its environment: export the resolved
+            # store so %%mlops_train in a notebook writes where the panel reads.
+            os.environ.update(store_env)
         db = Database(settings.db_url)
         artifacts = open_artifact_store(settings.artifacts)
-        access = AccessControl(db, default_role=self.default_role or settings.default_role)
+        audit = AuditLog(db, key=settings.audit_key_file,
+                         anchors=self.audit_anchors or settings.audit_anchors)
+        access = AccessControl(db, audit,
+                               default_role=self.default_role or settings.default_role)
         tracking = TrackingService(db, artifacts, access)
         registry = RegistryService(db, artifacts, tracking)
+        if self.isolate_models:
+            registry.isolated = IsolatedModels(artifacts.read_bytes,
+                                               trusted_types=self.trusted_types)
         registry.sweep_pending()
         serving = ServingService(db, registry, settings.home)
         promotions = PromotionService(registry, on_promoted=serving.follow_production)
-        controller = DeploymentController(serving, log_dir=str(settings.home / "logs")) \
-            if self.run_controller else None
+        controller = DeploymentController(serving, log_dir=str(settings.home / "logs"),
+                                          env=store_env) if self.run_controller else None
+        delegation = Delegation(access, self._api_url if team else None, store_env)
         if self.allow_private_webhooks:
             os.environ["MLOPS_JLAB_ALLOW_PRIVATE_WEBHOOKS"] = "1"
         monitoring = MonitoringService(db, tracking, registry, serving)
         alerts = AlertService(monitoring, Retrainer(
-            monitoring, settings.home, root=getattr(self.serverapp, "root_dir", None)).run)
+            monitoring, settings.home, root=getattr(self.serverapp, "root_dir", None),
+            delegation=delegation).run)
         monitor = MonitorLoop(alerts, self.monitor_interval,
                               leading=lambda: bool(controller and controller.leading)) \
             if controller is not None else None
@@ -120,20 +202,29 @@ class MlopsJlab(ExtensionApp):
         services.cards = ModelCards(registry, promotions, serving)
         services.explanations = ExplanationService(db, registry)
         services.owner = settings.user
+        services.delegation = delegation
         root = getattr(self.serverapp, "root_dir", None)
         services.schedules = ScheduleService(db, access, root=root)
         if controller is not None:
             services.scheduler = ScheduleRunner(
-                services.schedules, config.store_env(settings), self.schedule_interval,
+                services.schedules, store_env, self.schedule_interval,
                 leading=lambda: bool(controller and controller.leading),
-                log_dir=str(settings.home / "logs"))
+                log_dir=str(settings.home / "logs"), delegation=delegation)
         if controller is not None:
             controller.start()  # restores every active deployment
         if monitor is not None:
             monitor.start()
+        services.audit_anchors = AnchorLoop(
+            lambda: audit.anchor(AUDITOR, webhook=self.audit_anchor_webhook or None,
+                                 only_if_moved=True),
+            self.audit_anchor_interval,
+            leading=lambda: controller is None or bool(controller.leading))
+        services.audit_anchors.start()
         if services.scheduler is not None:
             services.scheduler.start()
         self.settings.update({"mlops_services": services})
+        if team:  # kernels (and whatever else starts later) find the API, not the store
+            os.environ["MLOPS_JLAB_URI"] = self._api_url()
         self.log.info("mlops_jlab %s: database %s, artifacts %s", __version__,
                       settings.db_url, settings.artifacts)
 
@@ -143,11 +234,35 @@ class MlopsJlab(ExtensionApp):
         services = self.settings.get("mlops_services")
         if services is not None and services.scheduler is not None:
             services.scheduler.stop()
+        if services is not None and services.audit_anchors is not None:
+            services.audit_anchors.stop()
         if services is not None and services.monitor is not None:
             services.monitor.stop()
             services.alerts.close()
         if services is not None and services.controller is not None:
             services.controller.stop()
+            close_shared_zygote()  # nothing this server started outlives it
+
+    def _team(self) -> bool:
+        """Whether this server is in team mode (the trait, else its identity provider)."""
+        if self.team_mode is not None:
+            return bool(self.team_mode)
+        from .identity import SHARED_SECRET_PROVIDERS, MlopsIdentityProvider
+
+        provider = type(getattr(self.serverapp, "identity_provider", None))
+        return provider is MlopsIdentityProvider or provider not in SHARED_SECRET_PROVIDERS
+
+    def _api_url(self) -> str:
+        """This server's base URL as processes on this machine reach it."""
+        app = self.serverapp
+        assert app is not None, "the extension is loaded by a server"
+        scheme = "https" if getattr(app, "certfile", None) else "http"
+        ip = app.ip if app.ip not in ("", "0.0.0.0", "::", "*") else "127.0.0.1"
+        host = f"[{ip}]" if ":" in ip else ip
+        return f"{scheme}://{host}:{app.port}{app.base_url}"
 
     def initialize_handlers(self) -> None:
+        if self.remote_url:  # client mode: every /mlops/api path is forwarded
+            self.handlers.extend(remote.HANDLERS)
+            return
         self.handlers.extend([*ROUTES, FALLBACK])  # FALLBACK: any other path, 404 JSON

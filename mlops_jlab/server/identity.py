@@ -10,14 +10,28 @@ apply mlops_jlab's users and roles.
   ``mlops-jlab users token NAME`` (``Authorization: token mlops_...``): team mode's
   HttpBackend clients then act as that user. Enable it with
   ``c.ServerApp.identity_provider_class = "mlops_jlab.server.identity.MlopsIdentityProvider"``.
+- With a hub (``c.MlopsIdentityProvider.hub_api_url``, by default
+  ``$JUPYTERHUB_API_URL`` when the server runs as a JupyterHub service), any other token
+  in the ``Authorization`` header is checked with JupyterHub (``GET <hub>/user``,
+  through JupyterHub's ``HubAuth``, cached briefly by the token's sha256) and the
+  request acts as that hub user. Tokens of services, tokens without the service's
+  access scope and unknown tokens are no login (403). This is how the team topology's
+  MLOps server (docs/team-mode.md) knows who is calling from a user's server or kernel.
+- mlops API tokens are accepted only in the ``Authorization`` header, never in the URL
+  (``?token=``), where logs, proxies and browser history would keep them; Jupyter's own
+  token keeps its URL form.
+- User names are normalised (case-folded; see :func:`..governance.roles.user_name`).
 - :class:`MlopsAuthorizer` maps roles onto Jupyter's own resources: a viewer may read
   files and kernels but not write files or run code. Enable it with
   ``c.ServerApp.authorizer_class = "mlops_jlab.server.identity.MlopsAuthorizer"``.
   mlops_jlab's own routes are checked in the services, action by action.
+- :class:`MlopsServiceAuthorizer` is for the team's MLOps server: people signed in with
+  a hub or mlops token reach ``/mlops/api`` only, never its files, kernels or terminals.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -28,32 +42,120 @@ from jupyter_server.auth.identity import (
     PasswordIdentityProvider,
     User,
 )
+from tornado import web
+from traitlets import Integer, Unicode, default
 
-from ..errors import PermissionDenied
+from ..errors import ConfigurationError, InvalidInput, MlopsError, PermissionDenied
 from ..governance.access import TOKEN_PREFIX
-from ..governance.roles import RANK, is_system
+from ..governance.roles import RANK, fold, is_system, user_name
+from .kernels import requesting_user
 
 MLOPS_USER_ATTR = "mlops_user"
 """Set on a Jupyter ``User`` authenticated by an mlops API token."""
 
 
 class MlopsIdentityProvider(PasswordIdentityProvider):
-    """Jupyter's token/password identity plus mlops_jlab per-user API tokens.
+    """Jupyter's token/password identity plus mlops_jlab per-user API tokens and, with a
+    hub, JupyterHub tokens (see the module docstring).
 
-    An API token is checked where Jupyter checks its own token, so a request carrying
-    one counts as token-authenticated (no XSRF check, like Jupyter's token)."""
+    A token is checked where Jupyter checks its own, so a request carrying one counts as
+    token-authenticated (no XSRF check, like Jupyter's token). A request signed in by an
+    mlops or hub token gets no login cookie: nothing outlives the token."""
 
-    async def get_user_token(self, handler: Any) -> User | None:  # type: ignore[override]
-        token = self.get_token(handler)
-        if token and token.startswith(TOKEN_PREFIX):
+    hub_api_url = Unicode(
+        config=True,
+        help="JupyterHub's API URL (e.g. http://127.0.0.1:8081/hub/api): tokens that are "
+             "neither Jupyter's nor mlops ones are checked there and act as their hub "
+             "user. Default: $JUPYTERHUB_API_URL when this server runs as a JupyterHub "
+             "service ($JUPYTERHUB_SERVICE_NAME set), else none. Needs the 'hub' extra "
+             "(jupyterhub). The scopes a token must hold are c.HubAuth.access_scopes "
+             "(default: access to this service)")
+    hub_cache_seconds = Integer(
+        30, config=True,
+        help="How long JupyterHub's answer for a token is reused (a revoked hub token "
+             "still works for at most this long)")
+
+    @default("hub_api_url")
+    def _default_hub_api_url(self) -> str:
+        if os.environ.get("JUPYTERHUB_SERVICE_NAME"):
+            return os.environ.get("JUPYTERHUB_API_URL", "")
+        return ""
+
+    _hub: Any = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self.hub_api_url:
+            self._hub_auth()  # a missing jupyterhub fails the start, not each request
+
+    def _hub_auth(self) -> Any:
+        """JupyterHub's ``HubAuth`` for :attr:`hub_api_url` (created once)."""
+        if self._hub is None:
+            try:
+                from jupyterhub.services.auth import HubAuth
+            except ImportError:
+                raise ConfigurationError(
+                    "MlopsIdentityProvider.hub_api_url is set but jupyterhub is not "
+                    "installed: pip install 'mlops_jlab[hub]'") from None
+            self._hub = HubAuth(parent=self, api_url=self.hub_api_url,
+                                cache_max_age=self.hub_cache_seconds)
+        return self._hub
+
+    def _header_token(self, handler: Any) -> str:
+        match = self.auth_header_pat.match(handler.request.headers.get("Authorization", ""))
+        return match.group(2).strip() if match else ""
+
+    @staticmethod
+    def _token_user(name: str) -> User:
+        user = User(username=name, name=name, display_name=name)
+        setattr(user, MLOPS_USER_ATTR, name)
+        return user
+
+    async def get_user_token(self, handler: Any) -> User | None:
+        if handler.get_argument("token", "").startswith(TOKEN_PREFIX):
+            raise web.HTTPError(403, "mlops API tokens are accepted only in the "
+                                "Authorization header (Authorization: token mlops_...), "
+                                "never in the URL")
+        token = self._header_token(handler)
+        if token.startswith(TOKEN_PREFIX):
             services = handler.settings.get("mlops_services")
-            name = services.access.user_for_token(token.strip()) if services else None
+            access = getattr(services, "access", None)
+            name = access.user_for_token(token) if access is not None else None
             if name is None:
                 return None  # a wrong mlops token is no login: 403
-            user = User(username=name, name=name, display_name=name)
-            setattr(user, MLOPS_USER_ATTR, name)
-            return user
-        return await super().get_user_token(handler)  # type: ignore[no-any-return,misc]
+            return self._token_user(fold(name))  # a name stored before normalising
+        if token and self.hub_api_url and token != self.token and \
+                not handler.get_argument("token", ""):
+            return await self._hub_user(token)
+        return await super().get_user_token(handler)
+
+    async def _hub_user(self, token: str) -> User | None:
+        """The hub user a token belongs to, or None (unknown, expired, a service's, or
+        without the access scopes this service requires)."""
+        hub = self._hub_auth()
+        try:
+            model = await hub.user_for_token(token, sync=False)
+        except (web.HTTPError, OSError, ValueError) as exc:
+            self.log.warning("mlops_jlab: JupyterHub at %s could not check a token: %s",
+                             self.hub_api_url, exc)
+            return None
+        if not isinstance(model, dict) or model.get("kind") != "user":
+            return None  # unknown token, or a service's: services are not people
+        if hub.access_scopes and not hub.check_scopes(hub.access_scopes, model):
+            self.log.warning("mlops_jlab: hub user %s's token lacks %s", model.get("name"),
+                             sorted(hub.access_scopes))
+            return None
+        try:
+            return self._token_user(user_name(str(model.get("name", ""))))
+        except InvalidInput as exc:
+            self.log.warning("mlops_jlab: hub user name refused: %s", exc)
+            return None
+
+    def set_login_cookie(self, handler: Any, user: User) -> None:
+        """Jupyter's login cookie, except for mlops and hub token logins."""
+        if getattr(user, MLOPS_USER_ATTR, None) is not None:
+            return
+        super().set_login_cookie(handler, user)
 
 
 def _anonymous(user: Any) -> bool:
@@ -76,9 +178,9 @@ def acting_user(handler: Any, owner: str) -> str:
             name = owner
         else:
             name = getattr(user, "username", None) or str(user)
-    if is_system(name):
+    if is_system(fold(str(name))):
         raise PermissionDenied(f"user names starting with 'mlops:' are reserved ({name!r})")
-    return str(name)
+    return user_name(str(name))  # case-folded; odd characters: 400 naming them
 
 
 class MlopsAuthorizer(Authorizer):
@@ -93,8 +195,23 @@ class MlopsAuthorizer(Authorizer):
             return False
         try:
             name = acting_user(handler, services.owner)
-        except PermissionDenied:
+        except MlopsError:
             return False
+        requesting_user.set(name)  # a kernel this request starts acts as them (.kernels)
         with services.access.db.read() as conn:
             role = services.access.role_of(conn, name)
         return RANK[role] >= RANK["contributor"]
+
+
+class MlopsServiceAuthorizer(MlopsAuthorizer):
+    """For the team's MLOps server (docs/team-mode.md): whoever signs in with a hub or
+    mlops token reaches ``/mlops/api`` only. Jupyter's own resources there (files,
+    kernels, terminals) are for the server's operator (its Jupyter token or password):
+    a kernel on that server runs as its OS user, next to the store and its secrets."""
+
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        if resource.startswith("mlops:"):
+            return True
+        if getattr(user, MLOPS_USER_ATTR, None) is not None or not _anonymous(user):
+            return False
+        return super().is_authorized(handler, user, action, resource)

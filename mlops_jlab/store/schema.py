@@ -340,6 +340,17 @@ users = Table(
     Column("token_hash", String(64), nullable=True, unique=True),
 )
 
+delegated_tokens = Table(
+    "delegated_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user", String(256), nullable=False),
+    Column("purpose", String(256), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_delegated_tokens_expires_at", "expires_at"),
+)
+
 permissions = Table(
     "permissions",
     metadata,
@@ -404,6 +415,8 @@ audit_events = Table(
     Column("after", JSON, nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # id of the audit key whose HMAC ``hash`` is; NULL: a legacy plain-sha256 event
+    Column("key_id", String(16), nullable=True),
     Index("ix_audit_events_actor", "actor", "seq"),
     Index("ix_audit_events_action", "action", "seq"),
     Index("ix_audit_events_target", "target_type", "target", "seq"),

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, InvalidInput, NotFound, RuleViolation
 from ..governance.access import AccessControl
+from ..governance.roles import unsafe_character
 from ..store import ArtifactStore, Database
 from ..store import schema as s
 from ..store.paths import artifact_path as check_artifact_path
@@ -115,7 +116,12 @@ class TrackingService:
     # ---------------------------------------------------------------- experiments
     def create_experiment(self, name: str, user: str,
                           tags: Mapping[str, str] | None = None) -> Experiment:
-        """Create an experiment; :class:`Conflict` if the name is taken."""
+        """Create an experiment; :class:`Conflict` if the name is taken. Names holding
+        control characters, line breaks or bidi controls are refused (they could show
+        as another experiment's name)."""
+        problem = unsafe_character(name) if isinstance(name, str) else None
+        if problem:
+            raise InvalidInput(f"experiment name {name!r} holds {problem}", field="name")
         name = self._check_name(name, "experiment name")
         exp = Experiment(new_id(), name, now_ms(), user, dict(tags or {}))
         try:

@@ -32,7 +32,8 @@ def free_port() -> int:
 class TeamServer:
     """``python -m jupyter_server`` on a free port with a random token and its own store."""
 
-    def __init__(self, root: Path, user: str = "alice") -> None:
+    def __init__(self, root: Path, user: str = "alice",
+                 extra_args: tuple[str, ...] = ()) -> None:
         self.root = root
         self.home = root / "server-home"
         self.port = free_port()
@@ -52,7 +53,7 @@ class TeamServer:
              "--ServerApp.jpserver_extensions={'mlops_jlab': True}",
              "--ServerApp.identity_provider_class="
              "mlops_jlab.server.identity.MlopsIdentityProvider",
-             "--MlopsJlab.monitor_interval=3600"],
+             "--MlopsJlab.monitor_interval=3600", *extra_args],
             cwd=root, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"token {self.token}"

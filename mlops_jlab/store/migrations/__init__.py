@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from ..db import Database
 
 HERE = Path(__file__).parent
-HEAD = "0008"
+HEAD = "0010"
 
 
 def _current(conn: Connection) -> str | None:

@@ -1,0 +1,86 @@
+"""What a process the server starts on a user's behalf may hold.
+
+A schedule firing runs its owner's notebook; retraining runs the training notebook of
+the rule's owner; a kernel runs whatever its user types. In team mode each of them acts
+as exactly that user and nobody else:
+
+- its environment keeps nothing that reaches the store directly or proves anything:
+  no database URL or password, no artifact root or cloud credentials, no Jupyter,
+  JupyterHub or mlops tokens, no audit key (:func:`scrubbed`);
+- it gets ``MLOPS_JLAB_URI`` (this server's REST API) and ``MLOPS_JLAB_TOKEN``, a
+  delegated token that acts as that user for a bounded time
+  (:meth:`~.access.AccessControl.delegate`), so every call it makes goes through the
+  same role, permission and audit checks as the user's own, and ``MLOPS_JLAB_USER``
+  and ``mlops.configure(user=...)`` are refused there;
+- its ``MLOPS_JLAB_HOME`` (the client's model cache) is a private scratch folder.
+
+In local (single-user) mode the process is the user's own: it gets the store's
+variables and ``MLOPS_JLAB_USER``, as before.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from typing import Any
+
+_SECRET_NAME = re.compile(
+    r"(TOKEN|SECRET|PASSW|CREDENTIAL|_KEY$|_KEY_|APIKEY|AUTH|COOKIE|SESSION)", re.I)
+_SECRET_PREFIXES = ("MLOPS_JLAB_", "AWS_", "AZURE_", "GOOGLE_", "GCP_", "GCS_", "PG",
+                    "MYSQL", "DATABASE_", "JUPYTERHUB_", "JPY_", "SSH_", "KUBE")
+_KEPT = frozenset({"MLOPS_JLAB_RUN_TAGS", "MLOPS_JLAB_ALLOW_PRIVATE_WEBHOOKS"})
+
+
+def is_secret(name: str) -> bool:
+    """Whether an environment variable may reach the store or prove an identity."""
+    if name in _KEPT:
+        return False
+    return name.upper().startswith(_SECRET_PREFIXES) or bool(_SECRET_NAME.search(name))
+
+
+def scrubbed(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` without any variable :func:`is_secret` names."""
+    return {k: v for k, v in environ.items() if not is_secret(k)}
+
+
+class Delegation:
+    """Builds the environment of a process that acts for one user.
+
+    ``api_url`` (team mode) is this server's base URL as its children reach it; None
+    means local mode, where children get ``store_env`` and ``MLOPS_JLAB_USER``."""
+
+    def __init__(self, access: Any, api_url: Callable[[], str] | None,
+                 store_env: Mapping[str, str]) -> None:
+        self.access = access
+        self.api_url = api_url
+        self.store_env = dict(store_env)
+
+    @property
+    def team(self) -> bool:
+        """True when children reach the store only through the REST API."""
+        return self.api_url is not None
+
+    def environment(self, user: str, purpose: str, ttl_seconds: float,
+                    base: Mapping[str, str] | None = None
+                    ) -> tuple[dict[str, str], Callable[[], None]]:
+        """The environment for a process acting as ``user``, and the function that
+        ends the delegation (call it when the process is over)."""
+        environ = dict(os.environ if base is None else base)
+        if self.api_url is None:
+            return {**environ, **self.store_env, "MLOPS_JLAB_USER": user}, lambda: None
+        env = scrubbed(environ)
+        token = self.access.delegate(user, purpose, ttl_seconds)
+        scratch = tempfile.mkdtemp(prefix="mlops-delegated-")
+        env.update({"MLOPS_JLAB_URI": self.api_url(), "MLOPS_JLAB_TOKEN": token,
+                    "MLOPS_JLAB_HOME": scratch})
+
+        def release() -> None:
+            try:
+                self.access.revoke_delegation(token)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+
+        return env, release

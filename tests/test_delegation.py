@@ -1,0 +1,123 @@
+"""Nobody acts as someone else on a team server (issue 17, section 2), from the
+attacker's side, against a real Jupyter server in its own process.
+
+Reproduction of the issue: a contributor saves a notebook that sets
+``MLOPS_JLAB_USER`` to the admin, calls ``mlops.configure(user=<admin>)`` and then
+``mlops.grant(<self>, "admin")``, schedules it paused and presses "run now". Before,
+the firing ran with the store's credentials as whoever the notebook named, so the
+contributor became admin and the audit trail named the admin. Now the firing acts as
+its owner through the REST API, with a delegated token and nothing else; the same holds
+for a kernel the contributor starts on the server.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+
+from mlops_jlab.governance.delegation import is_secret, scrubbed
+from tests.helpers.kernels import execute, start_kernel
+from tests.helpers.notebooks import write_notebook
+from tests.helpers.team_server import TeamServer
+
+ESCALATE = [
+    "import json, os\njson.dump(sorted(os.environ), open('seen-env.json', 'w'))",
+    "os.environ['MLOPS_JLAB_USER'] = 'alice'\nimport mlops_jlab as mlops\n"
+    "try:\n    mlops.configure(user='alice')\n"
+    "except Exception as exc:\n"
+    "    open('configure.txt', 'w').write(f'{type(exc).__name__}: {exc}')",
+    "mlops.grant('mallory', 'admin')",
+]
+STORE_VARS = {"MLOPS_JLAB_DB_URL", "MLOPS_JLAB_ARTIFACTS", "MLOPS_JLAB_AUDIT_KEY_FILE",
+              "MLOPS_JLAB_USER", "JUPYTER_TOKEN"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A team server: per-user tokens, role-aware authorization, delegated kernels."""
+    team = TeamServer(tmp_path_factory.mktemp("delegation"), extra_args=(
+        "--ServerApp.authorizer_class=mlops_jlab.server.identity.MlopsAuthorizer",
+        "--ServerApp.kernel_manager_class=mlops_jlab.server.kernels.MlopsKernelManager",
+        "--MlopsJlab.schedule_interval=3600"))
+    try:
+        yield team.wait_ready()
+    finally:
+        team.stop()
+
+
+def _user(server: TeamServer, name: str, role: str) -> dict[str, str]:
+    assert server.api("PUT", f"/users/{name}", json={"role": role}).status_code == 200
+    token = server.api("POST", f"/users/{name}/token").json()["token"]
+    return {"Authorization": f"token {token}"}
+
+
+def test_environment_scrubbing_keeps_nothing_that_reaches_the_store():
+    env = {"MLOPS_JLAB_DB_URL": "postgresql://u:p@h/db", "MLOPS_JLAB_HOME": "/srv/mlops",
+           "MLOPS_JLAB_TOKEN": "mlops_x", "JUPYTERHUB_API_TOKEN": "h", "AWS_ACCESS_KEY_ID": "a",
+           "PGPASSWORD": "p", "MY_SERVICE_SECRET": "s", "PATH": "/usr/bin", "LANG": "C.UTF-8",
+           "MLOPS_JLAB_RUN_TAGS": "{}"}
+    kept = scrubbed(env)
+    assert set(kept) == {"PATH", "LANG", "MLOPS_JLAB_RUN_TAGS"}
+    assert is_secret("GOOGLE_APPLICATION_CREDENTIALS") and not is_secret("HOME")
+
+
+def test_a_scheduled_notebook_cannot_borrow_the_admins_identity(server):
+    mallory = _user(server, "mallory", "contributor")
+    write_notebook(server.root / "jobs" / "escalate.ipynb", "alpha = 1", *ESCALATE)
+    created = requests.post(f"{server.url}mlops/api/schedules", headers=mallory, timeout=30,
+                            json={"name": "escalate", "cron": "0 2 * * *", "paused": True,
+                                  "target": {"kind": "notebook",
+                                             "path": "jobs/escalate.ipynb"}})
+    assert created.status_code == 201, created.text
+    fired = requests.post(f"{server.url}mlops/api/schedules/escalate/run", headers=mallory,
+                          timeout=30)
+    assert fired.status_code == 202, fired.text
+    end, firing = time.monotonic() + 240, None
+    while time.monotonic() < end:
+        history = server.api("GET", "/schedules/escalate").json()["history"]
+        if history and history[0]["status"] != "running":
+            firing = history[0]
+            break
+        time.sleep(1)
+    assert firing is not None, server.log_tail()
+    # the grant was refused as mallory, so the firing failed and said why
+    assert firing["status"] == "failed" and "mallory" in (firing["error"] or ""), firing
+    roles = {u["name"]: u["role"] for u in server.api("GET", "/users").json()["users"]}
+    assert roles["mallory"] == "contributor"
+    grants = server.api("GET", "/audit", params={"action": "role.grant",
+                                                 "target": "mallory"}).json()["events"]
+    assert [e["after"]["role"] for e in grants] == ["contributor"]  # only alice's own
+    # configure(user=) was refused in the notebook, and it never saw the store
+    jobs = server.root / "jobs"
+    refusal = (jobs / "configure.txt").read_text()
+    assert refusal.startswith("PermissionDenied") and "team mode" in refusal
+    seen = set(json.loads((jobs / "seen-env.json").read_text()))
+    assert not seen & STORE_VARS and {"MLOPS_JLAB_URI", "MLOPS_JLAB_TOKEN"} <= seen
+    delegated = server.api("GET", "/audit", params={"action": "token.delegate"}).json()
+    assert {e["actor"] for e in delegated["events"]} == {"mallory"}
+
+
+async def test_a_kernel_on_the_team_server_acts_as_the_person_who_started_it(server):
+    viola = _user(server, "viola", "contributor")
+    kernel = start_kernel(server.url, viola)
+    who = await execute(server.url, viola, kernel,
+                        "import os, mlops_jlab as mlops\n"
+                        "print(sorted(k for k in os.environ if k.startswith('MLOPS_JLAB')))\n"
+                        "print(mlops.whoami()['user'], mlops.whoami()['role'])")
+    assert who.status == "ok", who.errors
+    names, identity = who.stdout.strip().splitlines()
+    assert "MLOPS_JLAB_DB_URL" not in names and "MLOPS_JLAB_TOKEN" in names
+    assert identity == "viola contributor"
+    forged = await execute(server.url, viola, kernel,
+                           "os.environ['MLOPS_JLAB_USER'] = 'alice'\n"
+                           "mlops.configure(user='alice')")
+    assert forged.status == "error" and "team mode" in forged.errors[0]
+    grant = await execute(server.url, viola, kernel, "mlops.configure()\n"
+                                                     "mlops.grant('viola', 'admin')")
+    assert grant.status == "error" and "PermissionDenied" in grant.errors[0]
+    roles = {u["name"]: u["role"] for u in server.api("GET", "/users").json()["users"]}
+    assert roles["viola"] == "contributor"
+    requests.delete(f"{server.url}api/kernels/{kernel}", headers=viola, timeout=30)
