@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import re
-import threading
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,9 +28,8 @@ from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
 from ..errors import ConfigurationError
+from ..store.leading import LeaderLoop
 from .audit_keys import Keyring
-
-log = logging.getLogger(__name__)
 
 VERSION = 1
 AUDITOR = "mlops:audit"
@@ -233,38 +230,12 @@ class AnchorStore:
         return out
 
 
-class AnchorLoop:
+class AnchorLoop(LeaderLoop):
     """Writes an anchor every ``interval`` seconds when the chain head moved since the
-    last one, while ``leading()`` (one writer per store)."""
+    last one, while ``leading()`` (one writer per store; ``interval <= 0``: never)."""
 
     def __init__(self, write: Callable[[], object], interval: float = 3600.0,
                  leading: Callable[[], bool] = lambda: True) -> None:
+        super().__init__(write, interval, leading=leading, name="mlops-audit-anchor",
+                         failure="writing an audit anchor failed")
         self.write = write
-        self.interval = interval
-        self.leading = leading
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Anchor in a background thread until :meth:`stop` (no-op when interval <= 0)."""
-        if self.interval <= 0 or (self._thread and self._thread.is_alive()):
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="mlops-audit-anchor",
-                                        daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            if not self.leading():
-                continue
-            try:
-                self.write()
-            except Exception:  # keep anchoring; the next pass may succeed
-                log.exception("mlops_jlab: writing an audit anchor failed")
-
-    def stop(self) -> None:
-        """Stop the loop (an anchor being written is finished first)."""
-        self._stop.set()
-        if self._thread:
-            self._thread.join(30)
