@@ -149,6 +149,16 @@ def test_editing_one_events_after_is_reported(store, capsys):
     assert code == 1 and "#5 edited" in out and "role.grant user3 by alice" in out
 
 
+@pytest.mark.parametrize("statement", [
+    """UPDATE audit_events SET "after" = 'not json{' WHERE seq = 10""",
+    "DELETE FROM audit_head"])
+def test_rows_that_no_longer_parse_are_reported_not_a_traceback(store, capsys, statement):
+    sql(store["db"], statement)
+    assert kinds(store["audit"].verify()) == [(0, "unreadable")]
+    code, out = cli(capsys, "audit", "verify")
+    assert code == 1 and "unreadable" in out and "Traceback" not in out
+
+
 def test_deleting_a_middle_event_is_reported(store, capsys):
     sql(store["db"], "DELETE FROM audit_events WHERE seq = 6")
     assert kinds(store["audit"].verify()) == [(6, "deleted")]

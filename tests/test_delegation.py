@@ -118,6 +118,13 @@ async def test_a_kernel_on_the_team_server_acts_as_the_person_who_started_it(ser
     grant = await execute(server.url, viola, kernel, "mlops.configure()\n"
                                                      "mlops.grant('viola', 'admin')")
     assert grant.status == "error" and "PermissionDenied" in grant.errors[0]
+    # the kernel's delegated token cannot mint a lasting one (nor replace viola's own)
+    minted = await execute(server.url, viola, kernel,
+                           "import requests\nr = requests.post(os.environ['MLOPS_JLAB_URI'] + "
+                           "'mlops/api/users/viola/token', headers={'Authorization': 'token ' "
+                           "+ os.environ['MLOPS_JLAB_TOKEN']})\nprint(r.status_code)")
+    assert minted.stdout.strip() == "403", (minted.stdout, minted.errors)
     roles = {u["name"]: u["role"] for u in server.api("GET", "/users").json()["users"]}
     assert roles["viola"] == "contributor"
+    assert requests.get(f"{server.url}mlops/api/me", headers=viola, timeout=30).ok
     requests.delete(f"{server.url}api/kernels/{kernel}", headers=viola, timeout=30)

@@ -435,3 +435,33 @@ def test_new_users_arriving_at_once_make_exactly_one_admin(mlops_home):
         roles = list(pool.map(lambda n: access.whoami(n)["role"], names))
     assert sorted(roles) == ["admin"] + ["viewer"] * 7
     assert mlops.verify_audit().ok
+
+
+def test_a_restricted_run_leaks_through_no_side_door(mlops_home):
+    """Registering a run, nesting under it and validating on its dataset all take
+    reading it: otherwise a version, a child run or a validation report of one's own
+    would copy a restricted run's params, columns and data out (found attacking issue
+    17's fixes from outside)."""
+    as_user("alice")
+    mlops.grant("cory", "contributor")
+    mlops.grant("carl", "contributor")
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    as_user("cory")
+    with mlops.start_run(experiment="cory-secret", params={"db_password": "s3cret"}) as run:
+        run.log_dataset(X.assign(target=y), "cory-train")
+        run.log_model(LogisticRegression(max_iter=500).fit(X, y), input_example=X)
+    exp = mlops.get_experiment("cory-secret")
+    mlops.set_permissions("experiment", exp.id, readers=["cory"], writers=["cory"])
+    as_user("carl")
+    with pytest.raises(PermissionDenied):
+        mlops.register_model(run.id, "carl-copy")
+    with pytest.raises(PermissionDenied):
+        mlops.backend().create_run(experiment="carl-exp", parent_run_id=run.id)
+    with mlops.start_run(experiment="carl-exp") as own:
+        own.log_model(LogisticRegression(max_iter=500).fit(X, y), input_example=X)
+    mlops.register_model(own, "carl-model")
+    with pytest.raises(PermissionDenied, match="may not read"):
+        mlops.backend().registry.validate_with_dataset(
+            "carl-model", 1, "cory-train", "target", "carl")
+    as_user("cory")  # the owner still can, and carl's refusal changed nothing
+    assert mlops.register_model(run.id, "cory-model").version == 1

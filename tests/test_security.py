@@ -421,6 +421,17 @@ def test_retrain_notebooks_stay_inside_the_root(mlops_home, tmp_path):
     for bad in ["../root_dirX/nb.ipynb", "escape/nb.ipynb", str(tmp_path / "root_dirX")]:
         with pytest.raises(RuntimeError, match="outside"):
             retrainer.inside_root(bad, "notebook")
+    # a run's recorded source path is the client's word: a file outside the root (here a
+    # stand-in for the audit key) is never read, nor echoed in the error
+    secret = tmp_path / "root_dirX" / "audit.key"
+    secret.write_text("# mlops-jlab audit keys: 0123456789abcdef")
+
+    class Run:
+        id, artifacts, source = "r1", [], {"notebook_abspath": str(secret)}
+
+    with pytest.raises(RuntimeError, match="no stored notebook") as info:
+        retrainer._notebook({}, Run(), "m v1")
+    assert "0123456789abcdef" not in str(info.value)
 
 
 # ------------------------------------------------------------------ 6. filter injection

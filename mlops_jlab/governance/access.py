@@ -284,6 +284,14 @@ class AccessControl:
             return conn.execute(select(s.users.c.name).where(
                 s.users.c.token_hash == digest)).scalar()
 
+    def is_delegated(self, token: str) -> bool:
+        """Whether ``token`` is a delegated token that is still valid."""
+        with self.db.read() as conn:
+            d = s.delegated_tokens.c
+            return conn.execute(select(d.user).where(
+                d.token_hash == token_digest(token), d.expires_at > _now())).first() \
+                is not None
+
     def delegate(self, user: str, purpose: str, ttl_seconds: float) -> str:
         """A token that acts as ``user`` for ``ttl_seconds``, for code the server runs on
         their behalf (a schedule firing, retraining, a kernel): it carries exactly that

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Connection, or_, select
+from sqlalchemy.exc import NoResultFound
 
 from ..errors import InvalidInput, RuleViolation
 from ..store import schema as s
@@ -126,7 +127,7 @@ class ChainProblem:
 
     seq: int
     # edited | deleted | reordered | truncated | rewritten | downgraded | stale_key |
-    # forged_anchor | missing_anchor
+    # forged_anchor | missing_anchor | unreadable
     kind: str
     message: str
 
@@ -164,7 +165,9 @@ class Verification:
         if self.legacy:
             parts.append(f"{self.legacy} legacy sha256 from before keyed MACs (not "
                          "protected by the key)")
-        text = ", ".join(parts) + f"; head #{self.head['seq']} {self.head['hash'][:12]}"
+        head = (f"#{self.head['seq']} {self.head['hash'][:12]}" if self.head.get("hash")
+                else "unreadable")
+        text = ", ".join(parts) + f"; head {head}"
         if self.anchors is None:
             return text + "; no anchors checked"
         latest = self.anchors.get("latest")
@@ -368,7 +371,15 @@ class AuditLog:
         from .audit_verify import verify_chain
 
         location = anchors if anchors is not None else self.anchors
-        return verify_chain(self, location, explicit=anchors is not None)
+        try:
+            return verify_chain(self, location, explicit=anchors is not None)
+        except (ValueError, TypeError, KeyError, NoResultFound) as exc:
+            # rows that do not even parse (a JSON column edited into garbage, the head
+            # row deleted): that is tampering too, reported like the rest
+            return Verification(False, 0, {"seq": None, "hash": None}, [ChainProblem(
+                0, "unreadable", f"the audit tables cannot be read as a chain "
+                                 f"({type(exc).__name__}: {str(exc)[:200]}): rows were "
+                                 "edited or removed outside mlops_jlab")])
 
     # ---------------------------------------------------------------- keys and anchors
     def rotate_key(self, conn: Connection, actor: str) -> dict[str, Any]:

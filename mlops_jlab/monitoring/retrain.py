@@ -101,7 +101,7 @@ class Retrainer:
         env["JPY_SESSION_NAME"] = str(source)  # the new run stores the notebook it ran
         workdir = (str(self.inside_root(action["cwd"], "cwd")) if action.get("cwd") else
                    os.path.dirname(run.source.get("notebook_abspath") or "") or str(folder))
-        if not os.path.isdir(workdir):
+        if not os.path.isdir(workdir) or not is_inside(self.root, Path(workdir)):
             workdir = str(folder)
         cmd = [sys.executable, "-m", "papermill", str(source), str(output),
                "-y", json.dumps(action.get("parameters") or {}), "--cwd", workdir,
@@ -137,7 +137,9 @@ class Retrainer:
         if stored is not None:
             return bytes(self.monitoring.tracking.artifacts.read_bytes(stored["sha256"]))
         original = (run.source or {}).get("notebook_abspath")
-        if original and os.path.isfile(original):
+        # a run's source is what its client said: read it only inside the root (a path
+        # such as the audit key file must never be read and echoed in an error)
+        if original and is_inside(self.root, Path(original)) and os.path.isfile(original):
             return Path(original).read_bytes()
         raise RuntimeError(f"{what}'s run {run.id} has no stored notebook to retrain with; "
                            "name one in the rule's action (\"notebook\": \"train.ipynb\")")

@@ -185,6 +185,9 @@ class RegistryService:
         model_path = relative_path(model_path)
         if now_ms() - self._last_sweep > 60_000:
             self.sweep_pending()
+        # a version shows its run's params, metrics, signature and data: registering one
+        # takes reading that run (else a restricted run could be copied out)
+        self.tracking.require_readable_run(run_id, user)
         prefix = model_path + "/"
         files = {a["path"][len(prefix):]: a["sha256"]
                  for a in self.tracking.list_artifacts(run_id) if a["path"].startswith(prefix)}
@@ -560,7 +563,7 @@ class RegistryService:
         """Validate on the stored sample of a registered dataset (``target`` = label column)."""
         import pandas as pd
 
-        found = self.tracking.get_dataset(dataset, dataset_version)
+        found = self.tracking.get_dataset(dataset, dataset_version, user=user)
         sample = found["profile"].get("sample") or {}
         frame = pd.DataFrame(sample.get("data") or [], columns=sample.get("columns") or [])
         if target not in frame.columns:

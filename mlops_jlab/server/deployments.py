@@ -187,6 +187,9 @@ class PredictHandler(ServingHandler):
                     await asyncio.sleep(0.05)
                     continue
                 raise RuleViolation(f"deployment {name} is not reachable: {exc}") from None
+            except httpclient.HTTPClientError as exc:  # timed out: no replica answered
+                raise RuleViolation(f"deployment {name} did not answer within 60 s "
+                                    f"({exc.message}); see its events") from None
             if response.code != 599 or attempt == 2:
                 break
             await asyncio.sleep(0.05)  # a prediction is safe to repeat

@@ -8,11 +8,12 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, PermissionDenied
 from ..governance import AuditFilter
 from ..governance.roles import user_name
 from .base import MlopsHandler
 from .idempotency import ReplayableWrites, idempotent
+from .identity import DELEGATED_ATTR
 
 
 class GovernanceHandler(ReplayableWrites, MlopsHandler):
@@ -76,6 +77,9 @@ class UserTokenHandler(GovernanceHandler):
     @web.authenticated
     @authorized
     async def post(self, name: str) -> None:
+        if getattr(self.current_user, DELEGATED_ATTR, False):
+            raise PermissionDenied("a delegated token (a kernel's, a schedule firing's or a "
+                                   "retraining's) cannot issue API tokens")
         token = await self.call(self.access.issue_token, self.username, name)
         self.set_header("Cache-Control", "no-store")
         self.reply({"user": user_name(name), "token": token}, status=201)

@@ -46,10 +46,13 @@ from tornado import web
 from traitlets import Integer, Unicode, default
 
 from ..errors import ConfigurationError, InvalidInput, MlopsError, PermissionDenied
-from ..governance.access import TOKEN_PREFIX
+from ..governance.access import DELEGATED_PREFIX, TOKEN_PREFIX
 from ..governance.roles import RANK, fold, is_system, user_name
 from .kernels import requesting_user
 
+DELEGATED_ATTR = "mlops_delegated"
+"""Set on a Jupyter ``User`` authenticated by a delegated token (code the server runs
+for that person): it acts as them, but cannot mint lasting credentials."""
 MLOPS_USER_ATTR = "mlops_user"
 """Set on a Jupyter ``User`` authenticated by an mlops API token."""
 
@@ -123,7 +126,11 @@ class MlopsIdentityProvider(PasswordIdentityProvider):
             name = access.user_for_token(token) if access is not None else None
             if name is None:
                 return None  # a wrong mlops token is no login: 403
-            return self._token_user(fold(name))  # a name stored before normalising
+            user = self._token_user(fold(name))  # a name stored before normalising
+            if token.startswith(DELEGATED_PREFIX) and access is not None and \
+                    access.is_delegated(token):
+                setattr(user, DELEGATED_ATTR, True)
+            return user
         if token and self.hub_api_url and token != self.token and \
                 not handler.get_argument("token", ""):
             return await self._hub_user(token)

@@ -20,6 +20,7 @@ as bound parameters, never as SQL text. Every error names the character position
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,9 +43,17 @@ ATTRIBUTES = {"name", "status", "user", "start_time", "end_time", "run_id", "exp
 COMPARISONS = {"=", "!=", "<", "<=", ">", ">="}
 KEY_STOP = set("()=<>!,'\"")
 KEYWORDS = {"and", "or", "not", "in", "like", "ilike", "is", "null"}
-MAX_DEPTH = 64
+MAX_DEPTH = 32
 """How deeply parentheses and ``not`` may nest; deeper filters are refused with a
-:class:`FilterError` (the parser recurses once per level)."""
+:class:`FilterError` (the parser recurses once per level, and so does the SQL the
+database parses)."""
+MAX_COMPARISONS = 100
+"""How many comparisons one filter may hold (each becomes a subquery; SQLite refuses
+very large expression trees)."""
+MAX_ORDER_TERMS = 10
+"""How many ``order_by`` terms one search may have (each is a join)."""
+MAX_INTEGER = 2**63 - 1
+"""The largest integer a filter may compare with (the database's 64-bit integers)."""
 
 Literal = float | int | str | None
 
@@ -200,9 +209,14 @@ def _read_number(text: str, i: int) -> tuple[float | int, int]:
         j += 1
     raw = text[i:j]
     try:
-        return (int(raw) if raw.lstrip("+-").isdigit() else float(raw)), j
+        value: float | int = int(raw) if raw.lstrip("+-").isdigit() else float(raw)
     except ValueError:
         raise FilterError(f"malformed number {raw!r}", i, text) from None
+    if (isinstance(value, int) and abs(value) > MAX_INTEGER) or \
+            (isinstance(value, float) and not math.isfinite(value)):
+        raise FilterError(f"number {raw!r} is out of range (integers up to 2**63-1, "
+                          "finite decimals)", i, text)
+    return value, j
 
 
 class _Parser:
@@ -211,6 +225,7 @@ class _Parser:
         self.tokens = tokenize(text)
         self.i = 0
         self.depth = 0
+        self.comparisons = 0
 
     @property
     def tok(self) -> Token:
@@ -319,6 +334,9 @@ class _Parser:
         raise self.error(f"expected a number or a quoted string, found {self._describe(tok)}")
 
     def parse_comparison(self) -> Comparison:
+        self.comparisons += 1
+        if self.comparisons > MAX_COMPARISONS:
+            raise self.error(f"the filter has more than {MAX_COMPARISONS} comparisons")
         field = self.parse_field()
         tok = self.tok
         if tok.kind == "op":
@@ -398,4 +416,6 @@ def parse_order_by(clauses: str | Sequence[str] | None) -> list[OrderTerm]:
         except FilterError as exc:
             raise OrderByError(f"bad order_by term {item!r}: {exc.message}") from None
         terms.append(OrderTerm(field, descending))
+        if len(terms) > MAX_ORDER_TERMS:
+            raise OrderByError(f"order_by takes at most {MAX_ORDER_TERMS} terms")
     return terms

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import Conflict, InvalidInput, NotFound, RuleViolation
+from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from ..governance.access import AccessControl
 from ..governance.roles import unsafe_character
 from ..store import ArtifactStore, Database
@@ -234,8 +234,9 @@ class TrackingService:
         tag_rows = self._tag_rows(run_id, tags or {})
         with self.db.write() as conn:
             self.access.require(conn, user, "track", ("experiment", exp.id))
-            if parent_run_id is not None:
-                self._run_row(conn, parent_run_id)
+            if parent_run_id is not None:  # nesting under a run takes reading it
+                parent = self._run_row(conn, parent_run_id)
+                self.access.check_read(conn, user, "experiment", parent.experiment_id)
             conn.execute(insert(s.runs).values(
                 id=run_id, experiment_id=exp.id, name=run_name, status="running", user=user,
                 start_time=start, end_time=None, parent_run_id=parent_run_id,
@@ -550,20 +551,53 @@ class TrackingService:
                 continue  # another writer took this version number: retry
         raise Conflict(f"could not record dataset {name!r}: concurrent writers")
 
-    def get_dataset(self, name: str, version: int | None = None) -> dict[str, Any]:
-        """A dataset version with its full profile (newest version by default)."""
+    def get_dataset(self, name: str, version: int | None = None, *,
+                    user: str | None = None) -> dict[str, Any]:
+        """A dataset version with its full profile (newest version by default);
+        ``user``: held to reading it (see :meth:`_check_dataset_readable`)."""
         with self.db.read() as conn:
             q = select(s.datasets).where(s.datasets.c.name == name)
             q = q.where(s.datasets.c.version == version) if version is not None else \
                 q.order_by(s.datasets.c.version.desc())
             row = conn.execute(q.limit(1)).first()
-        if row is None:
-            raise NotFound(f"dataset {name!r}" + (f" version {version}" if version else "")
-                           + " does not exist")
+            if row is None:
+                raise NotFound(f"dataset {name!r}" + (f" version {version}" if version
+                                                      else "") + " does not exist")
+            self._check_dataset_readable(conn, row, user)
         return {"id": row.id, "name": row.name, "version": row.version,
                 "fingerprint": row.fingerprint, "rows": row.rows, "schema": row.schema,
                 "profile": row.profile, "created_at": row.created_at,
                 "created_by": row.created_by}
+
+    def _check_dataset_readable(self, conn: Connection, row: Any, user: str | None) -> None:
+        """A dataset's data (its profile and stored sample) is as private as the runs
+        that logged it: readable by its creator, or by who may read one of those runs'
+        experiments (with no run, by everyone)."""
+        if user is None or row.created_by == user:
+            return
+        experiments = {r.experiment_id for r in conn.execute(
+            select(s.runs.c.experiment_id).join(
+                s.run_datasets, s.run_datasets.c.run_id == s.runs.c.id).where(
+                s.run_datasets.c.dataset_id == row.id)).all()}
+        if not experiments:
+            return
+        denied: PermissionDenied | None = None
+        for experiment in sorted(experiments):
+            try:
+                self.access.check_read(conn, user, "experiment", experiment)
+                return
+            except PermissionDenied as exc:
+                denied = exc
+        assert denied is not None
+        raise PermissionDenied(f"dataset {row.name!r} v{row.version} was logged only by "
+                               f"runs you may not read ({denied.message})")
+
+    def require_readable_run(self, run_id: str, user: str | None) -> None:
+        """:class:`PermissionDenied` unless ``user`` may read the run (its experiment);
+        :class:`NotFound` for an unknown run."""
+        with self.db.read() as conn:
+            row = self._run_row(conn, run_id)
+            self.access.check_read(conn, user, "experiment", row.experiment_id)
 
     # ---------------------------------------------------------------- reads
     def get_run(self, run_id: str, *, user: str | None = None) -> RunDetail:
