@@ -58,9 +58,12 @@ def test_environment_scrubbing_keeps_nothing_that_reaches_the_store():
     env = {"MLOPS_JLAB_DB_URL": "postgresql://u:p@h/db", "MLOPS_JLAB_HOME": "/srv/mlops",
            "MLOPS_JLAB_TOKEN": "mlops_x", "JUPYTERHUB_API_TOKEN": "h", "AWS_ACCESS_KEY_ID": "a",
            "PGPASSWORD": "p", "MY_SERVICE_SECRET": "s", "PATH": "/usr/bin", "LANG": "C.UTF-8",
-           "MLOPS_JLAB_RUN_TAGS": "{}"}
+           "MLOPS_JLAB_RUN_TAGS": "{}", "POSTGRES_URL": "postgresql://u:s3cret@db/x",
+           "SENTRY_DSN": "https://k@sentry/1", "REDIS_URL": "redis://:pw@r", "DB_URI": "x",
+           "SQLALCHEMY_DATABASE_URI": "sqlite:////srv/x.db"}
     kept = scrubbed(env)
     assert set(kept) == {"PATH", "LANG", "MLOPS_JLAB_RUN_TAGS"}
+    assert "JPY_SESSION_NAME" in scrubbed({"JPY_SESSION_NAME": "/srv/work/train.ipynb"})
     assert is_secret("GOOGLE_APPLICATION_CREDENTIALS") and not is_secret("HOME")
 
 

@@ -202,3 +202,19 @@ async def test_a_deployment_that_cannot_load_is_refused_with_the_reason(
     assert "cannot be loaded for serving" in answer["message"]
     listing = json.loads((await jp_fetch("mlops", "api", "deployments")).body)
     assert listing["deployments"] == []
+
+
+@pytest.mark.parametrize("path,body", [
+    ("models/any/versions/1/validations",
+     {"dataset": "d", "target": "y", "trusted_types": ["posix.system"]}),
+    ("deployments", {"model": "any", "version": 1, "allow_pickle": True}),
+    ("deployments", {"model": "any", "version": 1, "trusted_types": ["posix.system"]}),
+])
+async def test_json_bodies_cannot_widen_trust_either(jp_fetch, mlops_home, path, body):
+    mlops.configure(user="alice")
+    mlops.whoami()
+    mlops.backend().registry.create_model("any", "alice")  # type: ignore[attr-defined]
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch("mlops", "api", *path.split("/"), method="POST", body=json.dumps(body))
+    answer = json.loads(info.value.response.body)
+    assert info.value.code == 400 and answer["field"] in ("trusted_types", "allow_pickle")

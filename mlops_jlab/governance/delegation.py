@@ -28,10 +28,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 _SECRET_NAME = re.compile(
-    r"(TOKEN|SECRET|PASSW|CREDENTIAL|_KEY$|_KEY_|APIKEY|AUTH|COOKIE|SESSION)", re.I)
+    r"(TOKEN|SECRET|PASSW|CREDENTIAL|_KEY$|_KEY_|APIKEY|AUTH|COOKIE|SESSION|"
+    r"_URL$|_URI$|DSN$|DATABASE|REDIS|MONGO|POSTGRES|MYSQL|SQLALCHEMY)", re.I)
+"""Names that hold credentials or point at a service holding data (connection URLs
+carry passwords): dropped, whatever their prefix."""
 _SECRET_PREFIXES = ("MLOPS_JLAB_", "AWS_", "AZURE_", "GOOGLE_", "GCP_", "GCS_", "PG",
                     "MYSQL", "DATABASE_", "JUPYTERHUB_", "JPY_", "SSH_", "KUBE")
-_KEPT = frozenset({"MLOPS_JLAB_RUN_TAGS", "MLOPS_JLAB_ALLOW_PRIVATE_WEBHOOKS"})
+_KEPT = frozenset({"MLOPS_JLAB_RUN_TAGS", "MLOPS_JLAB_ALLOW_PRIVATE_WEBHOOKS",
+                   "JPY_SESSION_NAME"})  # the notebook a kernel runs (the run stores it)
 
 
 def is_secret(name: str) -> bool:

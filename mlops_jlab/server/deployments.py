@@ -12,6 +12,7 @@ from tornado import httpclient, web
 from ..errors import InvalidInput, RuleViolation
 from ..serving.service import STATS_BUCKETS, STATS_WINDOW_SECONDS
 from .base import MlopsHandler
+from .guard import refuse_trust_widening
 from .idempotency import ReplayableWrites, idempotent
 
 
@@ -64,6 +65,7 @@ class DeploymentsHandler(ServingHandler):
     @idempotent
     async def post(self) -> None:
         body = self.json_body()
+        refuse_trust_widening(body)
         model = body.get("model")
         if not isinstance(model, str):
             raise InvalidInput("model (string) is required", field="model")

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from tornado import web
 
+from ..errors import InvalidInput
+
 JSON = "application/json"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -86,3 +88,16 @@ def nul_in(value: object) -> bool:
     if isinstance(value, (list, tuple)):
         return any(nul_in(v) for v in value)
     return False
+
+
+TRUST_WIDENING = ("trusted_types", "allow_pickle")
+
+
+def refuse_trust_widening(given: dict[str, object]) -> None:
+    """400 when a request tries to widen what the server's model loads trust: only the
+    server's configuration does (``c.MlopsJlab.trusted_types``; pickle never)."""
+    for key in TRUST_WIDENING:
+        if given.get(key) not in (None, "", False, []):
+            raise InvalidInput(f"{key} is not taken from a request: the server's "
+                               "administrator trusts types with c.MlopsJlab.trusted_types, "
+                               "and the server never loads pickle", field=key)

@@ -11,6 +11,7 @@ from ..errors import InvalidInput
 from ..registry.lineage import build_lineage
 from ..serving.inputs import ARROW_STREAM
 from .base import MlopsHandler
+from .guard import TRUST_WIDENING, refuse_trust_widening
 from .idempotency import ReplayableWrites, idempotent
 
 
@@ -186,6 +187,7 @@ class ValidationsHandler(RegistryHandler):
             await self._validate_rows(name, ref)
             return
         body = self.json_body()
+        refuse_trust_widening(body)
         dataset, target = body.get("dataset"), body.get("target")
         if not isinstance(dataset, str) or not isinstance(target, str):
             raise InvalidInput("dataset and target (strings) are required")
@@ -203,10 +205,7 @@ class ValidationsHandler(RegistryHandler):
         if not target:
             raise InvalidInput("target (the label column of the Arrow body) is required",
                                field="target")
-        if self.get_query_argument("trusted_types", ""):
-            raise InvalidInput("trusted_types is not taken from a request: the server's "
-                               "administrator trusts types with c.MlopsJlab.trusted_types",
-                               field="trusted_types")
+        refuse_trust_widening({k: self.get_query_argument(k, "") for k in TRUST_WIDENING})
         frame = _arrow_frame(self.request.body or b"")
         if target not in frame.columns:
             raise InvalidInput(f"the Arrow body has no column {target!r}", field="target")
