@@ -271,6 +271,12 @@ class AccessControl:
     def user_for_token(self, token: str) -> str | None:
         """The user an API token (a user's own, or a delegated one still valid) belongs
         to, or None."""
+        found = self.token_owner(token)
+        return None if found is None else found[0]
+
+    def token_owner(self, token: str) -> tuple[str, bool] | None:
+        """``(user, delegated)`` for an API token: its user, and whether it is a
+        delegated token still valid rather than the user's own; None when unknown."""
         if not token.startswith(TOKEN_PREFIX):
             return None
         digest = token_digest(token)
@@ -280,17 +286,10 @@ class AccessControl:
                 delegated = conn.execute(select(d.user).where(
                     d.token_hash == digest, d.expires_at > _now())).scalar()
                 if delegated is not None:
-                    return str(delegated)
-            return conn.execute(select(s.users.c.name).where(
+                    return str(delegated), True
+            own = conn.execute(select(s.users.c.name).where(
                 s.users.c.token_hash == digest)).scalar()
-
-    def is_delegated(self, token: str) -> bool:
-        """Whether ``token`` is a delegated token that is still valid."""
-        with self.db.read() as conn:
-            d = s.delegated_tokens.c
-            return conn.execute(select(d.user).where(
-                d.token_hash == token_digest(token), d.expires_at > _now())).first() \
-                is not None
+        return None if own is None else (str(own), False)
 
     def delegate(self, user: str, purpose: str, ttl_seconds: float) -> str:
         """A token that acts as ``user`` for ``ttl_seconds``, for code the server runs on

@@ -46,7 +46,7 @@ from tornado import web
 from traitlets import Integer, Unicode, default
 
 from ..errors import ConfigurationError, InvalidInput, MlopsError, PermissionDenied
-from ..governance.access import DELEGATED_PREFIX, TOKEN_PREFIX
+from ..governance.access import TOKEN_PREFIX
 from ..governance.roles import RANK, fold, is_system, user_name
 from .kernels import requesting_user
 
@@ -123,12 +123,12 @@ class MlopsIdentityProvider(PasswordIdentityProvider):
         if token.startswith(TOKEN_PREFIX):
             services = handler.settings.get("mlops_services")
             access = getattr(services, "access", None)
-            name = access.user_for_token(token) if access is not None else None
-            if name is None:
+            found = access.token_owner(token) if access is not None else None
+            if found is None:
                 return None  # a wrong mlops token is no login: 403
+            name, delegated = found
             user = self._token_user(fold(name))  # a name stored before normalising
-            if token.startswith(DELEGATED_PREFIX) and access is not None and \
-                    access.is_delegated(token):
+            if delegated:
                 setattr(user, DELEGATED_ATTR, True)
             return user
         if token and self.hub_api_url and token != self.token and \
