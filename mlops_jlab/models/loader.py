@@ -15,6 +15,7 @@ from ..errors import InvalidInput, UntrustedModel
 from ..store.paths import folder_files, unsafe_reason
 from .folder import MANIFEST
 from .loaded import LoadedModel
+from .structure import check_structure
 from .trust import split_untrusted
 
 PICKLE_SERIALIZERS = ("pickle", "joblib")
@@ -74,6 +75,7 @@ def load_verified(read_blob: Callable[[str], bytes], files: Mapping[str, str], *
                 f"{', '.join(sorted(untrusted))}. If you trust them, pass "
                 f"trusted_types={sorted(untrusted)!r}", untrusted_types=sorted(untrusted))
         model = sio.loads(data, trusted=trusted)
+        check_structure(model, uri)  # trusted types, but crafted indices
     elif serializer in PICKLE_SERIALIZERS:
         if not allow_pickle:
             raise UntrustedModel(
