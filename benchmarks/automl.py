@@ -17,7 +17,7 @@ the test scores (small test sets make one split's comparison noisy):
   ``automl_flaml_side.py``, on the same rows written to CSV.
 
 Every model is scored on the held-out test rows. Prints a table and writes
-``benchmarks/results/automl.json`` (``automl-quick.json`` with ``--quick``: a 5 s
+``benchmarks/results/automl.json`` (``automl-quick.json`` with ``--quick``: a 15 s
 budget, FLAML skipped). See benchmarks/AUTOML.md.
 """
 
@@ -197,7 +197,7 @@ def render(table: list[dict[str, str]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--budget", type=float, default=None,
-                        help="seconds per search, both sides (default 60; 5 with --quick)")
+                        help="seconds per search, both sides (default 60; 15 with --quick)")
     parser.add_argument("--quick", action="store_true", help="tiny budget, no FLAML")
     parser.add_argument("--skip-flaml", action="store_true")
     parser.add_argument("--parallel", type=int, default=None,
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", default=DEFAULT_DATASETS,
                         help=f"comma-separated, of {', '.join(DATASETS)}")
     args = parser.parse_args(argv)
-    budget = args.budget or (5.0 if args.quick else 60.0)
+    budget = args.budget or (15.0 if args.quick else 60.0)
     skip_flaml = args.skip_flaml or args.quick
     results: dict[str, dict[str, Any]] = {}
     for name in args.datasets.split(","):

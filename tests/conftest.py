@@ -26,7 +26,33 @@ def _reset_database(url: str) -> None:
     engine.dispose()
 
 
+def _database_per_worker() -> None:
+    """Under pytest-xdist, each worker gets its own PostgreSQL database (``<db>_gw0``,
+    ...), created on first use: the tests reset the whole database they run on."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    for var in ("MLOPS_JLAB_TEST_DB_URL", "MLOPS_JLAB_TEST_PG_URL"):
+        value = os.environ.get(var)
+        if not value or not value.startswith("postgresql"):
+            continue
+        url = make_url(value)
+        name = f"{url.database}_{worker}"
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": name}).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        os.environ[var] = url.set(database=name).render_as_string(hide_password=False)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _database_per_worker()
     config.addinivalue_line(
         "markers", "both_backends: run the module's tests with the local backend and with "
         "the team-mode HttpBackend against a real Jupyter server")

@@ -87,7 +87,8 @@ async def test_nothing_is_forwarded_for_a_caller_this_server_does_not_know(jp_fe
     assert info.value.code == 400
 
 
-@pytest.mark.parametrize("remote_target", [f"http://127.0.0.1:{free_port()}/"])
+@pytest.mark.parametrize("remote_target", [f"http://127.0.0.1:{free_port()}/"],
+                         ids=["closed-port"])
 async def test_an_unreachable_mlops_server_is_a_502_naming_it(jp_fetch, remote_target):
     with pytest.raises(HTTPClientError) as info:
         await jp_fetch("mlops", "api", "me")
