@@ -52,6 +52,26 @@ class Settings:
         return bool(self.uri and self.uri.startswith(("http://", "https://")))
 
 
+def secret_paths(settings: Settings) -> list[str]:
+    """Local files and folders that hold the store or prove anything: the home, a
+    SQLite database file, a local artifact root, the audit key. Code run for a person
+    as another OS account must not be able to read any of them."""
+    from sqlalchemy.engine import make_url
+
+    paths = [str(settings.home)]
+    url = make_url(settings.db_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        paths.append(str(Path(str(url.database)).expanduser()))
+    root = settings.artifacts
+    if root.startswith("file://"):
+        root = root[len("file://"):]
+    if "://" not in root:
+        paths.append(str(Path(root).expanduser()))
+    if settings.audit_key_file is not None:
+        paths.append(str(settings.audit_key_file))
+    return paths
+
+
 def _user_name(name: str) -> str:
     """The acting user as mlops_jlab compares names: case-folded; surrounding whitespace,
     control and bidi characters are refused (see :func:`.governance.roles.user_name`)."""

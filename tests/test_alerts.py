@@ -285,3 +285,17 @@ def test_the_monitor_loop_evaluates_rules_on_its_own(deployed):
     finally:
         loop.stop()
     assert list(mlops.alerts("cancer-alerts")["status"]) == ["firing"]
+
+
+def test_a_team_server_without_a_job_account_refuses_a_retraining_rule_when_saved(deployed):
+    from mlops_jlab.governance.delegation import Delegation
+    from mlops_jlab.governance.job_account import JobsRefused
+
+    b, *_ = deployed
+    b.alerts.jobs_check = Delegation(None, lambda: "http://127.0.0.1:1/", {}).check_jobs
+    rule = {"kind": "drift_share", "threshold": 0.5, "action": {"type": "retrain"}}
+    with pytest.raises(JobsRefused, match="job_users"):
+        mlops.set_alert_rules("cancer-alerts", [rule])
+    assert mlops.alert_rules("cancer-alerts") == []  # nothing saved
+    mlops.set_alert_rules("cancer-alerts", [{"kind": "drift_share", "threshold": 0.5}])
+    assert len(mlops.alert_rules("cancer-alerts")) == 1  # rules without an action

@@ -41,7 +41,10 @@ def server(tmp_path_factory):
     team = TeamServer(tmp_path_factory.mktemp("delegation"), extra_args=(
         "--ServerApp.authorizer_class=mlops_jlab.server.identity.MlopsAuthorizer",
         "--ServerApp.kernel_manager_class=mlops_jlab.server.kernels.MlopsKernelManager",
-        "--MlopsJlab.schedule_interval=3600"))
+        "--MlopsJlab.schedule_interval=3600",
+        # jobs as the server's own OS user: this module checks the protocol (who acts,
+        # what the environment holds); test_job_account.py runs them as another account
+        "--MlopsJlab.jobs_as_server_user=True"))
     try:
         yield team.wait_ready()
     finally:
@@ -130,4 +133,51 @@ async def test_a_kernel_on_the_team_server_acts_as_the_person_who_started_it(ser
     roles = {u["name"]: u["role"] for u in server.api("GET", "/users").json()["users"]}
     assert roles["viola"] == "contributor"
     assert requests.get(f"{server.url}mlops/api/me", headers=viola, timeout=30).ok
+    # the kernel's token opens mlops_jlab's API only: no files, no kernels (which would
+    # run next to the store and outlive the token's work)
+    jupyter = await execute(server.url, viola, kernel,
+                            "auth = {'Authorization': 'token ' + os.environ['MLOPS_JLAB_TOKEN']}"
+                            "\nuri = os.environ['MLOPS_JLAB_URI']\n"
+                            "print(requests.get(uri + 'api/contents', headers=auth).status_code,"
+                            " requests.post(uri + 'api/kernels', headers=auth).status_code)")
+    assert jupyter.stdout.split() == ["403", "403"], (jupyter.stdout, jupyter.errors)
+    # pages never carry the server's own token to a person signed in with theirs
+    page = requests.get(f"{server.url}lab", headers=viola, timeout=30)
+    assert page.ok and server.token not in page.text
     requests.delete(f"{server.url}api/kernels/{kernel}", headers=viola, timeout=30)
+
+
+async def test_nobody_but_its_owner_or_an_admin_uses_a_kernel_on_the_team_server(server):
+    """A contributor cannot execute in, restart, interrupt or shut down another
+    contributor's kernel, directly or through a session."""
+    owner = _user(server, "kora", "contributor")
+    other = _user(server, "oscar", "contributor")
+    kernel = start_kernel(server.url, owner)
+    try:
+        with pytest.raises(Exception, match="403"):
+            await execute(server.url, other, kernel, "print('borrowed')")
+        for method, path in [("POST", f"api/kernels/{kernel}/restart"),
+                             ("POST", f"api/kernels/{kernel}/interrupt"),
+                             ("DELETE", f"api/kernels/{kernel}")]:
+            answer = requests.request(method, f"{server.url}{path}", headers=other, timeout=30)
+            assert answer.status_code == 403, (method, path, answer.status_code)
+        # nor through a session: the attacker cannot bind one to the kernel, nor end
+        # the owner's session (which would shut the kernel down)
+        bind = {"path": "k.ipynb", "type": "notebook", "kernel": {"id": kernel}}
+        assert requests.post(f"{server.url}api/sessions", headers=other, timeout=30,
+                             json=bind).status_code == 403
+        session = requests.post(f"{server.url}api/sessions", headers=owner, timeout=30,
+                                json=bind)
+        assert session.status_code == 201, session.text
+        sid = session.json()["id"]
+        assert requests.delete(f"{server.url}api/sessions/{sid}", headers=other,
+                               timeout=30).status_code == 403
+        assert requests.get(f"{server.url}api/kernels/{kernel}", headers=owner,
+                            timeout=30).ok  # still running
+        mine = await execute(server.url, owner, kernel, "print('mine')")
+        assert mine.stdout.strip() == "mine"
+        admin = await execute(server.url, {"Authorization": f"token {server.token}"}, kernel,
+                              "print('admin')")  # the operator (an admin) may
+        assert admin.stdout.strip() == "admin"
+    finally:
+        requests.delete(f"{server.url}api/kernels/{kernel}", headers=owner, timeout=30)

@@ -127,6 +127,10 @@ class AlertService:
         self.monitoring = monitoring
         self.db = monitoring.db
         self.retrain = retrain
+        #: raises when this server may not run retraining (a team server without a job
+        #: account: see governance.job_account), so a rule with an action is refused
+        #: when it is saved rather than when it fires
+        self.jobs_check: Callable[[str], None] | None = None
         self._actions = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlops-action")
         self._pending: list[Future[Any]] = []
         self._lock = threading.Lock()
@@ -140,6 +144,8 @@ class AlertService:
             raise InvalidInput("rules must be a list of objects", field="rules")
         checked = [(str(r.get("id") or "") if isinstance(r, Mapping) else "",
                     normalize_rule(r)) for r in rules]
+        if self.jobs_check is not None and any(rule.get("action") for _, rule in checked):
+            self.jobs_check("retraining on an alert")
         at = now_ms()
         access = self.monitoring.serving.access
         dep = self.monitoring.serving.get(deployment)

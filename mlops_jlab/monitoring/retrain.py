@@ -21,14 +21,14 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, select
 
-from ..governance.delegation import Delegation
+from ..governance.delegation import Delegation, Job
+from ..governance.job_account import copy_job_file, end_session
 from ..governance.roles import is_system
 from ..store import schema as s
 from ..store.paths import is_inside
@@ -83,34 +83,19 @@ class Retrainer:
         dep = mon.serving.get(alert["deployment"])
         version = mon.registry.get_version(dep.model, dep.main_version)
         run = mon.tracking.get_run(version.run_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        source = folder / "input.ipynb"
-        source.write_bytes(self._notebook(action, run, f"{dep.model} v{version.version}"))
-        output = folder / "output.ipynb"
         if is_system(user):
             raise RuntimeError("a retraining notebook runs as a person (the rule's owner), "
                                f"never as the platform actor {user!r}")
         base = dict(self.env if self.env is not None else os.environ)
-        release: Callable[[], None] = lambda: None  # noqa: E731
         if self.delegation is not None:
-            env, release = self.delegation.environment(
-                user, f"retraining for alert {alert['id']}", NOTEBOOK_TIMEOUT + 600, base)
+            with self.delegation.job(user, f"retraining for alert {alert['id']}",
+                                     NOTEBOOK_TIMEOUT + 600, base) as job:
+                done = self._papermill(alert, action, run, folder, job,
+                                       f"{dep.model} v{version.version}")
         else:
-            env = {**base, "MLOPS_JLAB_USER": user}
-        env["MLOPS_JLAB_RUN_TAGS"] = json.dumps({"mlops.retrain_alert": alert["id"]})
-        env["JPY_SESSION_NAME"] = str(source)  # the new run stores the notebook it ran
-        workdir = (str(self.inside_root(action["cwd"], "cwd")) if action.get("cwd") else
-                   os.path.dirname(run.source.get("notebook_abspath") or "") or str(folder))
-        if not os.path.isdir(workdir) or not is_inside(self.root, Path(workdir)):
-            workdir = str(folder)
-        cmd = [sys.executable, "-m", "papermill", str(source), str(output),
-               "-y", json.dumps(action.get("parameters") or {}), "--cwd", workdir,
-               "--no-progress-bar"]
-        try:
-            done = subprocess.run(cmd, env=env, capture_output=True, text=True,
-                                  timeout=NOTEBOOK_TIMEOUT)
-        finally:
-            release()
+            done = self._papermill(alert, action, run, folder,
+                                   Job({**base, "MLOPS_JLAB_USER": user}, None),
+                                   f"{dep.model} v{version.version}")
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-6:]
             raise RuntimeError("the training notebook failed: " + " | ".join(tail))
@@ -124,6 +109,49 @@ class Retrainer:
                                     tags={"candidate_for_alert": alert["id"]})
         return {"run_id": new_run, "model": name, "candidate_version": candidate.version,
                 "validation": self._validate(alert, action, name, candidate.version, user)}
+
+    def _papermill(self, alert: dict[str, Any], action: dict[str, Any], run: Any,
+                   folder: Path, job: Job, what: str) -> subprocess.CompletedProcess[str]:
+        """Execute the training notebook (as the job's account, if it has one); the
+        executed notebook ends up in ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        notebook = self._notebook(action, run, what)
+        env, account = job.env, job.account
+        # a job account cannot write into the store's home: it works in its own folder
+        # and the executed notebook is copied back
+        work = Path(env["HOME"]) / "retrain" if account else folder
+        work.mkdir(parents=True, exist_ok=True)
+        if account:
+            account.give(work)
+        source, output = work / "input.ipynb", work / "output.ipynb"
+        source.write_bytes(notebook)
+        if account:
+            (folder / "input.ipynb").write_bytes(notebook)
+        env["MLOPS_JLAB_RUN_TAGS"] = json.dumps({"mlops.retrain_alert": alert["id"]})
+        env["JPY_SESSION_NAME"] = str(source)  # the new run stores the notebook it ran
+        workdir = (str(self.inside_root(action["cwd"], "cwd")) if action.get("cwd") else
+                   os.path.dirname(run.source.get("notebook_abspath") or "") or str(work))
+        if not os.path.isdir(workdir) or not is_inside(self.root, Path(workdir)):
+            workdir = str(work)
+        cmd = [sys.executable, "-m", "papermill", str(source), str(output),
+               "-y", json.dumps(action.get("parameters") or {}), "--cwd", workdir,
+               "--no-progress-bar"]
+        child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                                 **job.options)
+        try:
+            out, err = child.communicate(timeout=NOTEBOOK_TIMEOUT)
+        except subprocess.TimeoutExpired as exc:
+            child.kill()
+            child.communicate()
+            raise RuntimeError(f"the training notebook ran longer than {NOTEBOOK_TIMEOUT} s"
+                               ) from exc
+        finally:
+            if account:
+                end_session(child.pid)
+        if account:
+            copy_job_file(output, folder / "output.ipynb", account.uid)
+        return subprocess.CompletedProcess(cmd, child.returncode, out, err)
 
     def _notebook(self, action: dict[str, Any], run: Any, what: str) -> bytes:
         """The training notebook: the action's, else the copy stored on the version's run

@@ -23,7 +23,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ..governance.delegation import Delegation
+from ..governance.delegation import Delegation, Job
+from ..governance.job_account import end_session
 from .service import ScheduleService
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,10 @@ class ScheduleRunner:
                 for schedule, firing in self.service.claim_due()]
 
     def run_now(self, ref: str, user: str) -> tuple[dict[str, Any], Future[dict[str, Any]]]:
-        """A manual firing of ``ref`` as ``user``: (the firing, its future)."""
+        """A manual firing of ``ref`` as ``user``: (the firing, its future).
+        :class:`~..governance.job_account.JobsRefused` on a team server that has no job
+        account (nothing is recorded then)."""
+        self.delegation.check_jobs(f"firing schedule {ref!r}")
         schedule, firing = self.service.start_manual(ref, user)
         return firing, self.launch(schedule, firing)
 
@@ -150,27 +154,28 @@ class ScheduleRunner:
         if not os.path.isfile(path):
             return {"status": "failed", "run_id": None,
                     "error": f"the {kind} {path} no longer exists"}
-        env, release = self.delegation.environment(
-            self.service.actor(schedule), f"schedule {schedule['name']} firing {firing['id']}",
-            self.timeout + 600)
-        env["MLOPS_JLAB_RUN_TAGS"] = json.dumps({"mlops.schedule": schedule["name"],
-                                                 "mlops.schedule_firing": firing["id"]})
-        env.pop("MLOPS_JLAB_RUN_ID", None)
-        env.pop("MLOPS_JLAB_PAPERMILL", None)
-        try:
-            return self._spawn_with(schedule, firing, kind, path, env)
-        finally:
-            release()
+        with self.delegation.job(
+                self.service.actor(schedule),
+                f"schedule {schedule['name']} firing {firing['id']}",
+                self.timeout + 600) as job:
+            job.env["MLOPS_JLAB_RUN_TAGS"] = json.dumps({
+                "mlops.schedule": schedule["name"], "mlops.schedule_firing": firing["id"]})
+            job.env.pop("MLOPS_JLAB_RUN_ID", None)
+            job.env.pop("MLOPS_JLAB_PAPERMILL", None)
+            return self._spawn_with(schedule, firing, kind, path, job)
 
     def _spawn_with(self, schedule: dict[str, Any], firing: dict[str, Any], kind: str,
-                    path: str, env: dict[str, str]) -> dict[str, Any]:
+                    path: str, job: Job) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="mlops-firing-") as tmp:
+            if job.account is not None:
+                job.account.give(tmp)  # the job writes its result there
             result = os.path.join(tmp, "result.json")
             logfile = self._log_path(schedule, firing)
             with open(logfile, "wb") if logfile else open(os.devnull, "wb") as out:
-                child = subprocess.Popen(self.command(schedule, kind, path, result), env=env,
-                                         cwd=os.path.dirname(path), stdout=out,
-                                         stderr=subprocess.STDOUT)
+                child = subprocess.Popen(self.command(schedule, kind, path, result),
+                                         env=job.env, cwd=os.path.dirname(path), stdout=out,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         **job.options)
                 with self._lock:
                     self._children.add(child)
                 try:
@@ -182,6 +187,8 @@ class ScheduleRunner:
                             "error": f"stopped after {self.timeout:.0f} s (the schedule's "
                                      "time limit)"}
                 finally:
+                    if job.account is not None:
+                        end_session(child.pid)  # kernels or daemons it left behind
                     with self._lock:
                         self._children.discard(child)
             report = _read(result)

@@ -10,12 +10,14 @@ from traitlets import Bool, Float, List, Unicode, default
 
 from .. import config
 from .._version import __version__
+from ..errors import ConfigurationError
 from ..explain import ExplanationService
 from ..governance import AccessControl, AuditLog
 from ..governance.anchors import AUDITOR, AnchorLoop
 from ..governance.approvals import PromotionService
 from ..governance.card import ModelCards
 from ..governance.delegation import Delegation
+from ..governance.job_account import JobAccount, JobAccounts
 from ..models.isolation import IsolatedModels
 from ..monitoring.alerts import AlertService
 from ..monitoring.loop import MonitorLoop
@@ -33,6 +35,7 @@ from ..tracking import TrackingService
 from . import remote
 from .fallback import FALLBACK
 from .idempotency import IdempotencyStore
+from .page_token import hide_page_token
 from .routes import ROUTES
 
 
@@ -110,6 +113,22 @@ class MlopsJlab(ExtensionApp):
                           "person, and holds no store credentials. Default: on when the "
                           "identity provider tells people apart (MlopsIdentityProvider, "
                           "JupyterHub), off with Jupyter's single shared token")
+    job_users = List(Unicode(), default_value=[], config=True,
+                     help="Team mode: unprivileged OS accounts that schedule firings and "
+                          "retraining run as, each lent to one job at a time (so as many "
+                          "jobs run at once as there are accounts), so people's code "
+                          "cannot read what this server's account can (its environment, "
+                          "a local store, the audit key) nor another job's token. Needs "
+                          "the server to run as root (or with CAP_SETUID/CAP_SETGID); the "
+                          "accounts need read access to the scheduled notebooks and their "
+                          "folders. See docs/team-mode.md")
+    job_user = Unicode("", config=True, help="One job account: job_users=[job_user]")
+    jobs_as_server_user = Bool(False, config=True,
+                               help="Team mode without job_users: run schedule firings and "
+                                    "retraining as this server's own OS user anyway. Only "
+                                    "when everyone who may schedule notebooks or attach "
+                                    "retraining to an alert rule is trusted on this host; "
+                                    "otherwise a team server refuses them")
     allow_private_webhooks = Bool(False, config=True,
                                   help="Let alert webhooks reach loopback and private "
                                        "addresses (refused by default: SSRF)")
@@ -184,13 +203,16 @@ class MlopsJlab(ExtensionApp):
         promotions = PromotionService(registry, on_promoted=serving.follow_production)
         controller = DeploymentController(serving, log_dir=str(settings.home / "logs"),
                                           env=store_env) if self.run_controller else None
-        delegation = Delegation(access, self._api_url if team else None, store_env)
+        delegation = Delegation(access, self._api_url if team else None, store_env,
+                                accounts=self._job_accounts(team, settings),
+                                jobs_as_server_user=self.jobs_as_server_user)
         if self.allow_private_webhooks:
             os.environ["MLOPS_JLAB_ALLOW_PRIVATE_WEBHOOKS"] = "1"
         monitoring = MonitoringService(db, tracking, registry, serving)
         alerts = AlertService(monitoring, Retrainer(
             monitoring, settings.home, root=getattr(self.serverapp, "root_dir", None),
             delegation=delegation).run)
+        alerts.jobs_check = delegation.check_jobs
         monitor = MonitorLoop(alerts, self.monitor_interval,
                               leading=lambda: bool(controller and controller.leading)) \
             if controller is not None else None
@@ -225,6 +247,7 @@ class MlopsJlab(ExtensionApp):
         self.settings.update({"mlops_services": services})
         if team:  # kernels (and whatever else starts later) find the API, not the store
             os.environ["MLOPS_JLAB_URI"] = self._api_url()
+            hide_page_token(getattr(self.serverapp, "web_app", None))
         self.log.info("mlops_jlab %s: database %s, artifacts %s", __version__,
                       settings.db_url, settings.artifacts)
 
@@ -251,6 +274,38 @@ class MlopsJlab(ExtensionApp):
 
         provider = type(getattr(self.serverapp, "identity_provider", None))
         return provider is MlopsIdentityProvider or provider not in SHARED_SECRET_PROVIDERS
+
+    def _job_accounts(self, team: bool, settings: config.Settings) -> JobAccounts | None:
+        """The accounts jobs run as (team mode), or None; an unusable account (one
+        that could read the store, or not this server's Python) is logged and leaves
+        none, so jobs are refused rather than run where they could read what the
+        server holds."""
+        names = list(self.job_users) or ([self.job_user] if self.job_user else [])
+        if not names:
+            return None
+        if not team:
+            self.log.warning("mlops_jlab: job_users are for team mode; this server is "
+                             "single-user, so jobs run as its own account")
+            return None
+        try:
+            accounts = JobAccounts(JobAccount.resolve(name) for name in names)
+        except ConfigurationError as exc:
+            self.log.error("mlops_jlab: %s; schedule firings and retraining are refused "
+                           "until this is fixed", exc)
+            return None
+        for account in accounts.accounts:
+            exposed = account.exposed(config.secret_paths(settings))
+            missing = account.unreachable_python()
+            if exposed or missing:
+                self.log.error(
+                    "mlops_jlab: job user %s %s; schedule firings and retraining are "
+                    "refused until this is fixed", account.name,
+                    f"can read {', '.join(exposed)} (chmod o-rwx, and g-rwx if it is in "
+                    "the group)" if exposed else
+                    f"cannot read this server's Python ({', '.join(missing)}): install "
+                    "it where every account may read it")
+                return None
+        return accounts
 
     def _api_url(self) -> str:
         """This server's base URL as processes on this machine reach it."""

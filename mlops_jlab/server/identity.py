@@ -31,6 +31,7 @@ apply mlops_jlab's users and roles.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from typing import Any
@@ -47,7 +48,7 @@ from traitlets import Integer, Unicode, default
 
 from ..errors import ConfigurationError, InvalidInput, MlopsError, PermissionDenied
 from ..governance.access import TOKEN_PREFIX
-from ..governance.roles import RANK, fold, is_system, user_name
+from ..governance.roles import RANK, fold, is_system, same_user, user_name
 from .kernels import requesting_user
 
 DELEGATED_ATTR = "mlops_delegated"
@@ -127,12 +128,16 @@ class MlopsIdentityProvider(PasswordIdentityProvider):
             if found is None:
                 return None  # a wrong mlops token is no login: 403
             name, delegated = found
+            if not _may_open_jupyter(handler, delegated):
+                return None  # Jupyter's own routes: no login (403)
             user = self._token_user(fold(name))  # a name stored before normalising
             if delegated:
                 setattr(user, DELEGATED_ATTR, True)
             return user
         if token and self.hub_api_url and token != self.token and \
                 not handler.get_argument("token", ""):
+            if not _may_open_jupyter(handler, False):
+                return None
             return await self._hub_user(token)
         return await super().get_user_token(handler)
 
@@ -165,6 +170,27 @@ class MlopsIdentityProvider(PasswordIdentityProvider):
         super().set_login_cookie(handler, user)
 
 
+def _mlops_route(handler: Any) -> bool:
+    """Whether the request is for mlops_jlab's own API (``<base_url>mlops/...``)."""
+    base = handler.settings.get("base_url", "/") or "/"
+    return bool(handler.request.path.startswith(base.rstrip("/") + "/mlops/"))
+
+
+def _may_open_jupyter(handler: Any, delegated: bool) -> bool:
+    """Whether an mlops or hub token signs in on this request. mlops_jlab's API: always.
+    Jupyter's own routes (files, kernels, terminals, pages): never for a delegated token
+    (a job's or a kernel's: it acts through the API only), and for a person's token only
+    when :class:`MlopsAuthorizer` decides what their role may do there; under any other
+    authorizer (Jupyter's default allows everything) the token would open everything."""
+    if _mlops_route(handler):
+        return True
+    if delegated:
+        return False
+    authorizer = handler.settings.get("authorizer")
+    return isinstance(authorizer, MlopsAuthorizer) and \
+        not isinstance(authorizer, MlopsServiceAuthorizer)
+
+
 def _anonymous(user: Any) -> bool:
     """A user Jupyter made up for a shared token or password ("Anonymous Io")."""
     return bool(re.fullmatch(r"[0-9a-f]{32}", str(getattr(user, "username", "")))) and \
@@ -195,7 +221,11 @@ class MlopsAuthorizer(Authorizer):
     the services, which check every action against the user's role."""
 
     def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        if resource.startswith("mlops:") or action == "read":
+        if resource.startswith("mlops:"):
+            return True
+        if getattr(user, DELEGATED_ATTR, False):
+            return False  # a job's or a kernel's token acts through mlops_jlab's API only
+        if action == "read":
             return True
         services = handler.settings.get("mlops_services")
         if services is None or services.access is None:
@@ -207,7 +237,52 @@ class MlopsAuthorizer(Authorizer):
         requesting_user.set(name)  # a kernel this request starts acts as them (.kernels)
         with services.access.db.read() as conn:
             role = services.access.role_of(conn, name)
-        return RANK[role] >= RANK["contributor"]
+        if RANK[role] < RANK["contributor"]:
+            return False
+        return role == "admin" or _may_use_kernel(handler, name)
+
+
+def _may_use_kernel(handler: Any, name: str) -> bool:
+    """Whether ``name`` may act on the kernel the request names (directly, or through
+    its session): only its owner may, when the kernel manager knows one (.kernels)."""
+    owner_of = getattr(getattr(handler, "kernel_manager", None), "owner_of", None)
+    if owner_of is None:
+        return True
+    kernel_id = handler.path_kwargs.get("kernel_id") or getattr(handler, "kernel_id", None)
+    session_id = handler.path_kwargs.get("session_id")
+    if not kernel_id and session_id:
+        kernel_id = _kernel_of_session(handler, session_id)
+    owner = owner_of(kernel_id) if kernel_id else None
+    if owner is not None and not same_user(owner, name):
+        return False
+    named = _kernel_in_body(handler)  # a session created or moved onto a kernel
+    owner = owner_of(named) if named else None
+    return owner is None or same_user(owner, name)
+
+
+def _kernel_in_body(handler: Any) -> str | None:
+    """The kernel id a sessions request's JSON body names (``{"kernel": {"id": ...}}``)."""
+    request = handler.request
+    if request.method not in ("POST", "PATCH") or "/api/sessions" not in request.path or \
+            not request.body:
+        return None
+    try:
+        body = json.loads(handler.request.body)
+    except ValueError:
+        return None
+    kernel = body.get("kernel") if isinstance(body, dict) else None
+    kernel_id = kernel.get("id") if isinstance(kernel, dict) else None
+    return kernel_id if isinstance(kernel_id, str) else None
+
+
+def _kernel_of_session(handler: Any, session_id: str) -> str | None:
+    """The kernel of a Jupyter session (its session manager's SQLite table)."""
+    try:
+        row = handler.session_manager.cursor.execute(
+            "SELECT kernel_id FROM session WHERE session_id=?", (session_id,)).fetchone()
+    except Exception:  # another session manager: no kernel known
+        return None
+    return str(row[0]) if row and row[0] else None
 
 
 class MlopsServiceAuthorizer(MlopsAuthorizer):

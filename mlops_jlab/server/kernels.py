@@ -12,6 +12,9 @@ down). Enable it with::
 
 Who started the kernel comes from :data:`requesting_user`, which
 :class:`.identity.MlopsAuthorizer` sets when it authorizes the request that starts it.
+The manager remembers that person as the kernel's owner (:meth:`owner_of`), and the
+authorizer lets nobody else but an admin execute code in the kernel, restart,
+interrupt or shut it down, or reach it through a session.
 (The kernel still runs as the server's OS user: for people who must not read each
 other's files, give each their own server: see docs/team-mode.md.)
 """
@@ -43,6 +46,11 @@ class MlopsKernelManager(AsyncMappingKernelManager):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._releases: dict[str, Callable[[], None]] = {}
+        self._owners: dict[str, str] = {}
+
+    def owner_of(self, kernel_id: str) -> str | None:
+        """The mlops_jlab user who started the kernel (None: not known to be anyone's)."""
+        return self._owners.get(kernel_id)
 
     def _delegation(self) -> Any:
         app = getattr(self, "parent", None)
@@ -74,6 +82,9 @@ class MlopsKernelManager(AsyncMappingKernelManager):
             raise
         if release is not None:
             self._releases[started] = release
+        user = requesting_user.get()
+        if user and started not in self._owners:
+            self._owners[started] = user
         return str(started)
 
     start_kernel = _async_start_kernel  # type: ignore[assignment]
@@ -84,6 +95,8 @@ class MlopsKernelManager(AsyncMappingKernelManager):
             await super()._async_shutdown_kernel(kernel_id, now=now, restart=restart)
         finally:
             release = None if restart else self._releases.pop(kernel_id, None)
+            if not restart:
+                self._owners.pop(kernel_id, None)
             if release is not None:
                 release()
 

@@ -8,6 +8,8 @@ deferred transaction that sees one consistent snapshot.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,10 +40,19 @@ def _number_or_none(text: object) -> float | None:
         return None
 
 
+def _create_private(path: Path) -> None:
+    """Create a new SQLite file (and its folder) readable by this OS user only; SQLite
+    gives its WAL and shared-memory files the database file's mode. An existing file
+    keeps its mode."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(OSError):  # exists, or SQLite reports why it cannot open
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def _sqlite_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _create_private(Path(parsed.database).expanduser())
     engine = create_engine(
         url,
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
