@@ -181,3 +181,26 @@ async def test_nobody_but_its_owner_or_an_admin_uses_a_kernel_on_the_team_server
         assert admin.stdout.strip() == "admin"
     finally:
         requests.delete(f"{server.url}api/kernels/{kernel}", headers=owner, timeout=30)
+
+
+def test_jupyterlabs_own_routes_that_skip_the_authorizer_change_nothing_for_a_token(server):
+    """JupyterLab's extension manager, plugins, build, settings and workspaces only check
+    that someone signed in: a viewer's (or anyone's) mlops token must not change them
+    (installing an extension runs pip as the server's user)."""
+    viewer = _user(server, "vince", "viewer")
+    contributor = _user(server, "connie", "contributor")
+    writes = [
+        ("POST", "lab/api/extensions", {"cmd": "install", "extension_name": "nothing-here"}),
+        ("POST", "lab/api/plugins", {"cmd": "disable", "plugin_name": "x:y"}),
+        ("POST", "lab/api/build", {}),
+        ("PUT", "lab/api/settings/@jupyterlab/apputils-extension:themes", {"raw": "{}"}),
+        ("PUT", "lab/api/workspaces/mine", {"data": {}, "metadata": {"id": "mine"}}),
+        ("DELETE", "lab/api/workspaces/default", None),
+    ]
+    for headers in (viewer, contributor):
+        for method, path, body in writes:
+            answer = requests.request(method, f"{server.url}{path}", headers=headers,
+                                      json=body, timeout=30, allow_redirects=False)
+            assert answer.status_code == 403, (method, path, answer.status_code)
+    assert requests.get(f"{server.url}lab", headers=viewer, timeout=30).ok  # reading is
+    assert requests.get(f"{server.url}api/contents", headers=viewer, timeout=30).ok

@@ -180,15 +180,23 @@ def _may_open_jupyter(handler: Any, delegated: bool) -> bool:
     """Whether an mlops or hub token signs in on this request. mlops_jlab's API: always.
     Jupyter's own routes (files, kernels, terminals, pages): never for a delegated token
     (a job's or a kernel's: it acts through the API only), and for a person's token only
-    when :class:`MlopsAuthorizer` decides what their role may do there; under any other
-    authorizer (Jupyter's default allows everything) the token would open everything."""
+    when :class:`MlopsAuthorizer` decides what their role may do there (reads, and
+    changes through handlers that ask it); under any other authorizer (Jupyter's
+    default allows everything) the token would open everything."""
     if _mlops_route(handler):
         return True
     if delegated:
         return False
     authorizer = handler.settings.get("authorizer")
-    return isinstance(authorizer, MlopsAuthorizer) and \
-        not isinstance(authorizer, MlopsServiceAuthorizer)
+    if not isinstance(authorizer, MlopsAuthorizer) or \
+            isinstance(authorizer, MlopsServiceAuthorizer):
+        return False
+    # Only handlers that ask the authorizer (jupyter_server's services declare their
+    # ``auth_resource``) may change anything: JupyterLab's own routes (extension
+    # manager, plugins, build, settings, workspaces) only check that someone signed in,
+    # so a viewer could install an extension (pip, as the server's user) through them
+    return handler.request.method in ("GET", "HEAD") or \
+        getattr(handler, "auth_resource", None) is not None
 
 
 def _anonymous(user: Any) -> bool:
