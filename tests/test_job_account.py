@@ -371,7 +371,10 @@ def test_a_job_account_that_could_read_the_store_is_not_used(tmp_path):
         refused = team.api("POST", "/schedules/n/run")
         assert refused.status_code == 403, refused.text
         assert refused.json()["error"] == "job_account_required"
-        assert "nobody can read" in team.log_tail(200)
+        log = team.log_tail(200)
+        assert "nobody can read" in log
+        # and the store's home inside the served root is called out
+        assert "lie inside the folder this server serves" in log
     finally:
         team.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -31,6 +31,7 @@ from ..serving.controller import DeploymentController
 from ..serving.zygote import close_shared_zygote
 from ..store import Database
 from ..store.artifacts import open_artifact_store
+from ..store.paths import is_inside
 from ..tracking import TrackingService
 from . import remote
 from .fallback import FALLBACK
@@ -248,6 +249,7 @@ class MlopsJlab(ExtensionApp):
         if team:  # kernels (and whatever else starts later) find the API, not the store
             os.environ["MLOPS_JLAB_URI"] = self._api_url()
             hide_page_token(getattr(self.serverapp, "web_app", None))
+            self._warn_if_served(settings)
         self.log.info("mlops_jlab %s: database %s, artifacts %s", __version__,
                       settings.db_url, settings.artifacts)
 
@@ -265,6 +267,22 @@ class MlopsJlab(ExtensionApp):
         if services is not None and services.controller is not None:
             services.controller.stop()
             close_shared_zygote()  # nothing this server started outlives it
+
+    def _warn_if_served(self, settings: config.Settings) -> None:
+        """Warn when the store lies inside the folder Jupyter serves: whoever may read
+        files there (viewers, under MlopsAuthorizer) could download it."""
+        root = getattr(self.serverapp, "root_dir", None)
+        if not root:
+            return
+        served = [p for p in config.secret_paths(settings) if is_inside(root, p)
+                  and not any(part.startswith(".") for part in
+                              os.path.relpath(os.path.realpath(p),
+                                              os.path.realpath(root)).split(os.sep))]
+        if served:
+            self.log.warning("mlops_jlab: %s lie inside the folder this server serves (%s): "
+                             "anyone who may read files here can download them; move "
+                             "MLOPS_JLAB_HOME (and the database, artifacts, audit key) "
+                             "out of it", ", ".join(served), root)
 
     def _team(self) -> bool:
         """Whether this server is in team mode (the trait, else its identity provider)."""
