@@ -164,9 +164,11 @@ def jp_server_config(mlops_home: Path, request: pytest.FixtureRequest):
 def jp_fetch(jp_fetch):
     """pytest-jupyter's ``jp_fetch``, sending a body as JSON unless told otherwise (as the
     frontend does; Tornado's client would default a POST to form encoding, which the API
-    refuses with 415)."""
+    refuses with 415), with a 120 s time limit instead of 20 s (starting serving workers
+    takes longer than that when CI runs test modules side by side: a 599)."""
 
     def fetch(*parts, headers=None, **kwargs):
+        kwargs.setdefault("request_timeout", 120)
         headers = dict(headers or {})
         if kwargs.get("body") is not None and not any(
                 k.lower() == "content-type" for k in headers):
