@@ -83,6 +83,13 @@ def _forward_children(left: np.ndarray, right: np.ndarray, internal: np.ndarray,
     return None
 
 
+def _first_outside(values: np.ndarray, where: np.ndarray, end: int | None) -> int | None:
+    """The first node selected by ``where`` whose value lies outside ``0..end-1`` (no
+    upper bound when ``end`` is None), else None."""
+    bad = where & ((values < 0) | (values >= (end if end is not None else 2**31)))
+    return int(np.argmax(bad)) if bad.any() else None
+
+
 def _tree_problem(tree: Any) -> str | None:
     count = int(tree.node_count)
     left, right = np.asarray(tree.children_left), np.asarray(tree.children_right)
@@ -94,9 +101,8 @@ def _tree_problem(tree: Any) -> str | None:
     if problem:
         return problem
     n_features = int(tree.n_features)
-    bad = ~leaf & ((feature < 0) | (feature >= n_features))
-    if bad.any():
-        node = int(np.argmax(bad))
+    node = _first_outside(feature, ~leaf, n_features)
+    if node is not None:
         return (f"a decision tree's node {node} splits on feature {int(feature[node])} "
                 f"of {n_features}")
     values = np.asarray(tree.value)
@@ -117,20 +123,17 @@ def _predictor_problem(predictor: Any, n_features: int | None) -> str | None:
     if problem:
         return problem
     feature = nodes["feature_idx"].astype(np.int64)
-    limit = n_features if n_features is not None else None
-    bad = internal & ((feature < 0) | (feature >= (limit if limit is not None else 2**31)))
-    if bad.any():
-        node = int(np.argmax(bad))
+    node = _first_outside(feature, internal, n_features)
+    if node is not None:
         return (f"a boosted tree's node {node} splits on feature {int(feature[node])}"
-                f"{f' of {limit}' if limit is not None else ''}")
+                f"{f' of {n_features}' if n_features is not None else ''}")
     categorical = internal & nodes["is_categorical"].astype(bool)
+    index = nodes["bitset_idx"].astype(np.int64)
     for name in ("raw_left_cat_bitsets", "binned_left_cat_bitsets"):
         bitsets = getattr(predictor, name, None)
         available = len(bitsets) if bitsets is not None else 0
-        index = nodes["bitset_idx"].astype(np.int64)
-        bad = categorical & ((index < 0) | (index >= available))
-        if bad.any():
-            node = int(np.argmax(bad))
+        node = _first_outside(index, categorical, available)
+        if node is not None:
             return (f"a boosted tree's node {node} uses category set {int(index[node])} "
                     f"of {available}")
     return None
