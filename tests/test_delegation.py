@@ -13,7 +13,6 @@ for a kernel the contributor starts on the server.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import requests
@@ -51,11 +50,6 @@ def server(tmp_path_factory):
         team.stop()
 
 
-def _user(server: TeamServer, name: str, role: str) -> dict[str, str]:
-    assert server.api("PUT", f"/users/{name}", json={"role": role}).status_code == 200
-    token = server.api("POST", f"/users/{name}/token").json()["token"]
-    return {"Authorization": f"token {token}"}
-
 
 def test_environment_scrubbing_keeps_nothing_that_reaches_the_store():
     env = {"MLOPS_JLAB_DB_URL": "postgresql://u:p@h/db", "MLOPS_JLAB_HOME": "/srv/mlops",
@@ -71,7 +65,7 @@ def test_environment_scrubbing_keeps_nothing_that_reaches_the_store():
 
 
 def test_a_scheduled_notebook_cannot_borrow_the_admins_identity(server):
-    mallory = _user(server, "mallory", "contributor")
+    mallory = server.user("mallory", "contributor")
     write_notebook(server.root / "jobs" / "escalate.ipynb", "alpha = 1", *ESCALATE)
     created = requests.post(f"{server.url}mlops/api/schedules", headers=mallory, timeout=30,
                             json={"name": "escalate", "cron": "0 2 * * *", "paused": True,
@@ -81,14 +75,7 @@ def test_a_scheduled_notebook_cannot_borrow_the_admins_identity(server):
     fired = requests.post(f"{server.url}mlops/api/schedules/escalate/run", headers=mallory,
                           timeout=30)
     assert fired.status_code == 202, fired.text
-    end, firing = time.monotonic() + 240, None
-    while time.monotonic() < end:
-        history = server.api("GET", "/schedules/escalate").json()["history"]
-        if history and history[0]["status"] != "running":
-            firing = history[0]
-            break
-        time.sleep(1)
-    assert firing is not None, server.log_tail()
+    firing = server.finished_firing("escalate")
     # the grant was refused as mallory, so the firing failed and said why
     assert firing["status"] == "failed" and "mallory" in (firing["error"] or ""), firing
     roles = {u["name"]: u["role"] for u in server.api("GET", "/users").json()["users"]}
@@ -107,7 +94,7 @@ def test_a_scheduled_notebook_cannot_borrow_the_admins_identity(server):
 
 
 async def test_a_kernel_on_the_team_server_acts_as_the_person_who_started_it(server):
-    viola = _user(server, "viola", "contributor")
+    viola = server.user("viola", "contributor")
     kernel = start_kernel(server.url, viola)
     who = await execute(server.url, viola, kernel,
                         "import os, mlops_jlab as mlops\n"
@@ -150,8 +137,8 @@ async def test_a_kernel_on_the_team_server_acts_as_the_person_who_started_it(ser
 async def test_nobody_but_its_owner_or_an_admin_uses_a_kernel_on_the_team_server(server):
     """A contributor cannot execute in, restart, interrupt or shut down another
     contributor's kernel, directly or through a session."""
-    owner = _user(server, "kora", "contributor")
-    other = _user(server, "oscar", "contributor")
+    owner = server.user("kora", "contributor")
+    other = server.user("oscar", "contributor")
     kernel = start_kernel(server.url, owner)
     try:
         with pytest.raises(Exception, match="403"):
@@ -187,8 +174,8 @@ def test_jupyterlabs_own_routes_that_skip_the_authorizer_change_nothing_for_a_to
     """JupyterLab's extension manager, plugins, build, settings and workspaces only check
     that someone signed in: a viewer's (or anyone's) mlops token must not change them
     (installing an extension runs pip as the server's user)."""
-    viewer = _user(server, "vince", "viewer")
-    contributor = _user(server, "connie", "contributor")
+    viewer = server.user("vince", "viewer")
+    contributor = server.user("connie", "contributor")
     writes = [
         ("POST", "lab/api/extensions", {"cmd": "install", "extension_name": "nothing-here"}),
         ("POST", "lab/api/plugins", {"cmd": "disable", "plugin_name": "x:y"}),

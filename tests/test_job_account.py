@@ -308,16 +308,11 @@ def server():
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _user(server: TeamServer, name: str, role: str) -> dict[str, str]:
-    assert server.api("PUT", f"/users/{name}", json={"role": role}).status_code == 200
-    token = server.api("POST", f"/users/{name}/token").json()["token"]
-    return {"Authorization": f"token {token}"}
-
 
 def test_a_scheduled_notebook_runs_as_the_job_account_and_reads_none_of_the_servers_secrets(
         server):
     _needs_root()
-    mallory = _user(server, "mallory", "contributor")
+    mallory = server.user("mallory", "contributor")
     write_notebook(server.root / "jobs" / "probe.ipynb",
                    "server_pid = 0\ndatabase = home = audit_key = ''", *PROBE)
     params = {"server_pid": server.process.pid, "database": str(server.home / "mlops.db"),
@@ -330,14 +325,7 @@ def test_a_scheduled_notebook_runs_as_the_job_account_and_reads_none_of_the_serv
     fired = requests.post(f"{server.url}mlops/api/schedules/probe/run", headers=mallory,
                           timeout=30)
     assert fired.status_code == 202, fired.text
-    end, firing = time.monotonic() + 240, None
-    while time.monotonic() < end:
-        history = server.api("GET", "/schedules/probe").json()["history"]
-        if history and history[0]["status"] != "running":
-            firing = history[0]
-            break
-        time.sleep(1)
-    assert firing is not None, server.log_tail()
+    firing = server.finished_firing("probe")
     assert firing["status"] == "succeeded", (firing["error"], server.log_tail())
     run = server.api("GET", f"/runs/{firing['run_id']}").json()
     assert run["params"] == {**{k: str(v) for k, v in params.items()},
@@ -384,7 +372,7 @@ def test_a_persons_token_opens_only_the_mlops_api_under_jupyters_default_authori
     """Jupyter's default authorizer allows everything to whoever signs in: an mlops
     token (a viewer's too) must then not sign in on Jupyter's own routes at all."""
     _needs_root()
-    viewer = _user(server, "vera", "viewer")
+    viewer = server.user("vera", "viewer")
     assert requests.get(f"{server.url}mlops/api/me", headers=viewer, timeout=30).ok
     for method, path in [("GET", "api/contents"), ("POST", "api/kernels"),
                          ("GET", "api/terminals"), ("GET", "api/sessions")]:

@@ -83,6 +83,24 @@ class TeamServer:
         return self.session.request(method, f"{self.url}mlops/api{path}", timeout=60,
                                     **kwargs)
 
+    def user(self, name: str, role: str) -> dict[str, str]:
+        """Give ``name`` a role and an API token (as the admin); their request headers."""
+        assert self.api("PUT", f"/users/{name}", json={"role": role}).status_code == 200
+        token = self.api("POST", f"/users/{name}/token").json()["token"]
+        return {"Authorization": f"token {token}"}
+
+    def finished_firing(self, schedule: str, timeout: float = 240.0) -> dict:
+        """The newest firing of ``schedule`` once it is no longer running (fails the test
+        with the server's log after ``timeout`` seconds)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            history = self.api("GET", f"/schedules/{schedule}").json()["history"]
+            if history and history[0]["status"] != "running":
+                return dict(history[0])
+            time.sleep(1)
+        raise AssertionError(f"schedule {schedule} still running after {timeout} s:\n"
+                             f"{self.log_tail()}")
+
     def reset(self) -> None:
         """An empty store for the next test."""
         deployments = self.api("GET", "/deployments").json()["deployments"]
